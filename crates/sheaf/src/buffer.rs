@@ -1,0 +1,156 @@
+//! Byte buffers that keep the format's 64-byte alignment when owned, and the sealed
+//! [`NativeType`] trait through which column bytes are viewed as typed slices. Views are checked
+//! casts (length and alignment), so no `unsafe` is needed here.
+
+use std::ops::Deref;
+
+/// An owned, zero-initialised, 64-byte aligned byte buffer.
+///
+/// Backed by a `Vec<u8>` with up to 63 bytes of slack in front, so that allocation is fallible
+/// ([`AlignedBytes::try_zeroed`]) and no `unsafe` is needed.
+#[derive(Default)]
+pub struct AlignedBytes {
+    vec: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl AlignedBytes {
+    /// `len` zero bytes; `None` if the memory cannot be had.
+    #[must_use]
+    pub fn try_zeroed(len: usize) -> Option<Self> {
+        let mut vec: Vec<u8> = Vec::new();
+        vec.try_reserve_exact(len.checked_add(63)?).ok()?;
+        let start = vec.as_ptr().align_offset(64);
+        vec.resize(start + len, 0);
+        Some(AlignedBytes { vec, start, len })
+    }
+
+    /// `len` zero bytes.
+    ///
+    /// # Panics
+    /// If the memory cannot be allocated.
+    #[must_use]
+    pub fn zeroed(len: usize) -> Self {
+        #[allow(clippy::expect_used)]
+        Self::try_zeroed(len).expect("allocation failed") // ok: documented panic, as Vec::with_capacity
+    }
+
+    /// A copy of `bytes`, aligned.
+    #[must_use]
+    pub fn copy_from(bytes: &[u8]) -> Self {
+        let mut a = Self::zeroed(bytes.len());
+        a.as_mut_slice().copy_from_slice(bytes);
+        a
+    }
+
+    /// The bytes.
+    #[must_use]
+    pub fn as_slice(&self) -> &[u8] {
+        &self.vec[self.start..self.start + self.len]
+    }
+
+    /// The bytes, mutable.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.vec[self.start..self.start + self.len]
+    }
+}
+
+impl Clone for AlignedBytes {
+    fn clone(&self) -> Self {
+        // A plain Vec clone could land at another alignment.
+        Self::copy_from(self.as_slice())
+    }
+}
+
+impl Deref for AlignedBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl std::fmt::Debug for AlignedBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AlignedBytes({} bytes)", self.len)
+    }
+}
+
+/// Column bytes either borrowed from the file (zero-copy) or decoded into owned memory.
+#[derive(Debug, Clone)]
+pub enum Buf<'a> {
+    /// A slice of the file.
+    Borrowed(&'a [u8]),
+    /// Decoded bytes.
+    Owned(AlignedBytes),
+}
+
+impl Buf<'_> {
+    /// Whether these bytes point into the file.
+    #[must_use]
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self, Buf::Borrowed(_))
+    }
+}
+
+impl Deref for Buf<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Buf::Borrowed(b) => b,
+            Buf::Owned(o) => o.as_slice(),
+        }
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A plain little-endian number type that column bytes may be viewed as.
+///
+/// Sealed: implemented for `u8..u64`, `i8..i64`, `f32`, `f64`, which have no invalid bit
+/// patterns and no padding.
+pub trait NativeType: bytemuck::Pod + sealed::Sealed {
+    /// The Rust name, for error messages.
+    const NAME: &'static str;
+}
+
+macro_rules! native {
+    ($($t:ty),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl NativeType for $t {
+            const NAME: &'static str = stringify!($t);
+        }
+    )*};
+}
+native!(u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
+
+/// Views `bytes` as `&[T]`; `None` if the length is not a multiple of `T`'s size or the start is
+/// misaligned for `T`.
+#[must_use]
+pub(crate) fn cast<T: NativeType>(bytes: &[u8]) -> Option<&[T]> {
+    bytemuck::try_cast_slice(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_bytes_are_64_byte_aligned() {
+        for n in [0usize, 1, 63, 64, 65, 1000] {
+            let a = AlignedBytes::zeroed(n);
+            assert_eq!(a.len(), n);
+            assert_eq!(a.as_ptr() as usize % 64, 0);
+        }
+    }
+
+    #[test]
+    fn cast_checks_alignment_and_length() {
+        let a = AlignedBytes::copy_from(&[1, 0, 0, 0, 2, 0, 0, 0, 9]);
+        assert_eq!(cast::<u32>(&a[..8]), Some(&[1u32, 2][..]));
+        assert!(cast::<u32>(&a[..7]).is_none());
+        assert!(cast::<u32>(&a[1..5]).is_none());
+    }
+}

@@ -1,0 +1,76 @@
+//! `delta` (id 2): each integer minus the one before it (wrapping, in the value's own width), the
+//! first kept as is. Turns sorted ids and timestamps into small numbers for `bitpack`. Spec:
+//! `spec/codecs.md#delta`.
+
+use super::{Codec, DecodeResult};
+
+pub(crate) struct Delta;
+
+macro_rules! with_width {
+    ($width:expr, $t:ident, $body:block) => {
+        match $width {
+            1 => { type $t = u8; $body }
+            2 => { type $t = u16; $body }
+            4 => { type $t = u32; $body }
+            8 => { type $t = u64; $body }
+            _ => None,
+        }
+    };
+}
+
+impl Codec for Delta {
+    fn name(&self) -> &'static str {
+        "delta"
+    }
+
+    fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
+        if input.len() % width.max(1) != 0 {
+            return None;
+        }
+        out.reserve(input.len());
+        with_width!(width, T, {
+            let mut prev: T = 0;
+            for c in input.chunks_exact(width) {
+                let v = T::from_le_bytes(c.try_into().ok()?);
+                out.extend_from_slice(&v.wrapping_sub(prev).to_le_bytes());
+                prev = v;
+            }
+            Some(())
+        })
+    }
+
+    fn decoded_len(&self, input: &[u8], _width: usize) -> DecodeResult<usize> {
+        Ok(input.len())
+    }
+
+    fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
+        if !matches!(width, 1 | 2 | 4 | 8) || input.len() % width != 0 {
+            return Err(format!("delta needs 1, 2, 4 or 8-byte values, got {} bytes of width {width}", input.len()));
+        }
+        let r: Option<()> = (|| {
+            with_width!(width, T, {
+                let mut acc: T = 0;
+                for (src, dst) in input.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+                    acc = acc.wrapping_add(T::from_le_bytes(src.try_into().ok()?));
+                    dst.copy_from_slice(&acc.to_le_bytes());
+                }
+                Some(())
+            })
+        })();
+        r.ok_or_else(|| "delta decode failed".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codec::{test_support::round_trip, Stage};
+
+    #[test]
+    fn round_trips_with_wrapping() {
+        let vals: Vec<i64> = vec![i64::MIN, -1, 0, 5, i64::MAX, 3];
+        let bytes: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
+        round_trip(&[Stage::Delta], &bytes, 8).unwrap();
+        round_trip(&[Stage::Delta], &[1, 255, 0, 7], 1).unwrap();
+        assert!(round_trip(&[Stage::Delta], &[1, 2, 3], 3).is_none());
+    }
+}

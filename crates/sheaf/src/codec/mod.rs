@@ -1,0 +1,213 @@
+//! Codecs: small byte-to-byte stages that compose into a per-buffer pipeline, one file per codec,
+//! and an explicit registry from the numeric ids of `spec/codecs.md` to implementations.
+//!
+//! Every stage sees the buffer as a run of values `width` bytes wide (the column's unit width)
+//! and can tell, from its own encoded bytes, how long its output will be; decoding checks that
+//! length against a bound before allocating, so no encoded buffer can make a reader allocate more
+//! than the file's declared sizes justify.
+
+mod auto;
+mod bitpack;
+mod constant;
+mod delta;
+mod dictionary;
+mod lz4;
+mod shuffle;
+mod zstd;
+
+pub(crate) use auto::{choose_pipeline, encode_with_fallback};
+
+use crate::format::MAX_STAGES;
+
+/// Numeric codec ids, fixed forever by the spec. 0 ends a stage list; 128..=255 are private.
+pub mod ids {
+    /// Byte-stream split (shuffle).
+    pub const SHUFFLE: u8 = 1;
+    /// Delta of consecutive integers.
+    pub const DELTA: u8 = 2;
+    /// Frame of reference plus bit packing.
+    pub const BITPACK: u8 = 3;
+    /// One value repeated.
+    pub const CONSTANT: u8 = 4;
+    /// Dictionary of distinct values plus bit-packed indices.
+    pub const DICTIONARY: u8 = 5;
+    /// Zstandard frame.
+    pub const ZSTD: u8 = 16;
+    /// LZ4 block with its decoded length in front.
+    pub const LZ4: u8 = 17;
+}
+
+/// Why a stage could not decode its input (the caller adds column, chunk and offset).
+pub(crate) type DecodeResult<T> = std::result::Result<T, String>;
+
+/// One stage of a pipeline.
+pub(crate) trait Codec: Sync {
+    /// The codec's name in the spec.
+    fn name(&self) -> &'static str;
+    /// Encodes `input` (values `width` bytes wide) onto `out`; `None` if the codec does not apply
+    /// to this data or width.
+    fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()>;
+    /// The decoded length promised by the encoded bytes.
+    fn decoded_len(&self, input: &[u8], width: usize) -> DecodeResult<usize>;
+    /// Decodes into `out`, whose length is [`Codec::decoded_len`].
+    fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()>;
+}
+
+/// A codec stage with its encode-time parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Byte-stream split.
+    Shuffle,
+    /// Delta of consecutive integers (width 1, 2, 4 or 8).
+    Delta,
+    /// Frame of reference plus bit packing (width 1, 2, 4 or 8).
+    BitPack,
+    /// One repeated value.
+    Constant,
+    /// Dictionary plus bit-packed indices.
+    Dictionary,
+    /// Zstandard at a level.
+    Zstd(i32),
+    /// LZ4 block.
+    Lz4,
+}
+
+impl Stage {
+    /// The stage's id in the file.
+    #[must_use]
+    pub fn id(self) -> u8 {
+        match self {
+            Stage::Shuffle => ids::SHUFFLE,
+            Stage::Delta => ids::DELTA,
+            Stage::BitPack => ids::BITPACK,
+            Stage::Constant => ids::CONSTANT,
+            Stage::Dictionary => ids::DICTIONARY,
+            Stage::Zstd(_) => ids::ZSTD,
+            Stage::Lz4 => ids::LZ4,
+        }
+    }
+
+    fn encode(self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
+        match self {
+            Stage::Zstd(level) => zstd::encode(input, level, out),
+            other => codec(other.id())?.encode(input, width, out),
+        }
+    }
+}
+
+/// The registry: an implementation for each id this reader knows.
+pub(crate) fn codec(id: u8) -> Option<&'static dyn Codec> {
+    Some(match id {
+        ids::SHUFFLE => &shuffle::Shuffle,
+        ids::DELTA => &delta::Delta,
+        ids::BITPACK => &bitpack::BitPack,
+        ids::CONSTANT => &constant::Constant,
+        ids::DICTIONARY => &dictionary::Dictionary,
+        ids::ZSTD => &zstd::Zstd,
+        ids::LZ4 => &lz4::Lz4,
+        _ => return None,
+    })
+}
+
+/// The name of a stage list, `none` when empty: `shuffle+zstd`.
+#[must_use]
+pub fn pipeline_name(ids: &[u8]) -> String {
+    if ids.is_empty() {
+        return "none".into();
+    }
+    let names: Vec<String> = ids.iter().map(|&i| codec(i).map_or_else(|| format!("#{i}"), |c| c.name().to_string())).collect();
+    names.join("+")
+}
+
+/// Runs `stages` over `input`. `None` if a stage does not apply.
+pub(crate) fn encode_pipeline(stages: &[Stage], input: &[u8], width: usize) -> Option<(Vec<u8>, [u8; MAX_STAGES])> {
+    let mut ids = [0u8; MAX_STAGES];
+    if stages.len() > MAX_STAGES {
+        return None;
+    }
+    let mut cur: Vec<u8> = Vec::new();
+    for (i, stage) in stages.iter().enumerate() {
+        let mut next = Vec::new();
+        let src: &[u8] = if i == 0 { input } else { &cur };
+        stage.encode(src, width, &mut next)?;
+        cur = next;
+        ids[i] = stage.id();
+    }
+    if stages.is_empty() {
+        cur = input.to_vec();
+    }
+    Some((cur, ids))
+}
+
+/// Errors of a pipeline decode, before the caller adds where it happened.
+#[derive(Debug)]
+pub(crate) enum PipelineError {
+    Unknown(u8),
+    Failed(&'static str, String),
+}
+
+/// Decodes `stored` through the stage ids (applied in order when encoding, so undone in reverse)
+/// into `out`, whose length is the buffer's declared decoded length.
+pub(crate) fn decode_pipeline(ids: &[u8], stored: &[u8], width: usize, out: &mut [u8]) -> Result<(), PipelineError> {
+    // No intermediate result may exceed this: every stage at most keeps the size plus a header.
+    let bound = out.len().saturating_mul(2).saturating_add(1 << 20);
+    let mut cur: Vec<u8> = Vec::new();
+    for (k, &id) in ids.iter().enumerate().rev() {
+        let c = codec(id).ok_or(PipelineError::Unknown(id))?;
+        let src: &[u8] = if k + 1 == ids.len() { stored } else { &cur };
+        let fail = |e: String| PipelineError::Failed(c.name(), e);
+        let len = c.decoded_len(src, width).map_err(fail)?;
+        if k == 0 {
+            if len != out.len() {
+                return Err(fail(format!("decodes to {len} bytes, the chunk declares {}", out.len())));
+            }
+            c.decode_into(src, width, out).map_err(fail)?;
+            return Ok(());
+        }
+        if len > bound {
+            return Err(fail(format!("intermediate length {len} is over the bound {bound}")));
+        }
+        let mut next = vec![0u8; len];
+        c.decode_into(src, width, &mut next).map_err(fail)?;
+        cur = next;
+    }
+    // No stages: plain bytes.
+    if stored.len() != out.len() {
+        return Err(PipelineError::Failed("none", format!("{} bytes stored, {} declared", stored.len(), out.len())));
+    }
+    out.copy_from_slice(stored);
+    Ok(())
+}
+
+/// Reads a little-endian u64 at `at`, if there.
+pub(crate) fn le_u64(b: &[u8], at: usize) -> DecodeResult<u64> {
+    b.get(at..at + 8)
+        .and_then(|s| s.try_into().ok())
+        .map(u64::from_le_bytes)
+        .ok_or_else(|| format!("header truncated at byte {at}"))
+}
+
+/// Converts a length from the file to usize.
+pub(crate) fn to_usize(n: u64) -> DecodeResult<usize> {
+    usize::try_from(n).map_err(|_| format!("length {n} does not fit in memory"))
+}
+
+/// Checks `count * width` against the caller's promise.
+pub(crate) fn count_bytes(count: u64, width: usize) -> DecodeResult<usize> {
+    to_usize(count)?.checked_mul(width).ok_or_else(|| format!("{count} values of {width} bytes overflow"))
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// Encodes and decodes through `stages`, asserting the bytes come back.
+    pub(crate) fn round_trip(stages: &[Stage], input: &[u8], width: usize) -> Option<usize> {
+        let (enc, ids) = encode_pipeline(stages, input, width)?;
+        let n = ids.iter().position(|&i| i == 0).unwrap_or(MAX_STAGES);
+        let mut out = vec![0u8; input.len()];
+        decode_pipeline(&ids[..n], &enc, width, &mut out).unwrap();
+        assert_eq!(out, input, "{stages:?} width {width}");
+        Some(enc.len())
+    }
+}

@@ -1,0 +1,454 @@
+//! One leaf column of an array: its validated chunk table, zero-copy views of plain data, and
+//! decoding of whole columns, row ranges and single chunks.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::decode::{copy_bits, decode_chunk, decode_validity, decode_values_into, DecodedChunk};
+use super::File;
+use crate::buffer::{cast, AlignedBytes, Buf, NativeType};
+use crate::codec::pipeline_name;
+use crate::dtype::LeafType;
+use crate::error::{Error, Result};
+use crate::format::{check_region, checksum, ChunkEntry, ALIGNMENT, CHUNK_ENTRY_LEN, HEADER_LEN, MAX_ENCODED_BUFFER_DECODED};
+use crate::schema::{ColumnDesc, StoredArray};
+
+/// A leaf column with its validated chunk table.
+#[derive(Clone)]
+pub struct Column<'f> {
+    pub(crate) file: &'f File,
+    pub(crate) array: &'f StoredArray,
+    pub(crate) desc: &'f ColumnDesc,
+    pub(crate) name: String,
+    pub(crate) chunks: Vec<ChunkEntry>,
+    /// Row where each chunk starts, plus the total at the end.
+    pub(crate) row_starts: Vec<u64>,
+}
+
+/// Decoded (or borrowed) data of a run of rows of one column.
+#[derive(Debug, Clone)]
+pub struct ColumnData<'a> {
+    /// Rows held.
+    pub rows: u64,
+    /// Values: `rows * row_width` bytes for fixed-width columns, the concatenated bytes of every
+    /// row for variable-length ones.
+    pub values: Buf<'a>,
+    /// For variable-length columns, `rows + 1` offsets into `values` starting at 0.
+    pub offsets: Option<Vec<u64>>,
+    /// Validity bitmap (LSB first, 1 = valid) when any row is null.
+    pub validity: Option<Vec<u8>>,
+}
+
+impl ColumnData<'_> {
+    /// The values as a typed slice (checked length and alignment).
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] when the bytes do not fit `T`.
+    pub fn values_as<T: NativeType>(&self) -> Result<&[T]> {
+        cast(&self.values).ok_or_else(|| Error::TypeMismatch { column: String::new(), dtype: "bytes".into(), requested: T::NAME })
+    }
+
+    /// Whether row `i` is valid (not null).
+    #[must_use]
+    pub fn is_valid(&self, i: usize) -> bool {
+        self.validity.as_ref().is_none_or(|v| v.get(i / 8).is_some_and(|b| b >> (i % 8) & 1 == 1))
+    }
+
+    /// The bytes of row `i` of a variable-length column.
+    #[must_use]
+    pub fn var_value(&self, i: usize) -> Option<&[u8]> {
+        let o = self.offsets.as_ref()?;
+        let (s, e) = (usize::try_from(*o.get(i)?).ok()?, usize::try_from(*o.get(i + 1)?).ok()?);
+        self.values.get(s..e)
+    }
+}
+
+fn allowed_view(ty: LeafType, name: &str) -> bool {
+    match ty {
+        LeafType::Bool | LeafType::Bytes(_) | LeafType::Void(_) | LeafType::Utf8 | LeafType::Binary => name == "u8",
+        LeafType::Int(n) | LeafType::UInt(n) => name == format!("i{}", n * 8) || name == format!("u{}", n * 8),
+        LeafType::Float(2) => name == "u16",
+        LeafType::Float(n) => name == format!("f{}", n * 8),
+        LeafType::Complex(n) => name == format!("f{}", n * 4),
+        LeafType::Unicode(_) => name == "u32",
+        LeafType::Datetime(..) | LeafType::Timedelta(..) => name == "i64",
+    }
+}
+
+impl<'f> Column<'f> {
+    pub(crate) fn load(file: &'f File, array: &'f StoredArray, desc: &'f ColumnDesc, global: usize) -> Result<Self> {
+        let name = if array.schema.name.is_empty() || desc.path.is_empty() {
+            format!("{}{}", array.schema.name, desc.name())
+        } else {
+            format!("{}/{}", array.schema.name, desc.name())
+        };
+        let entry = file.directory().get(global).copied().unwrap_or_default();
+        let metadata_start = file.trailer().metadata_start();
+        let table_len = u64::from(entry.chunk_count) * CHUNK_ENTRY_LEN;
+        let what = format!("chunk table of column {name}");
+        check_region(&what, entry.chunk_table_offset, table_len, HEADER_LEN, metadata_start)?;
+        if entry.chunk_table_offset % ALIGNMENT != 0 {
+            return Err(Error::Misaligned { what, offset: entry.chunk_table_offset, align: ALIGNMENT });
+        }
+        let table = super::slice(file.bytes(), entry.chunk_table_offset, table_len);
+        let computed = checksum(table);
+        if computed != entry.chunk_table_checksum {
+            return Err(Error::ChecksumMismatch { what, offset: entry.chunk_table_offset, stored: entry.chunk_table_checksum, computed });
+        }
+        let chunks: Vec<ChunkEntry> = table.chunks_exact(CHUNK_ENTRY_LEN as usize).map(ChunkEntry::parse).collect();
+        let mut col = Column { file, array, desc, name, chunks, row_starts: Vec::new() };
+        col.validate(metadata_start)?;
+        Ok(col)
+    }
+
+    fn bad_chunk(&self, chunk: usize, reason: String) -> Error {
+        Error::InvalidChunk { column: self.name.clone(), chunk, reason }
+    }
+
+    fn validate(&mut self, metadata_start: u64) -> Result<()> {
+        let mut starts = Vec::with_capacity(self.chunks.len() + 1);
+        let mut total = 0u64;
+        let mut spans = Vec::new();
+        let row_width = self.desc.row_width();
+        for (i, c) in self.chunks.iter().enumerate() {
+            starts.push(total);
+            total = total.checked_add(c.row_count).ok_or_else(|| self.bad_chunk(i, "row counts overflow".into()))?;
+            if c.null_count > c.row_count {
+                return Err(self.bad_chunk(i, format!("{} nulls in {} rows", c.null_count, c.row_count)));
+            }
+            if c.null_count > 0 && !self.desc.leaf.nullable {
+                return Err(self.bad_chunk(i, "nulls in a column the schema says is not nullable".into()));
+            }
+            let expect_values = match row_width {
+                Some(w) => Some(c.row_count.checked_mul(w).ok_or_else(|| self.bad_chunk(i, "size overflows".into()))?),
+                None => None,
+            };
+            let checks = [
+                ("validity", &c.validity, if c.null_count > 0 { Some(Some(c.row_count.div_ceil(8))) } else { None }),
+                ("offsets", &c.offsets, row_width.is_none().then(|| c.row_count.checked_add(1).and_then(|n| n.checked_mul(8)))),
+                ("values", &c.values, Some(expect_values)),
+            ];
+            for (role, r, expect) in checks {
+                match expect {
+                    None if !r.is_absent() && !(role == "validity" && c.null_count == 0 && r.stored_len > 0) => {
+                        return Err(self.bad_chunk(i, format!("unexpected {role} buffer")));
+                    }
+                    None => {}
+                    Some(expect) => {
+                        if let Some(e) = expect {
+                            if r.decoded_len != e {
+                                return Err(self.bad_chunk(i, format!("{role} decodes to {} bytes, {e} expected", r.decoded_len)));
+                            }
+                        }
+                    }
+                }
+                if r.is_absent() {
+                    continue;
+                }
+                let what = format!("{role} buffer of column {}, chunk {i}", self.name);
+                check_region(&what, r.offset, r.stored_len, HEADER_LEN, metadata_start)?;
+                if r.offset % ALIGNMENT != 0 {
+                    return Err(Error::Misaligned { what, offset: r.offset, align: ALIGNMENT });
+                }
+                if r.is_plain() && r.stored_len != r.decoded_len {
+                    return Err(self.bad_chunk(i, format!("plain {role} buffer stores {} bytes but declares {}", r.stored_len, r.decoded_len)));
+                }
+                if !r.is_plain() && r.decoded_len > MAX_ENCODED_BUFFER_DECODED {
+                    return Err(Error::LimitExceeded {
+                        what: format!("decoded length of {what}"),
+                        value: r.decoded_len,
+                        limit: MAX_ENCODED_BUFFER_DECODED,
+                    });
+                }
+                if let Some(&id) = r.stage_ids().iter().find(|&&id| crate::codec::codec(id).is_none()) {
+                    return Err(Error::UnknownCodec { column: self.name.clone(), chunk: i, id });
+                }
+                spans.push((r.offset, r.stored_len));
+            }
+        }
+        if total != self.array.rows {
+            return Err(Error::InvalidSchema {
+                reason: format!("column {}: chunks hold {total} rows, the array has {}", self.name, self.array.rows),
+            });
+        }
+        spans.sort_unstable();
+        let mut end = 0u64;
+        for (off, len) in spans {
+            if off < end {
+                return Err(Error::OverlappingBuffers { column: self.name.clone(), offset: off, previous_end: end });
+            }
+            end = off + len;
+        }
+        starts.push(total);
+        self.row_starts = starts;
+        Ok(())
+    }
+
+    /// The description (path, leaf type, subarray shape).
+    #[must_use]
+    pub fn desc(&self) -> &'f ColumnDesc {
+        self.desc
+    }
+
+    /// `array/path` name used in messages.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Rows.
+    #[must_use]
+    pub fn rows(&self) -> u64 {
+        self.array.rows
+    }
+
+    /// The chunk entries.
+    #[must_use]
+    pub fn chunks(&self) -> &[ChunkEntry] {
+        &self.chunks
+    }
+
+    /// Total nulls.
+    #[must_use]
+    pub fn null_count(&self) -> u64 {
+        self.chunks.iter().map(|c| c.null_count).sum()
+    }
+
+    /// Bytes stored in the file (all buffers of all chunks).
+    #[must_use]
+    pub fn stored_bytes(&self) -> u64 {
+        self.chunks.iter().flat_map(|c| c.buffers()).map(|(_, r)| r.stored_len).sum()
+    }
+
+    /// Bytes once decoded in memory.
+    #[must_use]
+    pub fn memory_bytes(&self) -> u64 {
+        self.chunks.iter().flat_map(|c| c.buffers()).map(|(_, r)| r.decoded_len).sum()
+    }
+
+    /// Whether [`Column::as_slice`] hands out the whole column without copying: one chunk, stored
+    /// plain, fixed width.
+    #[must_use]
+    pub fn is_zero_copy(&self) -> bool {
+        self.desc.row_width().is_some()
+            && self.chunks.len() <= 1
+            && self.chunks.iter().all(|c| c.values.is_plain() && c.null_count == 0)
+    }
+
+    /// The encodings used by the values buffers, e.g. `delta+bitpack` or `zstd, constant`.
+    #[must_use]
+    pub fn encoding(&self) -> String {
+        let mut names: Vec<String> = Vec::new();
+        for c in &self.chunks {
+            let n = pipeline_name(c.values.stage_ids());
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    fn check_view<T: NativeType>(&self) -> Result<()> {
+        if allowed_view(self.desc.leaf.ty, T::NAME) {
+            Ok(())
+        } else {
+            Err(Error::TypeMismatch { column: self.name.clone(), dtype: self.desc.type_text(), requested: T::NAME })
+        }
+    }
+
+    /// The whole column as a typed slice of the file, without copying.
+    ///
+    /// Elements are the leaf's scalars: a `('pos','<f4',(3,))` column of n rows is `3n` f32.
+    /// Null rows hold unspecified values (check [`Column::read`]'s validity for nullable columns).
+    ///
+    /// # Errors
+    /// [`Error::NotZeroCopy`] if encoded or in several chunks, [`Error::TypeMismatch`] if `T` does
+    /// not match the column, a checksum error if [`super::ReadOptions::with_verify_zero_copy`].
+    pub fn as_slice<T: NativeType>(&self) -> Result<&'f [T]> {
+        self.check_view::<T>()?;
+        if !self.is_zero_copy() {
+            return Err(Error::NotZeroCopy { column: self.name.clone(), encoding: self.encoding() });
+        }
+        let Some(chunk) = self.chunks.first() else { return Ok(&[]) };
+        let bytes = self.plain_bytes(0, &chunk.values)?;
+        cast(bytes).ok_or_else(|| Error::Misaligned { what: format!("values of column {}", self.name), offset: chunk.values.offset, align: 64 })
+    }
+
+    pub(crate) fn plain_bytes(&self, chunk: usize, r: &crate::format::BufferRef) -> Result<&'f [u8]> {
+        let bytes = super::slice(self.file.bytes(), r.offset, r.stored_len);
+        if self.file.options().verify_zero_copy {
+            self.check_sum(chunk, r, bytes)?;
+        }
+        Ok(bytes)
+    }
+
+    pub(crate) fn check_sum(&self, chunk: usize, r: &crate::format::BufferRef, bytes: &[u8]) -> Result<()> {
+        let computed = checksum(bytes);
+        if computed == r.checksum {
+            Ok(())
+        } else {
+            Err(Error::ChecksumMismatch { what: format!("column {}, chunk {chunk}", self.name), offset: r.offset, stored: r.checksum, computed })
+        }
+    }
+
+    /// Decodes the whole column (chunks in parallel); plain single-chunk columns are borrowed.
+    ///
+    /// # Errors
+    /// Checksum, codec and consistency errors naming the chunk and offset.
+    pub fn read(&self) -> Result<ColumnData<'f>> {
+        self.read_rows(0..self.rows())
+    }
+
+    /// Decodes chunk `index` alone (bounded memory: for iterating row groups).
+    ///
+    /// # Errors
+    /// As [`Column::read`].
+    pub fn read_chunk(&self, index: usize) -> Result<ColumnData<'f>> {
+        let c = self.chunks.get(index).ok_or_else(|| Error::NotFound { kind: "chunk", name: index.to_string() })?;
+        let d = decode_chunk(self, index, c)?;
+        Ok(ColumnData { rows: c.row_count, values: d.values, offsets: d.offsets, validity: d.validity })
+    }
+
+    /// Decodes rows `range`, touching only the chunks it overlaps.
+    ///
+    /// # Errors
+    /// [`Error::RowRange`] and as [`Column::read`].
+    pub fn read_rows(&self, range: Range<u64>) -> Result<ColumnData<'f>> {
+        let rows = self.rows();
+        if range.start > range.end || range.end > rows {
+            return Err(Error::RowRange { array: self.array.schema.name.clone(), start: range.start, end: range.end, rows });
+        }
+        let first = self.row_starts.partition_point(|&s| s <= range.start).saturating_sub(1);
+        let last = self.row_starts.partition_point(|&s| s < range.end).min(self.chunks.len());
+        let touched: Vec<usize> = (first..last).filter(|&i| self.chunks[i].row_count > 0).collect();
+        let n = range.end - range.start;
+        let whole_chunks = touched.first().is_none_or(|&i| self.row_starts[i] == range.start)
+            && touched.last().is_none_or(|&i| self.row_starts[i + 1] == range.end);
+        if touched.len() > 1 && whole_chunks && self.desc.row_width().is_some() {
+            return self.read_whole_chunks_fixed(&touched, n);
+        }
+        if touched.len() == 1 && n > 0 {
+            let i = touched[0];
+            let c = &self.chunks[i];
+            let d = decode_chunk(self, i, c)?;
+            return Ok(self.cut(d, range.start - self.row_starts[i], n));
+        }
+        let decoded: Vec<(usize, DecodedChunk<'f>)> =
+            touched.par_iter().map(|&i| decode_chunk(self, i, &self.chunks[i]).map(|d| (i, d))).collect::<Result<_>>()?;
+        self.assemble(&decoded, range.start, n)
+    }
+
+    /// Decodes whole chunks of a fixed-width column in parallel, each straight into its place in
+    /// the output (no intermediate copy).
+    fn read_whole_chunks_fixed(&self, touched: &[usize], n: u64) -> Result<ColumnData<'f>> {
+        let w = self.desc.row_width().unwrap_or(0);
+        let total = usize::try_from(n.saturating_mul(w)).unwrap_or(usize::MAX);
+        let mut values = AlignedBytes::try_zeroed(total).ok_or_else(|| Error::LimitExceeded {
+            what: format!("memory for column {}", self.name),
+            value: n.saturating_mul(w),
+            limit: isize::MAX as u64,
+        })?;
+        let mut slots: Vec<(usize, &mut [u8])> = Vec::with_capacity(touched.len());
+        let mut rest = values.as_mut_slice();
+        for &i in touched {
+            let (head, tail) = rest.split_at_mut((self.chunks[i].row_count * w) as usize);
+            slots.push((i, head));
+            rest = tail;
+        }
+        slots.into_par_iter().try_for_each(|(i, out)| decode_values_into(self, i, &self.chunks[i], out))?;
+        let mut validity = None;
+        if touched.iter().any(|&i| self.chunks[i].null_count > 0) {
+            let mut v = vec![0xFFu8; n.div_ceil(8) as usize];
+            let mut at = 0;
+            for &i in touched {
+                let c = &self.chunks[i];
+                match decode_validity(self, i, c)? {
+                    Some(bits) => copy_bits(&bits, 0, &mut v, at, c.row_count),
+                    None => copy_bits(&vec![0xFF; c.row_count.div_ceil(8) as usize], 0, &mut v, at, c.row_count),
+                }
+                at += c.row_count;
+            }
+            validity = Some(v);
+        }
+        Ok(ColumnData { rows: n, values: Buf::Owned(values), offsets: None, validity })
+    }
+
+    /// Keeps rows `skip..skip+n` of one decoded chunk.
+    fn cut(&self, d: DecodedChunk<'f>, skip: u64, n: u64) -> ColumnData<'f> {
+        let whole = skip == 0 && d.rows == n;
+        if whole {
+            return ColumnData { rows: n, values: d.values, offsets: d.offsets, validity: d.validity };
+        }
+        let mut out = self.assemble_parts(std::iter::once((&d, skip, n)), n);
+        if let (Buf::Borrowed(b), Some(w)) = (&d.values, self.desc.row_width()) {
+            // Stay zero-copy: a slice of the plain chunk.
+            let (s, e) = ((skip * w) as usize, ((skip + n) * w) as usize);
+            out.values = Buf::Borrowed(&b[s..e]);
+        }
+        out
+    }
+
+    fn assemble(&self, decoded: &[(usize, DecodedChunk<'f>)], start: u64, n: u64) -> Result<ColumnData<'f>> {
+        let parts = decoded.iter().map(|(i, d)| {
+            let cs = self.row_starts[*i];
+            let skip = start.saturating_sub(cs);
+            let take = (start + n).min(cs + d.rows) - cs.max(start);
+            (d, skip, take)
+        });
+        Ok(self.assemble_parts(parts, n))
+    }
+
+    fn assemble_parts<'d>(&self, parts: impl Iterator<Item = (&'d DecodedChunk<'f>, u64, u64)> + Clone, n: u64) -> ColumnData<'f>
+    where
+        'f: 'd,
+    {
+        let any_nulls = parts.clone().any(|(d, _, _)| d.validity.is_some());
+        let mut validity = any_nulls.then(|| vec![0xFFu8; n.div_ceil(8) as usize]);
+        if let Some(v) = validity.as_mut() {
+            if n % 8 != 0 {
+                if let Some(last) = v.last_mut() {
+                    *last = (1u8 << (n % 8)) - 1;
+                }
+            }
+        }
+        let mut at = 0u64;
+        match self.desc.row_width() {
+            Some(w) => {
+                let mut values = AlignedBytes::zeroed((n * w) as usize);
+                let mut dst = values.as_mut_slice();
+                for (d, skip, take) in parts {
+                    let (head, rest) = dst.split_at_mut((take * w) as usize);
+                    head.copy_from_slice(&d.values[(skip * w) as usize..((skip + take) * w) as usize]);
+                    dst = rest;
+                    if let (Some(v), Some(src)) = (validity.as_mut(), d.validity.as_ref()) {
+                        copy_bits(src, skip, v, at, take);
+                    }
+                    at += take;
+                }
+                ColumnData { rows: n, values: Buf::Owned(values), offsets: None, validity }
+            }
+            None => {
+                let mut offsets = Vec::with_capacity(n as usize + 1);
+                offsets.push(0u64);
+                let mut bytes = Vec::new();
+                for (d, skip, take) in parts {
+                    let o = d.offsets.as_deref().unwrap_or(&[]);
+                    let (s, e) = (o[skip as usize], o[(skip + take) as usize]);
+                    let base = bytes.len() as u64;
+                    bytes.extend_from_slice(&d.values[s as usize..e as usize]);
+                    offsets.extend(o[skip as usize + 1..=(skip + take) as usize].iter().map(|x| x - s + base));
+                    if let (Some(v), Some(src)) = (validity.as_mut(), d.validity.as_ref()) {
+                        copy_bits(src, skip, v, at, take);
+                    }
+                    at += take;
+                }
+                ColumnData { rows: n, values: Buf::Owned(AlignedBytes::copy_from(&bytes)), offsets: Some(offsets), validity }
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Full verification: everything a lazy open skips. Every chunk table, every buffer's checksum
+//! and codec, no two regions of the file overlapping, UTF-8 columns holding valid UTF-8.
+
+use rayon::prelude::*;
+
+use super::File;
+use crate::dtype::LeafType;
+use crate::error::{Error, Result};
+use crate::format::CHUNK_ENTRY_LEN;
+
+/// What [`File::verify`] checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Arrays.
+    pub arrays: usize,
+    /// Leaf columns.
+    pub columns: usize,
+    /// Chunks decoded.
+    pub chunks: usize,
+    /// Stored bytes whose checksums were checked.
+    pub bytes_checked: u64,
+}
+
+impl File {
+    /// Checks the whole file: structure, every checksum, every decode.
+    ///
+    /// # Errors
+    /// The first fault found, naming the column, chunk and offset.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        self.verify_inner().map_err(|e| match &self.path {
+            Some(p) => e.in_file(p),
+            None => e,
+        })
+    }
+
+    fn verify_inner(&self) -> Result<VerifyReport> {
+        let mut report = VerifyReport { arrays: self.arrays.len(), ..VerifyReport::default() };
+        let t = self.trailer();
+        let mut regions: Vec<(u64, u64, String)> = vec![
+            (t.schema_offset, t.schema_len, "schema document".into()),
+            (t.directory_offset, t.directory_len(), "column directory".into()),
+        ];
+        for array in self.arrays() {
+            for (index, col) in array.columns()?.into_iter().enumerate() {
+                report.columns += 1;
+                let global = array.stored().first_column + index;
+                let entry = self.directory()[global];
+                regions.push((entry.chunk_table_offset, u64::from(entry.chunk_count) * CHUNK_ENTRY_LEN, format!("chunk table of {}", col.name())));
+                for (i, c) in col.chunks().iter().enumerate() {
+                    for (role, r) in c.buffers() {
+                        if !r.is_absent() {
+                            regions.push((r.offset, r.stored_len, format!("{role} of {}, chunk {i}", col.name())));
+                            report.bytes_checked += r.stored_len;
+                        }
+                    }
+                }
+                (0..col.chunks().len()).into_par_iter().try_for_each(|i| -> Result<()> {
+                    let d = col.read_chunk(i)?;
+                    if let Some(v) = &d.values_checked_plain() {
+                        col.check_sum(i, &col.chunks()[i].values, v)?;
+                    }
+                    if col.desc().leaf.ty == LeafType::Utf8 {
+                        for row in 0..d.rows as usize {
+                            if std::str::from_utf8(d.var_value(row).unwrap_or_default()).is_err() {
+                                return Err(Error::InvalidChunk { column: col.name().to_string(), chunk: i, reason: format!("row {row} is not valid UTF-8") });
+                            }
+                        }
+                    }
+                    Ok(())
+                })?;
+                report.chunks += col.chunks().len();
+            }
+        }
+        regions.retain(|r| r.1 > 0);
+        regions.sort_unstable_by_key(|r| r.0);
+        for w in regions.windows(2) {
+            if w[1].0 < w[0].0 + w[0].1 {
+                return Err(Error::OverlappingBuffers { column: w[1].2.clone(), offset: w[1].0, previous_end: w[0].0 + w[0].1 });
+            }
+        }
+        Ok(report)
+    }
+}
+
+impl super::ColumnData<'_> {
+    /// Plain (borrowed) values, whose checksum the decode path did not check.
+    fn values_checked_plain(&self) -> Option<&[u8]> {
+        match &self.values {
+            crate::buffer::Buf::Borrowed(b) => Some(b),
+            crate::buffer::Buf::Owned(_) => None,
+        }
+    }
+}

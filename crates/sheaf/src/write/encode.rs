@@ -1,0 +1,214 @@
+//! Turning one chunk of one column into stored buffers: slicing the caller's input by rows,
+//! choosing each column's pipelines once (the `auto` rule), encoding, checksumming. Also the
+//! streaming writer's pending rows.
+
+use std::borrow::Cow;
+
+use super::{Codec, ColumnInput};
+use crate::codec::{choose_pipeline, encode_pipeline, encode_with_fallback, Stage};
+use crate::error::Result;
+use crate::format::{checksum, MAX_STAGES};
+use crate::read::copy_bits;
+use crate::schema::ColumnDesc;
+
+/// Rows of one column for one chunk: the caller's input plus where the rows start in it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slice<'a> {
+    pub(crate) input: ColumnInput<'a>,
+    /// Bit of the input's validity bitmap where these rows start.
+    pub(crate) validity_bit: u64,
+}
+
+impl<'a> Slice<'a> {
+    pub(crate) fn whole(input: ColumnInput<'a>) -> Self {
+        Slice { input, validity_bit: 0 }
+    }
+}
+
+/// Rows `start..end` of `input` (whose rows were already checked).
+pub(crate) fn slice_input<'a>(s: &Slice<'a>, desc: &ColumnDesc, start: u64, end: u64) -> Slice<'a> {
+    let input = match s.input {
+        ColumnInput::Fixed { bytes, validity } => {
+            let w = desc.row_width().unwrap_or(0) as usize;
+            ColumnInput::Fixed { bytes: &bytes[start as usize * w..end as usize * w], validity }
+        }
+        ColumnInput::Var { offsets, data, validity } => ColumnInput::Var { offsets: &offsets[start as usize..=end as usize], data, validity },
+    };
+    Slice { input, validity_bit: s.validity_bit + start }
+}
+
+/// The pipelines one column's buffers use, chosen once per column.
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnPlan {
+    values: Vec<Stage>,
+    offsets: Vec<Stage>,
+    validity: Vec<Stage>,
+    /// Whether a chunk of equal values may be stored `constant` (the `auto` rule).
+    constant: bool,
+}
+
+impl ColumnPlan {
+    pub(crate) fn choose(codec: Codec, desc: &ColumnDesc, sample: &Slice<'_>) -> Self {
+        let all = |stages: Vec<Stage>| ColumnPlan { values: stages.clone(), offsets: stages.clone(), validity: stages, constant: false };
+        match codec {
+            Codec::None => all(Vec::new()),
+            Codec::Zstd(level) => all(vec![Stage::Zstd(level)]),
+            Codec::Lz4 => all(vec![Stage::Lz4]),
+            Codec::Auto(level) => {
+                let unit = desc.leaf.ty.unit_width();
+                let (values, offsets) = match sample.input {
+                    ColumnInput::Fixed { bytes, .. } => (choose_pipeline(bytes, unit, level), Vec::new()),
+                    ColumnInput::Var { offsets, data, .. } => {
+                        let (lo, hi) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+                        let rebased: Vec<u8> = offsets.iter().flat_map(|o| (o - offsets[0]).to_le_bytes()).collect();
+                        (choose_pipeline(&data[lo..hi], 1, level), choose_pipeline(&rebased, 8, level))
+                    }
+                };
+                ColumnPlan { values, offsets, validity: vec![Stage::Lz4], constant: true }
+            }
+        }
+    }
+}
+
+/// One stored buffer before it has an offset.
+pub(crate) struct EncodedBuffer<'a> {
+    pub(crate) bytes: Cow<'a, [u8]>,
+    pub(crate) decoded_len: u64,
+    pub(crate) checksum: u64,
+    pub(crate) stages: [u8; MAX_STAGES],
+}
+
+/// One chunk's buffers: validity, offsets, values.
+pub(crate) struct EncodedChunk<'a> {
+    pub(crate) rows: u64,
+    pub(crate) nulls: u64,
+    pub(crate) buffers: [Option<EncodedBuffer<'a>>; 3],
+}
+
+fn encode_buffer<'a>(data: Cow<'a, [u8]>, stages: &[Stage], constant: bool, width: usize) -> EncodedBuffer<'a> {
+    let decoded_len = data.len() as u64;
+    let (encoded, ids) = if constant {
+        encode_with_fallback(stages, &data, width)
+    } else {
+        match encode_pipeline(stages, &data, width) {
+            Some((b, ids)) if b.len() < data.len() && !stages.is_empty() => (Some(b), ids),
+            _ => (None, [0; MAX_STAGES]),
+        }
+    };
+    let bytes = encoded.map_or(data, Cow::Owned);
+    EncodedBuffer { checksum: checksum(&bytes), bytes, decoded_len, stages: ids }
+}
+
+/// The validity bits of `rows` rows starting at bit `at`, and the null count; `None` when all
+/// rows are valid.
+fn validity_bits(bitmap: Option<&[u8]>, at: u64, rows: u64) -> Option<(Vec<u8>, u64)> {
+    let bitmap = bitmap?;
+    let mut bits = vec![0u8; rows.div_ceil(8) as usize];
+    copy_bits(bitmap, at, &mut bits, 0, rows);
+    let valid: u64 = bits.iter().map(|b| u64::from(b.count_ones())).sum();
+    (valid < rows).then(|| (bits, rows - valid))
+}
+
+pub(crate) fn encode_chunk<'a>(plan: &ColumnPlan, desc: &ColumnDesc, s: &Slice<'a>, rows: u64) -> Result<EncodedChunk<'a>> {
+    let validity = validity_bits(s.input.validity(), s.validity_bit, rows);
+    let nulls = validity.as_ref().map_or(0, |v| v.1);
+    let validity = validity.map(|(bits, _)| encode_buffer(Cow::Owned(bits), &plan.validity, false, 1));
+    let (offsets, values) = match s.input {
+        ColumnInput::Fixed { bytes, .. } => (None, encode_buffer(Cow::Borrowed(bytes), &plan.values, plan.constant, desc.leaf.ty.unit_width())),
+        ColumnInput::Var { offsets, data, .. } => {
+            let base = offsets[0];
+            let rebased: Vec<u8> = offsets.iter().flat_map(|o| (o - base).to_le_bytes()).collect();
+            let bytes = &data[base as usize..offsets[offsets.len() - 1] as usize];
+            (
+                Some(encode_buffer(Cow::Owned(rebased), &plan.offsets, plan.constant, 8)),
+                encode_buffer(Cow::Borrowed(bytes), &plan.values, plan.constant, 1),
+            )
+        }
+    };
+    Ok(EncodedChunk { rows, nulls, buffers: [validity, offsets, Some(values)] })
+}
+
+/// A whole column stored plain as one chunk (no copy of fixed-width values).
+pub(crate) fn plain_chunk<'a>(desc: &ColumnDesc, input: &ColumnInput<'a>, rows: u64) -> EncodedChunk<'a> {
+    let plan = ColumnPlan { values: Vec::new(), offsets: Vec::new(), validity: Vec::new(), constant: false };
+    // Cannot fail: encoding with no stages only slices and checksums.
+    match encode_chunk(&plan, desc, &Slice::whole(*input), rows) {
+        Ok(c) => c,
+        Err(_) => EncodedChunk { rows, nulls: 0, buffers: [None, None, None] },
+    }
+}
+
+/// Rows copied from appended batches, waiting for a full row group.
+pub(crate) struct Pending {
+    values: Vec<u8>,
+    offsets: Option<Vec<u64>>,
+    validity: Option<Vec<u8>>,
+    rows: u64,
+}
+
+impl Pending {
+    pub(crate) fn new(desc: &ColumnDesc) -> Self {
+        let offsets = desc.row_width().is_none().then(|| vec![0u64]);
+        Pending { values: Vec::new(), offsets, validity: None, rows: 0 }
+    }
+
+    pub(crate) fn push(&mut self, input: &ColumnInput<'_>, rows: u64) {
+        match (input, self.offsets.as_mut()) {
+            (ColumnInput::Fixed { bytes, .. }, _) => self.values.extend_from_slice(bytes),
+            (ColumnInput::Var { offsets, data, .. }, Some(own)) => {
+                let base = offsets[0];
+                let shift = self.values.len() as u64;
+                self.values.extend_from_slice(&data[base as usize..offsets[offsets.len() - 1] as usize]);
+                own.extend(offsets[1..].iter().map(|o| o - base + shift));
+            }
+            (ColumnInput::Var { .. }, None) => {}
+        }
+        if let Some(bits) = input.validity() {
+            let v = self.validity.get_or_insert_with(|| vec![0xFF; self.rows.div_ceil(8) as usize]);
+            v.resize((self.rows + rows).div_ceil(8) as usize, 0);
+            copy_bits(bits, 0, v, self.rows, rows);
+        } else if let Some(v) = self.validity.as_mut() {
+            v.resize((self.rows + rows).div_ceil(8) as usize, 0);
+            let ones = vec![0xFF; rows.div_ceil(8) as usize];
+            copy_bits(&ones, 0, v, self.rows, rows);
+        }
+        self.rows += rows;
+    }
+
+    /// Splits off the first `n` rows.
+    pub(crate) fn take_front(&mut self, n: u64, desc: &ColumnDesc) -> Pending {
+        let (values, offsets) = match self.offsets.as_mut() {
+            None => {
+                let cut = (n * desc.row_width().unwrap_or(0)) as usize;
+                let rest = self.values.split_off(cut);
+                (std::mem::replace(&mut self.values, rest), None)
+            }
+            Some(own) => {
+                let cut = own[n as usize];
+                let rest_values = self.values.split_off(cut as usize);
+                let rest_offsets: Vec<u64> = own[n as usize..].iter().map(|o| o - cut).collect();
+                let head_offsets = own[..=n as usize].to_vec();
+                *own = rest_offsets;
+                (std::mem::replace(&mut self.values, rest_values), Some(head_offsets))
+            }
+        };
+        let validity = self.validity.as_mut().map(|v| {
+            let mut head = vec![0u8; n.div_ceil(8) as usize];
+            copy_bits(v, 0, &mut head, 0, n);
+            let left = self.rows - n;
+            let mut rest = vec![0u8; left.div_ceil(8) as usize];
+            copy_bits(v, n, &mut rest, 0, left);
+            *v = rest;
+            head
+        });
+        self.rows -= n;
+        Pending { values, offsets, validity, rows: n }
+    }
+
+    pub(crate) fn as_input(&self) -> ColumnInput<'_> {
+        match &self.offsets {
+            None => ColumnInput::Fixed { bytes: &self.values, validity: self.validity.as_deref() },
+            Some(o) => ColumnInput::Var { offsets: o, data: &self.values, validity: self.validity.as_deref() },
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! Writing: [`Writer`] streams batches of rows into row groups with memory bounded by one row
+//! group per column (a few, when there are fewer columns than threads), encoding columns in
+//! parallel; [`write_arrays`] writes whole in-memory arrays, storing each plain fixed-width column
+//! as one contiguous region so readers get it back as a single slice. Both write to a temporary
+//! file beside the target and rename it into place only in `finish`.
+
+mod encode;
+mod input;
+
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub use input::ColumnInput;
+
+use encode::{encode_chunk, plain_chunk, ColumnPlan, EncodedChunk, Slice};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::format::{align_up, checksum, checksum_parts, encode_header, BufferRef, ChunkEntry, DirEntry, Trailer, HEADER_LEN, VERSION_MAJOR, VERSION_MINOR};
+use crate::schema::{encode_schema, ArraySchema, ColumnDesc};
+
+/// How columns are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Stored plain: zero-copy on read.
+    None,
+    /// Zstandard at a level (1..=22) on every buffer.
+    Zstd(i32),
+    /// LZ4 on every buffer.
+    Lz4,
+    /// Per column, the smallest of the fast-decoding pipelines (see `spec/codecs.md#auto`),
+    /// final zstd stages at the given level.
+    Auto(i32),
+}
+
+impl Codec {
+    /// `auto` at zstd level 3.
+    pub const AUTO: Codec = Codec::Auto(3);
+}
+
+/// Writer options.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    codec: Codec,
+    row_group_rows: u64,
+    sync: bool,
+    metadata: BTreeMap<String, String>,
+}
+
+/// Default rows per row group: 1 Mi rows (8 MiB of an int64 column), chosen by benchmark
+/// (`benches/throughput.rs`): large enough that per-chunk overheads vanish, small enough that two
+/// threads have work to share on a few-million-row column and streaming memory stays modest.
+pub const DEFAULT_ROW_GROUP_ROWS: u64 = 1 << 20;
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions { codec: Codec::AUTO, row_group_rows: DEFAULT_ROW_GROUP_ROWS, sync: false, metadata: BTreeMap::new() }
+    }
+}
+
+impl WriteOptions {
+    /// Defaults: `auto` codec, [`DEFAULT_ROW_GROUP_ROWS`], no fsync.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The codec.
+    #[must_use]
+    pub fn with_codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Rows per row group (at least 1).
+    #[must_use]
+    pub fn with_row_group_rows(mut self, rows: u64) -> Self {
+        self.row_group_rows = rows.max(1);
+        self
+    }
+
+    /// Whether `finish` fsyncs the file before renaming it into place (durable across power loss).
+    #[must_use]
+    pub fn with_sync(mut self, sync: bool) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    /// File-level metadata.
+    #[must_use]
+    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// Handle of an array added to a [`Writer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrayId(usize);
+
+struct ArrayState {
+    schema: ArraySchema,
+    columns: Vec<ColumnDesc>,
+    names: Vec<String>,
+    rows: u64,
+    /// Copied rows not yet written, per column.
+    pending: Vec<encode::Pending>,
+    pending_rows: u64,
+    chunks: Vec<Vec<ChunkEntry>>,
+    plans: Vec<Option<ColumnPlan>>,
+}
+
+/// A streaming, atomic writer of sheaf files.
+///
+/// Nothing appears at the target path until [`Writer::finish`] succeeds; dropping the writer or
+/// any error leaves an existing target untouched and no partial file behind.
+pub struct Writer {
+    path: PathBuf,
+    out: BufWriter<tempfile::NamedTempFile>,
+    pos: u64,
+    options: WriteOptions,
+    arrays: Vec<ArrayState>,
+}
+
+impl Writer {
+    /// Starts writing `path` (a temporary file in the same directory until `finish`).
+    ///
+    /// # Errors
+    /// I/O errors creating the temporary file.
+    pub fn create(path: impl AsRef<Path>, options: WriteOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io(&path, e))?;
+        let mut out = BufWriter::with_capacity(1 << 20, tmp);
+        out.write_all(&encode_header()).map_err(|e| Error::io(&path, e))?;
+        Ok(Writer { path, out, pos: HEADER_LEN, options, arrays: Vec::new() })
+    }
+
+    /// Declares an array; its rows come from [`Writer::append`].
+    ///
+    /// # Errors
+    /// An invalid dtype or a duplicate name.
+    pub fn add_array(&mut self, schema: ArraySchema) -> Result<ArrayId> {
+        schema.dtype.validate()?;
+        if self.arrays.iter().any(|a| a.schema.name == schema.name) {
+            return Err(Error::schema(format!("duplicate array name {:?}", schema.name)));
+        }
+        let columns = schema.columns();
+        let names = columns.iter().map(|c| if c.path.is_empty() { schema.name.clone() } else { c.name() }).collect();
+        let n = columns.len();
+        self.arrays.push(ArrayState {
+            pending: columns.iter().map(encode::Pending::new).collect(),
+            columns,
+            names,
+            schema,
+            rows: 0,
+            pending_rows: 0,
+            chunks: vec![Vec::new(); n],
+            plans: vec![None; n],
+        });
+        Ok(ArrayId(self.arrays.len() - 1))
+    }
+
+    fn state(&mut self, id: ArrayId) -> Result<&mut ArrayState> {
+        self.arrays.get_mut(id.0).ok_or_else(|| Error::NotFound { kind: "array", name: format!("#{}", id.0) })
+    }
+
+    /// Appends a batch of rows (one input per leaf column, in leaf order). Any number of rows.
+    ///
+    /// # Errors
+    /// Inputs that do not match the columns, or I/O errors. After an error the writer should be
+    /// dropped (the target is left untouched).
+    pub fn append(&mut self, id: ArrayId, columns: &[ColumnInput<'_>]) -> Result<()> {
+        self.append_rows(id, None, columns)
+    }
+
+    /// [`Writer::append`] with the row count stated, for arrays whose columns are all zero-width.
+    ///
+    /// # Errors
+    /// As [`Writer::append`].
+    pub fn append_rows(&mut self, id: ArrayId, rows: Option<u64>, columns: &[ColumnInput<'_>]) -> Result<()> {
+        let threads = rayon::current_num_threads() as u64;
+        let group = self.options.row_group_rows;
+        let state = self.state(id)?;
+        let rows = batch_rows(state, rows, columns)?;
+        for (p, c) in state.pending.iter_mut().zip(columns) {
+            p.push(c, rows);
+        }
+        state.pending_rows += rows;
+        state.rows += rows;
+        // With fewer columns than threads, gather several row groups so every thread has one.
+        let per_flush = threads.div_ceil(state.columns.len().max(1) as u64).max(1);
+        if state.pending_rows >= group * per_flush {
+            self.flush_pending(id, false)?;
+        }
+        Ok(())
+    }
+
+    /// Encodes and writes whole row groups of pending rows (all of them when `all`).
+    fn flush_pending(&mut self, id: ArrayId, all: bool) -> Result<()> {
+        let group = self.options.row_group_rows;
+        let codec = self.options.codec;
+        let state = &mut self.arrays[id.0];
+        let take = if all { state.pending_rows } else { state.pending_rows / group * group };
+        if take == 0 {
+            return Ok(());
+        }
+        let pendings: Vec<encode::Pending> = state.pending.iter_mut().zip(&state.columns).map(|(p, d)| p.take_front(take, d)).collect();
+        let inputs: Vec<ColumnInput<'_>> = pendings.iter().map(encode::Pending::as_input).collect();
+        state.pending_rows -= take;
+        let items = row_group_items(&state.columns, &inputs, take, group);
+        self.encode_and_write(id, &items, codec)
+    }
+
+    /// Encodes `items` (column index, input for one chunk, rows) in parallel windows and writes
+    /// them in order.
+    fn encode_and_write(&mut self, id: ArrayId, items: &[(usize, Slice<'_>, u64)], codec: Codec) -> Result<()> {
+        let state = &mut self.arrays[id.0];
+        // Choose each column's pipelines once, from its first chunk.
+        let to_plan: Vec<(usize, Slice<'_>)> = items.iter().filter(|(c, ..)| state.plans[*c].is_none()).map(|(c, i, _)| (*c, *i)).collect();
+        let planned: Vec<(usize, ColumnPlan)> = to_plan
+            .par_iter()
+            .map(|(c, input)| (*c, ColumnPlan::choose(codec, &state.columns[*c], input)))
+            .collect();
+        for (c, plan) in planned {
+            state.plans[c].get_or_insert(plan);
+        }
+        let window = (rayon::current_num_threads() * 2).max(state.columns.len());
+        for batch in items.chunks(window) {
+            let state = &self.arrays[id.0];
+            let encoded: Vec<Result<EncodedChunk<'_>>> = batch
+                .par_iter()
+                .map(|(c, input, rows)| {
+                    let plan = state.plans[*c].as_ref().ok_or_else(|| Error::schema("internal: column has no plan"))?;
+                    encode_chunk(plan, &state.columns[*c], input, *rows)
+                })
+                .collect();
+            for ((c, ..), enc) in batch.iter().zip(encoded) {
+                let entry = self.write_chunk(enc?)?;
+                self.arrays[id.0].chunks[*c].push(entry);
+            }
+        }
+        Ok(())
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<u64> {
+        let at = align_up(self.pos);
+        let pad = (at - self.pos) as usize;
+        self.out.write_all(&[0u8; 64][..pad]).map_err(|e| Error::io(&self.path, e))?;
+        self.out.write_all(bytes).map_err(|e| Error::io(&self.path, e))?;
+        self.pos = at + bytes.len() as u64;
+        Ok(at)
+    }
+
+    fn write_chunk(&mut self, chunk: EncodedChunk<'_>) -> Result<ChunkEntry> {
+        let mut refs = [BufferRef::default(); 3];
+        for (slot, buf) in refs.iter_mut().zip(chunk.buffers) {
+            if let Some(b) = buf {
+                let offset = self.write_bytes(&b.bytes)?;
+                *slot = BufferRef { offset, stored_len: b.bytes.len() as u64, decoded_len: b.decoded_len, checksum: b.checksum, stages: b.stages };
+            }
+        }
+        let [validity, offsets, values] = refs;
+        Ok(ChunkEntry { row_count: chunk.rows, null_count: chunk.nulls, validity, offsets, values })
+    }
+
+    /// Writes the remaining rows, the chunk tables and the footer, then renames the file into
+    /// place.
+    ///
+    /// # Errors
+    /// I/O errors, or an array whose declared shape does not hold the rows written.
+    pub fn finish(mut self) -> Result<()> {
+        for i in 0..self.arrays.len() {
+            self.flush_pending(ArrayId(i), true)?;
+        }
+        let mut directory = Vec::new();
+        let mut summary: Vec<(ArraySchema, u64)> = Vec::new();
+        for i in 0..self.arrays.len() {
+            let chunks = std::mem::take(&mut self.arrays[i].chunks);
+            for table in chunks {
+                let mut bytes = Vec::with_capacity(table.len() * 144);
+                for c in &table {
+                    c.encode(&mut bytes);
+                }
+                let null_count = table.iter().map(|c| c.null_count).sum();
+                let offset = if bytes.is_empty() { align_up(self.pos) } else { self.write_bytes(&bytes)? };
+                let count = u32::try_from(table.len()).map_err(|_| Error::LimitExceeded {
+                    what: "chunks in one column".into(),
+                    value: table.len() as u64,
+                    limit: u32::MAX.into(),
+                })?;
+                DirEntry { chunk_table_offset: offset, chunk_count: count, chunk_table_checksum: checksum(&bytes), null_count }.encode(&mut directory);
+            }
+            let a = &self.arrays[i];
+            if let Some(shape) = &a.schema.shape {
+                if shape.iter().try_fold(1u64, |x, &d| x.checked_mul(d)) != Some(a.rows) {
+                    return Err(Error::schema(format!("array {:?}: shape {shape:?} does not hold the {} rows written", a.schema.name, a.rows)));
+                }
+            }
+            summary.push((a.schema.clone(), a.rows));
+        }
+        let refs: Vec<(&ArraySchema, u64)> = summary.iter().map(|(s, r)| (s, *r)).collect();
+        let schema = encode_schema(&refs, &self.options.metadata);
+        let schema_offset = self.write_bytes(&schema)?;
+        let directory_offset = self.write_bytes(&directory)?;
+        let column_count = u32::try_from(directory.len() / 32).map_err(|_| Error::schema("too many columns"))?;
+        let mut trailer = Trailer {
+            schema_offset,
+            schema_len: schema.len() as u64,
+            directory_offset,
+            column_count,
+            major: VERSION_MAJOR,
+            minor: VERSION_MINOR,
+            footer_checksum: 0,
+        };
+        let head = trailer.encode();
+        trailer.footer_checksum = checksum_parts(&[&schema, &directory, &head[..40]]);
+        self.out.write_all(&trailer.encode()).map_err(|e| Error::io(&self.path, e))?;
+        let tmp = self.out.into_inner().map_err(|e| Error::io(&self.path, e.into_error()))?;
+        if self.options.sync {
+            tmp.as_file().sync_all().map_err(|e| Error::io(&self.path, e))?;
+        }
+        tmp.persist(&self.path).map_err(|e| Error::io(&self.path, e.error))?;
+        Ok(())
+    }
+
+    fn write_plain_columns(&mut self, id: ArrayId, inputs: &[ColumnInput<'_>], rows: u64) -> Result<()> {
+        for (c, input) in inputs.iter().enumerate() {
+            let chunk = plain_chunk(&self.arrays[id.0].columns[c], input, rows);
+            let entry = self.write_chunk(chunk)?;
+            self.arrays[id.0].chunks[c].push(entry);
+        }
+        self.arrays[id.0].rows += rows;
+        Ok(())
+    }
+}
+
+fn batch_rows(state: &ArrayState, rows: Option<u64>, columns: &[ColumnInput<'_>]) -> Result<u64> {
+    if columns.len() != state.columns.len() {
+        return Err(Error::BadInput {
+            column: state.schema.name.clone(),
+            reason: format!("{} column inputs for {} columns", columns.len(), state.columns.len()),
+        });
+    }
+    let mut found = rows;
+    for ((desc, name), input) in state.columns.iter().zip(&state.names).zip(columns) {
+        if let Some(n) = input.rows(desc, name)? {
+            match found {
+                Some(f) if f != n => {
+                    return Err(Error::BadInput { column: name.clone(), reason: format!("{n} rows where the other columns have {f}") });
+                }
+                _ => found = Some(n),
+            }
+        }
+    }
+    found.ok_or_else(|| Error::BadInput { column: state.schema.name.clone(), reason: "no column tells the row count; state it".into() })
+}
+
+/// Splits whole-column inputs into (column, chunk input, rows) items, row group by row group.
+fn row_group_items<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], rows: u64, group: u64) -> Vec<(usize, Slice<'a>, u64)> {
+    let mut items = Vec::new();
+    let mut start = 0;
+    while start < rows {
+        let end = (start + group).min(rows);
+        for (c, input) in inputs.iter().enumerate() {
+            items.push((c, encode::slice_input(&Slice::whole(*input), &descs[c], start, end), end - start));
+        }
+        start = end;
+    }
+    items
+}
+
+/// Writes whole in-memory arrays to `path` in one call.
+///
+/// With [`Codec::None`] each fixed-width column is stored as one contiguous region (one chunk),
+/// so readers hand it out as a single slice; otherwise columns are split into row groups and
+/// encoded in parallel.
+///
+/// # Errors
+/// Inputs that do not match their schemas, and I/O errors. The target is untouched on error.
+pub fn write_arrays(path: impl AsRef<Path>, arrays: &[(ArraySchema, Vec<ColumnInput<'_>>)], options: &WriteOptions) -> Result<()> {
+    let mut w = Writer::create(path, options.clone())?;
+    for (schema, inputs) in arrays {
+        let id = w.add_array(schema.clone())?;
+        let explicit = schema.shape.as_ref().map(|s| s.iter().product::<u64>());
+        let rows = batch_rows(&w.arrays[id.0], explicit, inputs)?;
+        if options.codec == Codec::None {
+            w.write_plain_columns(id, inputs, rows)?;
+        } else {
+            let items = row_group_items(&w.arrays[id.0].columns, inputs, rows, options.row_group_rows);
+            w.arrays[id.0].rows = rows;
+            w.encode_and_write(id, &items, options.codec)?;
+        }
+    }
+    w.finish()
+}
