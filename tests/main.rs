@@ -1,1 +1,19 @@
+//! Cross-crate and end-to-end tests of sheaf, one integration binary.
+//!
+//! - `roundtrip`: proptest round trips over random schemas and data, every codec.
+//! - `corrupt`: truncations and byte flips of valid files give errors, never panics.
+//! - `golden`: the committed v1 files still read as they were written.
+//! - `spec_reader`: an independent Python reader, written from `spec/`, reads Rust-written files.
+//! - `cli`: the `sheaf` binary's commands, exit codes and messages.
+//! - `atomic`: failed and abandoned writes leave the target untouched.
 
+#![allow(missing_docs, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+mod util;
+
+mod atomic;
+mod cli;
+mod corrupt;
+mod golden;
+mod roundtrip;
+mod spec_reader;

@@ -100,6 +100,12 @@ pub enum Error {
         /// The checksum of the bytes.
         computed: u64,
     },
+    /// A byte outside every region (padding, reserved fields) is not zero.
+    #[error("padding or reserved byte at offset {offset} is not zero")]
+    NonZeroPadding {
+        /// Where.
+        offset: u64,
+    },
     /// A count or size exceeds a limit of the format.
     #[error("{what} is {value}, over the limit of {limit}")]
     LimitExceeded {

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use super::File;
 use crate::dtype::LeafType;
 use crate::error::{Error, Result};
-use crate::format::CHUNK_ENTRY_LEN;
+use crate::format::{CHUNK_ENTRY_LEN, HEADER_LEN, TRAILER_LEN};
 
 /// What [`File::verify`] checked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -46,6 +46,17 @@ impl File {
                 let global = array.stored().first_column + index;
                 let entry = self.directory()[global];
                 regions.push((entry.chunk_table_offset, u64::from(entry.chunk_count) * CHUNK_ENTRY_LEN, format!("chunk table of {}", col.name())));
+                let dir_reserved = t.directory_offset as usize + global * 32 + 12;
+                let mut reserved = vec![dir_reserved..dir_reserved + 4];
+                for k in 0..entry.chunk_count as usize {
+                    let e = entry.chunk_table_offset as usize + k * CHUNK_ENTRY_LEN as usize + 136;
+                    reserved.push(e..e + 8);
+                }
+                for r in reserved {
+                    if let Some(i) = self.bytes().get(r.clone()).and_then(|s| s.iter().position(|&b| b != 0)) {
+                        return Err(Error::NonZeroPadding { offset: (r.start + i) as u64 });
+                    }
+                }
                 for (i, c) in col.chunks().iter().enumerate() {
                     for (role, r) in c.buffers() {
                         if !r.is_absent() {
@@ -78,7 +89,32 @@ impl File {
                 return Err(Error::OverlappingBuffers { column: w[1].2.clone(), offset: w[1].0, previous_end: w[0].0 + w[0].1 });
             }
         }
+        self.check_padding(&regions)?;
         Ok(report)
+    }
+
+    /// Every byte that no region covers (header padding, alignment gaps) must be zero, so that no
+    /// byte of a file goes unchecked.
+    fn check_padding(&self, regions: &[(u64, u64, String)]) -> Result<()> {
+        let bytes = self.bytes();
+        let header_rest = 12..HEADER_LEN as usize;
+        let mut gaps = vec![header_rest];
+        let mut at = HEADER_LEN;
+        for (off, len, _) in regions {
+            gaps.push(at as usize..*off as usize);
+            at = off + len;
+        }
+        gaps.push(at as usize..bytes.len() - TRAILER_LEN as usize);
+        let t = bytes.len() - TRAILER_LEN as usize;
+        gaps.push(t + 28..t + 32);
+        gaps.push(t + 36..t + 40);
+        gaps.push(t + 48..t + 56);
+        for g in gaps {
+            if let Some(i) = bytes.get(g.clone()).and_then(|s| s.iter().position(|&b| b != 0)) {
+                return Err(Error::NonZeroPadding { offset: (g.start + i) as u64 });
+            }
+        }
+        Ok(())
     }
 }
 

@@ -135,9 +135,16 @@ impl Writer {
             _ => PathBuf::from("."),
         };
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&format!(".{name}.")).suffix(".tmp");
+        // Temporary files are private (0600) by default; the finished file should get the usual
+        // mode, so ask for 0666 and let the umask narrow it as for any new file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder
             .tempfile_in(&dir)
             .map_err(|e| Error::io(&path, e))?;
         let mut out = BufWriter::with_capacity(1 << 20, tmp);

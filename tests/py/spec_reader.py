@@ -1,0 +1,197 @@
+"""An independent sheaf v1 reader, written from spec/ (format.md, dtypes.md, codecs.md) alone.
+
+It reads plain and zstd-compressed files, checks the magic, version, footer checksum, chunk
+table checksums and buffer checksums, and rebuilds every column as a NumPy array. Run as
+
+    python spec_reader.py EXPECTED.json FILE.sheaf [FILE.sheaf ...]
+
+where EXPECTED.json lists, per array and column, the values every row must hold. Prints
+"<file>: ok" per file and exits non-zero on the first difference.
+"""
+import json
+import struct
+import sys
+
+import numpy as np
+import xxhash
+import zstandard
+
+MAGIC = b"\x89SHF\r\n\x1a\n"
+TRAILER = 64
+DIR_ENTRY = 32
+CHUNK_ENTRY = 144
+BUFFER_REF = 40
+STAGE_ZSTD = 16
+
+
+class SpecError(Exception):
+    pass
+
+
+def u64(b, at):
+    return struct.unpack_from("<Q", b, at)[0]
+
+
+def parse_trailer(data):
+    if len(data) < 128 or data[:8] != MAGIC or data[-8:] != MAGIC:
+        raise SpecError("bad magic or too short")
+    major, _minor = struct.unpack_from("<HH", data, 8)
+    if major != 1:
+        raise SpecError(f"major version {major}")
+    t = data[-TRAILER:]
+    schema_off, schema_len, dir_off = struct.unpack_from("<QQQ", t, 0)
+    (ncols,) = struct.unpack_from("<I", t, 24)
+    (checksum,) = struct.unpack_from("<Q", t, 40)
+    schema = data[schema_off:schema_off + schema_len]
+    directory = data[dir_off:dir_off + ncols * DIR_ENTRY]
+    if xxhash.xxh3_64_intdigest(schema + directory + t[:40]) != checksum:
+        raise SpecError("footer checksum")
+    return json.loads(schema), directory, ncols
+
+
+def leaves(dtype, path=(), shape=()):
+    """Depth-first leaf columns: (path, leaf dict, subarray shape)."""
+    if "type" in dtype:
+        yield list(path), dtype, list(shape)
+    elif "subarray" in dtype:
+        yield from leaves(dtype["subarray"], path, tuple(shape) + tuple(dtype["shape"]))
+    else:
+        for f in dtype["fields"]:
+            yield from leaves(f["dtype"], path + (f["name"],), shape)
+
+
+def numpy_leaf(type_text):
+    """The little-endian NumPy dtype of a fixed-width leaf type string."""
+    if type_text == "b1":
+        return np.dtype("?")
+    kind = type_text[0]
+    if kind in "SV":
+        return np.dtype("|" + type_text)
+    return np.dtype("<" + type_text)
+
+
+def buffer_ref(entry, at):
+    off, stored, decoded, checksum = struct.unpack_from("<QQQQ", entry, at)
+    stages = [s for s in entry[at + 32:at + 40]]
+    stages = stages[:stages.index(0)] if 0 in stages else stages
+    return off, stored, decoded, checksum, stages
+
+
+def read_buffer(data, ref):
+    off, stored, decoded, checksum, stages = ref
+    raw = data[off:off + stored]
+    if off % 64:
+        raise SpecError(f"buffer at {off} not aligned")
+    if xxhash.xxh3_64_intdigest(raw) != checksum:
+        raise SpecError(f"buffer checksum at {off}")
+    if not stages:
+        out = raw
+    elif stages == [STAGE_ZSTD]:
+        out = zstandard.ZstdDecompressor().decompress(raw)
+    else:
+        raise SpecError(f"this reader handles none and zstd, not stages {stages}")
+    if len(out) != decoded:
+        raise SpecError(f"buffer at {off}: {len(out)} bytes, {decoded} declared")
+    return out
+
+
+def read_column(data, entry, leaf, shape, rows):
+    table_off = u64(entry, 0)
+    (count,) = struct.unpack_from("<I", entry, 8)
+    table = data[table_off:table_off + count * CHUNK_ENTRY]
+    if xxhash.xxh3_64_intdigest(table) != u64(entry, 16):
+        raise SpecError("chunk table checksum")
+    values, valid = [], []
+    variable = leaf["type"] in ("utf8", "binary")
+    for k in range(count):
+        c = table[k * CHUNK_ENTRY:(k + 1) * CHUNK_ENTRY]
+        n, nulls = struct.unpack_from("<QQ", c, 0)
+        vref = buffer_ref(c, 16)
+        oref = buffer_ref(c, 16 + BUFFER_REF)
+        dref = buffer_ref(c, 16 + 2 * BUFFER_REF)
+        if nulls:
+            bits = np.frombuffer(read_buffer(data, vref), np.uint8)
+            valid.append(np.unpackbits(bits, bitorder="little")[:n].astype(bool))
+        else:
+            valid.append(np.ones(n, bool))
+        raw = read_buffer(data, dref)
+        if variable:
+            offs = np.frombuffer(read_buffer(data, oref), "<u8")
+            values.extend(raw[offs[i]:offs[i + 1]] for i in range(n))
+        else:
+            per_row = int(np.prod(shape)) if shape else 1
+            arr = np.frombuffer(raw, numpy_leaf(leaf["type"]))
+            values.append(arr.reshape((n,) + tuple(shape)) if per_row else arr)
+    valid = np.concatenate(valid) if valid else np.ones(0, bool)
+    if not variable:
+        values = np.concatenate(values) if values else np.zeros((0,) + tuple(shape), numpy_leaf(leaf["type"]))
+        if len(values) != rows:
+            raise SpecError(f"{len(values)} rows, schema says {rows}")
+    return values, valid
+
+
+def expected_row(arr_row, leaf_type):
+    """The typed JSON form the test wrote, for one row read by this reader."""
+    kind = leaf_type[0]
+    if leaf_type == "utf8":
+        return bytes(arr_row).decode("utf-8")
+    if leaf_type == "binary":
+        return bytes(arr_row).hex()
+    flat = np.asarray(arr_row).reshape(-1)
+    if kind in "SV":
+        return flat.tobytes().hex()
+    if kind == "U":
+        return [str(x) for x in flat]
+    if leaf_type == "f2":
+        return flat.view("<u2").tolist()
+    if kind in "cf":
+        # Floats compare by their bits (NaN payloads included).
+        width = flat.dtype.itemsize // (2 if kind == "c" else 1)
+        return flat.view("<u%d" % width).tolist()
+    if kind in "Mm":
+        return flat.view("<i8").tolist()
+    if kind == "b":
+        return [bool(x) for x in flat]
+    return [int(x) for x in flat]
+
+
+def check(path, expected):
+    data = open(path, "rb").read()
+    schema, directory, ncols = parse_trailer(data)
+    col_index = 0
+    for array, want in zip(schema["arrays"], expected["arrays"]):
+        assert array["name"] == want["name"], (array["name"], want["name"])
+        rows = array["rows"]
+        assert int(np.prod(array["shape"])) == rows
+        cols = list(leaves(array["dtype"]))
+        assert len(cols) == len(want["columns"])
+        for (p, leaf, shape), wcol in zip(cols, want["columns"]):
+            entry = directory[col_index * DIR_ENTRY:(col_index + 1) * DIR_ENTRY]
+            col_index += 1
+            assert p == wcol["path"] and leaf["type"] == wcol["type"] and shape == wcol["shape"], (p, leaf, shape)
+            values, valid = read_column(data, entry, leaf, shape, rows)
+            assert valid.tolist() == wcol["valid"], f"{p}: validity"
+            if leaf["type"][0] in "SV":
+                # NumPy strips trailing NULs from S scalars; compare the stored bytes.
+                values = values.view(np.uint8).reshape(rows, -1)
+            for r in range(rows):
+                got = expected_row(values[r], leaf["type"])
+                w = wcol["rows"][r]
+                if leaf["type"] not in ("utf8", "binary") and leaf["type"][0] not in "SV" and not isinstance(w, list):
+                    w = [w]
+                if leaf["type"][0] == "U" and isinstance(w, list) and len(w) != len(got):
+                    w = w[:len(got)]
+                if got != w:
+                    raise SpecError(f"{path}: column {'.'.join(p)}, row {r}: read {got!r}, expected {w!r}")
+    assert col_index == ncols
+    print(f"{path}: ok")
+
+
+def main():
+    expected = json.load(open(sys.argv[1]))
+    for path in sys.argv[2:]:
+        check(path, expected)
+
+
+if __name__ == "__main__":
+    main()

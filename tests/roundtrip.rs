@@ -1,0 +1,249 @@
+//! Round trips over random schemas (every leaf type, nesting, subarrays, nulls, 0 and 1 rows,
+//! chunk boundaries) and random data, with every codec, through both writers; every read path is
+//! compared with the input, and every zero-copy view is checked for alignment.
+
+use proptest::prelude::*;
+use sheaf::{ArraySchema, ByteOrder, Codec, ColumnData, ColumnDesc, DType, Field, File, Leaf, LeafType, TimeUnit, WriteOptions, Writer};
+
+use crate::util::data::{column, Owned, Rng};
+
+fn leaf_type() -> impl Strategy<Value = LeafType> {
+    let unit = prop_oneof![
+        Just(TimeUnit::Year),
+        Just(TimeUnit::Month),
+        Just(TimeUnit::Week),
+        Just(TimeUnit::Day),
+        Just(TimeUnit::Hour),
+        Just(TimeUnit::Minute),
+        Just(TimeUnit::Second),
+        Just(TimeUnit::Milli),
+        Just(TimeUnit::Micro),
+        Just(TimeUnit::Nano),
+        Just(TimeUnit::Pico),
+        Just(TimeUnit::Femto),
+        Just(TimeUnit::Atto),
+        Just(TimeUnit::Generic),
+    ];
+    prop_oneof![
+        Just(LeafType::Bool),
+        prop_oneof![Just(1u8), Just(2), Just(4), Just(8)].prop_map(LeafType::Int),
+        prop_oneof![Just(1u8), Just(2), Just(4), Just(8)].prop_map(LeafType::UInt),
+        prop_oneof![Just(2u8), Just(4), Just(8)].prop_map(LeafType::Float),
+        prop_oneof![Just(8u8), Just(16)].prop_map(LeafType::Complex),
+        (0u32..10).prop_map(LeafType::Bytes),
+        (0u32..5).prop_map(LeafType::Unicode),
+        (1u32..7).prop_map(LeafType::Void),
+        (unit.clone(), 1u32..30).prop_map(|(u, m)| LeafType::Datetime(u, if u == TimeUnit::Generic { 1 } else { m })),
+        (unit, 1u32..3).prop_map(|(u, m)| LeafType::Timedelta(u, if u == TimeUnit::Generic { 1 } else { m })),
+        Just(LeafType::Utf8),
+        Just(LeafType::Binary),
+    ]
+}
+
+fn leaf() -> impl Strategy<Value = DType> {
+    (leaf_type(), any::<bool>(), any::<bool>())
+        .prop_map(|(ty, nullable, big)| DType::Leaf(Leaf::new(ty).with_nullable(nullable).with_byte_order(if big { ByteOrder::Big } else { ByteOrder::Little })))
+}
+
+fn dtype() -> impl Strategy<Value = DType> {
+    leaf().prop_recursive(3, 12, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 1..4)
+                .prop_map(|ds| DType::structure(ds.into_iter().enumerate().map(|(i, d)| Field::new(format!("f{i}"), d)).collect())),
+            (inner, prop::collection::vec(1u64..4, 1..3)).prop_map(|(d, shape)| {
+                if d.packed_size().is_some() {
+                    DType::subarray(d, shape)
+                } else {
+                    d
+                }
+            }),
+        ]
+    })
+}
+
+fn codec() -> impl Strategy<Value = Codec> {
+    prop_oneof![Just(Codec::None), Just(Codec::Zstd(1)), Just(Codec::Lz4), Just(Codec::Auto(1))]
+}
+
+fn rows() -> impl Strategy<Value = u64> {
+    prop_oneof![Just(0u64), Just(1), 2u64..40, 40u64..400]
+}
+
+/// Asserts that `got` holds rows `start..start+got.rows` of `want`.
+fn assert_rows(desc: &ColumnDesc, want: &Owned, got: &ColumnData<'_>, start: u64) {
+    for r in 0..got.rows {
+        let row = start + r;
+        assert_eq!(got.is_valid(r as usize), want.is_valid(row), "{}: validity of row {row}", desc.name());
+        let bytes = match &got.offsets {
+            Some(_) => got.var_value(r as usize).unwrap(),
+            None => {
+                let w = desc.row_width().unwrap() as usize;
+                &got.values[r as usize * w..(r as usize + 1) * w]
+            }
+        };
+        assert_eq!(bytes, want.row(desc, row), "{}: row {row}", desc.name());
+    }
+}
+
+fn check_file(path: &std::path::Path, schema: &ArraySchema, data: &[Owned], rows: u64, seed: u64) {
+    let file = File::open(path).unwrap();
+    file.verify().unwrap();
+    let array = file.array(&schema.name).unwrap();
+    assert_eq!(array.rows(), rows);
+    assert_eq!(array.schema().dtype, schema.dtype);
+    let mut rng = Rng(seed | 1);
+    for (i, (desc, want)) in array.column_descs().iter().zip(data).enumerate() {
+        let col = array.column_at(i).unwrap();
+        let all = col.read().unwrap();
+        assert_eq!(all.rows, rows);
+        assert_rows(desc, want, &all, 0);
+        let start = rng.below(rows + 1);
+        let end = start + rng.below(rows - start + 1);
+        let part = col.read_rows(start..end).unwrap();
+        assert_eq!(part.rows, end - start);
+        assert_rows(desc, want, &part, start);
+        let mut at = 0;
+        for k in 0..col.chunks().len() {
+            let c = col.read_chunk(k).unwrap();
+            if c.values.is_borrowed() && !c.values.is_empty() {
+                assert_eq!(c.values.as_ptr() as usize % 64, 0, "zero-copy view of {} is misaligned", desc.name());
+            }
+            assert_rows(desc, want, &c, at);
+            at += c.rows;
+        }
+        assert_eq!(at, rows);
+        if col.is_zero_copy() {
+            let view: &[u8] = match desc.leaf.ty {
+                LeafType::Bool | LeafType::Bytes(_) | LeafType::Void(_) | LeafType::Int(1) | LeafType::UInt(1) => col.as_slice::<u8>().unwrap(),
+                _ => continue,
+            };
+            assert_eq!(view, &want.values[..]);
+            if !view.is_empty() {
+                assert_eq!(view.as_ptr() as usize % 64, 0);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn in_memory_writes_round_trip(dtype in dtype(), rows in rows(), codec in codec(), group in 1u64..64, seed in any::<u64>()) {
+        let schema = ArraySchema::new("a", dtype);
+        let descs = schema.columns();
+        let mut rng = Rng(seed | 1);
+        let data: Vec<Owned> = descs.iter().map(|d| column(d, rows, &mut rng)).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sheaf");
+        let inputs = data.iter().map(Owned::input).collect();
+        let schema = schema.with_shape(vec![rows]);
+        sheaf::write_arrays(&path, &[(schema.clone(), inputs)], &WriteOptions::new().with_codec(codec).with_row_group_rows(group)).unwrap();
+        check_file(&path, &schema, &data, rows, seed);
+    }
+
+    #[test]
+    fn streamed_batches_round_trip(dtype in dtype(), rows in rows(), codec in codec(), group in 1u64..64, seed in any::<u64>()) {
+        let schema = ArraySchema::new("s", dtype).with_shape(vec![rows]);
+        let descs = schema.columns();
+        let mut rng = Rng(seed | 1);
+        let data: Vec<Owned> = descs.iter().map(|d| column(d, rows, &mut rng)).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sheaf");
+        let mut w = Writer::create(&path, WriteOptions::new().with_codec(codec).with_row_group_rows(group)).unwrap();
+        let id = w.add_array(schema.clone()).unwrap();
+        let mut start = 0;
+        while start < rows || (rows == 0 && start == 0) {
+            let end = (start + 1 + rng.below(rows / 2 + 2)).min(rows);
+            let parts: Vec<Owned> = data.iter().zip(&descs).map(|(d, desc)| slice_rows(d, desc, start, end)).collect();
+            let inputs: Vec<_> = parts.iter().map(Owned::input).collect();
+            w.append_rows(id, Some(end - start), &inputs).unwrap();
+            if rows == 0 { break; }
+            start = end;
+        }
+        w.finish().unwrap();
+        check_file(&path, &schema, &data, rows, seed);
+    }
+}
+
+fn slice_rows(d: &Owned, desc: &ColumnDesc, start: u64, end: u64) -> Owned {
+    let validity = d.validity.as_ref().map(|_| {
+        let mut v = vec![0u8; (end - start).div_ceil(8) as usize];
+        for r in start..end {
+            if d.is_valid(r) {
+                v[((r - start) / 8) as usize] |= 1 << ((r - start) % 8);
+            }
+        }
+        v
+    });
+    match &d.offsets {
+        Some(o) => {
+            let base = o[start as usize];
+            Owned {
+                values: d.values[base as usize..o[end as usize] as usize].to_vec(),
+                offsets: Some(o[start as usize..=end as usize].iter().map(|x| x - base).collect()),
+                validity,
+                rows: end - start,
+            }
+        }
+        None => {
+            let w = desc.row_width().unwrap() as usize;
+            Owned { values: d.values[start as usize * w..end as usize * w].to_vec(), offsets: None, validity, rows: end - start }
+        }
+    }
+}
+
+#[test]
+fn several_arrays_in_one_file_keep_their_rows_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("multi.sheaf");
+    let a: Vec<f64> = (0..10).map(f64::from).collect();
+    let b: Vec<i32> = (0..3).collect();
+    sheaf::write_arrays(
+        &path,
+        &[
+            (ArraySchema::new("x", DType::leaf(LeafType::Float(8))), vec![sheaf::ColumnInput::fixed(&a)]),
+            (ArraySchema::new("y", DType::leaf(LeafType::Int(4))), vec![sheaf::ColumnInput::fixed(&b)]),
+        ],
+        &WriteOptions::new(),
+    )
+    .unwrap();
+    let f = File::open(&path).unwrap();
+    let names: Vec<&str> = f.arrays().map(|a| a.name()).collect();
+    assert_eq!(names, ["x", "y"]);
+    assert_eq!(f.array("y").unwrap().rows(), 3);
+    assert_eq!(f.array("y").unwrap().column("").unwrap().read().unwrap().values_as::<i32>().unwrap(), &b[..]);
+    assert!(f.single().is_err());
+}
+
+#[test]
+fn plain_in_memory_column_is_one_zero_copy_slice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("z.sheaf");
+    let v: Vec<f32> = (0..3_000_000).map(|i| i as f32).collect();
+    let schema = ArraySchema::new("p", DType::subarray(DType::leaf(LeafType::Float(4)), vec![3]));
+    sheaf::write_arrays(&path, &[(schema, vec![sheaf::ColumnInput::fixed(&v)])], &WriteOptions::new().with_codec(Codec::None)).unwrap();
+    let f = File::open(&path).unwrap();
+    let col = f.single().unwrap().column("").unwrap();
+    assert!(col.is_zero_copy());
+    let s: &[f32] = col.as_slice().unwrap();
+    assert_eq!(s.len(), v.len());
+    let file_range = f.bytes().as_ptr_range();
+    assert!(file_range.contains(&(s.as_ptr().cast::<u8>())), "the view must point into the map");
+    assert_eq!(s.as_ptr() as usize % 64, 0);
+    assert!(col.as_slice::<f64>().is_err(), "wrong type must be refused");
+}
+
+#[test]
+fn auto_shrinks_typical_columns_far_below_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("auto.sheaf");
+    let ids: Vec<i64> = (0..2_000_000).collect();
+    let schema = ArraySchema::new("ids", DType::leaf(LeafType::Int(8)));
+    sheaf::write_arrays(&path, &[(schema, vec![sheaf::ColumnInput::fixed(&ids)])], &WriteOptions::new()).unwrap();
+    let f = File::open(&path).unwrap();
+    let col = f.single().unwrap().column("").unwrap();
+    assert!(col.stored_bytes() * 100 < 16_000_000, "stored {}", col.stored_bytes());
+    assert!(!col.is_zero_copy());
+    assert_eq!(col.read().unwrap().values_as::<i64>().unwrap(), &ids[..]);
+}
