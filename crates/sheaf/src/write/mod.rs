@@ -135,8 +135,9 @@ impl Writer {
             _ => PathBuf::from("."),
         };
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let prefix = format!(".{name}.");
         let mut builder = tempfile::Builder::new();
-        builder.prefix(&format!(".{name}.")).suffix(".tmp");
+        builder.prefix(&prefix).suffix(".tmp");
         // Temporary files are private (0600) by default; the finished file should get the usual
         // mode, so ask for 0666 and let the umask narrow it as for any new file.
         #[cfg(unix)]
