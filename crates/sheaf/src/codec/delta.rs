@@ -47,6 +47,26 @@ impl Codec for Delta {
         if !matches!(width, 1 | 2 | 4 | 8) || input.len() % width != 0 {
             return Err(format!("delta needs 1, 2, 4 or 8-byte values, got {} bytes of width {width}", input.len()));
         }
+        // Fast path: both sides aligned for the value type (the usual case: decoded buffers are
+        // 64-byte aligned and chunk boundaries fall on value boundaries).
+        macro_rules! fast {
+            ($t:ty) => {
+                if let (Ok(src), Ok(dst)) = (bytemuck::try_cast_slice::<u8, $t>(input), bytemuck::try_cast_slice_mut::<u8, $t>(out)) {
+                    let mut acc: $t = 0;
+                    for (d, s) in dst.iter_mut().zip(src) {
+                        acc = acc.wrapping_add(<$t>::from_le(*s));
+                        *d = acc.to_le();
+                    }
+                    return Ok(());
+                }
+            };
+        }
+        match width {
+            2 => fast!(u16),
+            4 => fast!(u32),
+            8 => fast!(u64),
+            _ => {}
+        }
         let r: Option<()> = (|| {
             with_width!(width, T, {
                 let mut acc: T = 0;

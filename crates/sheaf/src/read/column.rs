@@ -353,14 +353,7 @@ impl<'f> Column<'f> {
             value: n.saturating_mul(w),
             limit: isize::MAX as u64,
         })?;
-        let mut slots: Vec<(usize, &mut [u8])> = Vec::with_capacity(touched.len());
-        let mut rest = values.as_mut_slice();
-        for &i in touched {
-            let (head, tail) = rest.split_at_mut((self.chunks[i].row_count * w) as usize);
-            slots.push((i, head));
-            rest = tail;
-        }
-        slots.into_par_iter().try_for_each(|(i, out)| decode_values_into(self, i, &self.chunks[i], out))?;
+        self.decode_chunks_into(touched, w, values.as_mut_slice())?;
         let mut validity = None;
         if touched.iter().any(|&i| self.chunks[i].null_count > 0) {
             let mut v = vec![0xFFu8; n.div_ceil(8) as usize];
@@ -376,6 +369,35 @@ impl<'f> Column<'f> {
             validity = Some(v);
         }
         Ok(ColumnData { rows: n, values: Buf::Owned(values), offsets: None, validity })
+    }
+
+    fn decode_chunks_into(&self, touched: &[usize], w: u64, out: &mut [u8]) -> Result<()> {
+        let mut slots: Vec<(usize, &mut [u8])> = Vec::with_capacity(touched.len());
+        let mut rest = out;
+        for &i in touched {
+            let (head, tail) = rest.split_at_mut((self.chunks[i].row_count * w) as usize);
+            slots.push((i, head));
+            rest = tail;
+        }
+        slots.into_par_iter().try_for_each(|(i, out)| decode_values_into(self, i, &self.chunks[i], out))
+    }
+
+    /// Decodes every value of a fixed-width column into `out` (exactly `rows * row_width` bytes),
+    /// chunks in parallel, reusing the caller's memory. Null rows hold whatever was stored; use
+    /// [`Column::read`] for the validity.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for a variable-length column or a wrong length, and as
+    /// [`Column::read`].
+    pub fn read_values_into(&self, out: &mut [u8]) -> Result<()> {
+        let Some(w) = self.desc.row_width() else {
+            return Err(Error::BadInput { column: self.name.clone(), reason: "variable-length columns have no fixed layout to decode into".into() });
+        };
+        if out.len() as u64 != self.rows().saturating_mul(w) {
+            return Err(Error::BadInput { column: self.name.clone(), reason: format!("output of {} bytes, the column holds {}", out.len(), self.rows().saturating_mul(w)) });
+        }
+        let all: Vec<usize> = (0..self.chunks.len()).collect();
+        self.decode_chunks_into(&all, w, out)
     }
 
     /// Keeps rows `skip..skip+n` of one decoded chunk.

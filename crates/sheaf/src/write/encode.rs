@@ -87,7 +87,9 @@ pub(crate) struct EncodedChunk<'a> {
 
 fn encode_buffer<'a>(data: Cow<'a, [u8]>, stages: &[Stage], constant: bool, width: usize) -> EncodedBuffer<'a> {
     let decoded_len = data.len() as u64;
-    let (encoded, ids) = if constant {
+    let (encoded, ids) = if stages.is_empty() {
+        (None, [0; MAX_STAGES])
+    } else if constant {
         encode_with_fallback(stages, &data, width)
     } else {
         match encode_pipeline(stages, &data, width) {
