@@ -18,18 +18,21 @@ pub(crate) fn min_max(col: &Column<'_>) -> sheaf::Result<Option<(String, String)
     }
     let Some((lo, hi, ilo, ihi)) = acc else { return Ok(None) };
     Ok(Some(match ty {
-        LeafType::Float(_) => (fmt_float(lo), fmt_float(hi)),
+        LeafType::Float(4) => (fmt_float(f64::from(lo as f32), true), fmt_float(f64::from(hi as f32), true)),
+        LeafType::Float(_) => (fmt_float(lo, false), fmt_float(hi, false)),
         LeafType::Datetime(unit, mult) => (datetime(ilo, unit, mult), datetime(ihi, unit, mult)),
         LeafType::Timedelta(unit, _) => (format!("{ilo} {}", unit.code()), format!("{ihi} {}", unit.code())),
         _ => (ilo.to_string(), ihi.to_string()),
     }))
 }
 
-fn fmt_float(v: f64) -> String {
-    if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
-        format!("{v:.1}")
+/// Shortest text that reads back to the same value (of the column's own precision).
+fn fmt_float(v: f64, single: bool) -> String {
+    let text = if single { format!("{}", v as f32) } else { format!("{v}") };
+    if v.is_finite() && !text.contains('.') && !text.contains('e') && !text.contains("inf") {
+        format!("{text}.0")
     } else {
-        format!("{v:.6e}")
+        text
     }
 }
 

@@ -60,6 +60,7 @@ mod schema;
 mod write;
 
 pub use buffer::{AlignedBytes, Buf, NativeType};
+pub use mmap::MappedFile;
 pub use dtype::{ByteOrder, DType, Field, Leaf, LeafType, StructType, TimeUnit};
 pub use error::{Error, Result};
 pub use read::{Array, Column, ColumnData, File, ReadOptions, VerifyReport};

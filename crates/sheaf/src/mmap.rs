@@ -56,3 +56,28 @@ impl Storage {
         Ok(Storage::Memory(Arc::new(AlignedBytes::copy_from(&bytes))))
     }
 }
+
+/// A whole file's bytes, memory-mapped read-only (empty files are held in memory), for other
+/// crates that read formats of their own (`.npy`) through the same single mapping site.
+///
+/// Same contract as [`crate::File::open`]: the file must not be truncated or rewritten in place
+/// by another program while mapped.
+#[derive(Clone)]
+pub struct MappedFile(Storage);
+
+impl MappedFile {
+    /// Maps `path`.
+    ///
+    /// # Errors
+    /// I/O errors, naming the file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Storage::map(path.as_ref()).map(MappedFile)
+    }
+}
+
+impl std::ops::Deref for MappedFile {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.0.bytes()
+    }
+}

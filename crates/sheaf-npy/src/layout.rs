@@ -1,0 +1,213 @@
+//! Where each leaf column's bytes sit inside a NumPy record, and the parallel transposition
+//! between records (row-major, padded, any byte order) and sheaf columns (one buffer per leaf,
+//! little-endian).
+
+use rayon::prelude::*;
+use sheaf::{ArraySchema, ByteOrder, ColumnDesc, DType};
+
+/// Rows per unit of parallel work: large enough to amortise scheduling, small enough to spread.
+const BLOCK_ROWS: usize = 16 * 1024;
+
+/// One leaf column's place in a record.
+#[derive(Debug, Clone)]
+pub struct ColumnLayout {
+    /// The column.
+    pub desc: ColumnDesc,
+    /// Byte runs `(offset, len)` within a record, in the column's element order.
+    pub runs: Vec<(usize, usize)>,
+    /// Bytes per row of the column (sum of run lengths).
+    pub row_width: usize,
+    /// Swap units of this many bytes between the record's order and little-endian (0: none).
+    pub swap: usize,
+}
+
+/// Layouts of every leaf column of `dtype`, depth-first (the sheaf column order).
+#[must_use]
+pub fn layouts(dtype: &DType) -> Vec<ColumnLayout> {
+    let descs = ArraySchema::new("", dtype.clone()).columns();
+    let mut runs: Vec<Vec<(usize, usize)>> = vec![Vec::new(); descs.len()];
+    let mut next = 0;
+    walk(dtype, 0, &mut runs, &mut next);
+    descs
+        .into_iter()
+        .zip(runs)
+        .map(|(desc, runs)| {
+            let merged = merge(runs);
+            let row_width = merged.iter().map(|r| r.1).sum();
+            let swap = if desc.leaf.byte_order == ByteOrder::Big && desc.leaf.ty.swap_width() > 1 { desc.leaf.ty.swap_width() } else { 0 };
+            ColumnLayout { desc, runs: merged, row_width, swap }
+        })
+        .collect()
+}
+
+/// Visits leaves in column order, appending each leaf element's run at `base`.
+fn walk(dtype: &DType, base: usize, runs: &mut [Vec<(usize, usize)>], next: &mut usize) {
+    match dtype {
+        DType::Leaf(l) => {
+            runs[*next].push((base, l.ty.itemsize().unwrap_or(0) as usize));
+            *next += 1;
+        }
+        DType::SubArray { base: inner, shape } => {
+            let count: u64 = shape.iter().product();
+            let stride = inner.itemsize().unwrap_or(0) as usize;
+            let start = *next;
+            for e in 0..count as usize {
+                *next = start;
+                walk(inner, base + e * stride, runs, next);
+            }
+            if count == 0 {
+                // Still number the columns inside an empty subarray.
+                let mut dummy = vec![Vec::new(); runs.len()];
+                walk(inner, base, &mut dummy, next);
+            }
+        }
+        DType::Struct(s) => {
+            let mut packed = base;
+            for f in &s.fields {
+                let at = f.offset.map_or(packed, |o| base + o as usize);
+                walk(&f.dtype, at, runs, next);
+                packed = at + f.dtype.itemsize().unwrap_or(0) as usize;
+            }
+        }
+    }
+}
+
+fn merge(runs: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(runs.len());
+    for (off, len) in runs {
+        match out.last_mut() {
+            Some(last) if last.0 + last.1 == off => last.1 += len,
+            _ if len > 0 => out.push((off, len)),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn swap_units(bytes: &mut [u8], unit: usize) {
+    if unit > 1 {
+        bytes.chunks_exact_mut(unit).for_each(<[u8]>::reverse);
+    }
+}
+
+fn gather_block(records: &[u8], itemsize: usize, l: &ColumnLayout, first_row: usize, out: &mut [u8]) {
+    let w = l.row_width;
+    if let [(off, len)] = l.runs[..] {
+        // One run per row: a strided copy, specialised for common widths.
+        macro_rules! fixed {
+            ($n:literal) => {
+                for (r, dst) in out.chunks_exact_mut($n).enumerate() {
+                    let s = (first_row + r) * itemsize + off;
+                    let src: &[u8; $n] = records[s..s + $n].try_into().unwrap_or(&[0; $n]);
+                    dst.copy_from_slice(src);
+                }
+            };
+        }
+        match len {
+            1 => fixed!(1),
+            2 => fixed!(2),
+            4 => fixed!(4),
+            8 => fixed!(8),
+            12 => fixed!(12),
+            16 => fixed!(16),
+            _ => {
+                for (r, dst) in out.chunks_exact_mut(len).enumerate() {
+                    let s = (first_row + r) * itemsize + off;
+                    dst.copy_from_slice(&records[s..s + len]);
+                }
+            }
+        }
+    } else if w > 0 {
+        for (r, dst) in out.chunks_exact_mut(w).enumerate() {
+            let rec = (first_row + r) * itemsize;
+            let mut at = 0;
+            for &(off, len) in &l.runs {
+                dst[at..at + len].copy_from_slice(&records[rec + off..rec + off + len]);
+                at += len;
+            }
+        }
+    }
+    swap_units(out, l.swap);
+}
+
+/// Splits records (`rows` of `itemsize` bytes, the caller has checked the length) into one
+/// little-endian buffer per column, in parallel.
+#[must_use]
+pub fn records_to_columns(records: &[u8], itemsize: usize, rows: usize, layouts: &[ColumnLayout]) -> Vec<Vec<u8>> {
+    let mut cols: Vec<Vec<u8>> = layouts.iter().map(|l| vec![0u8; rows * l.row_width]).collect();
+    let mut work: Vec<(&ColumnLayout, usize, &mut [u8])> = Vec::new();
+    for (l, buf) in layouts.iter().zip(cols.iter_mut()) {
+        if l.row_width == 0 {
+            continue;
+        }
+        for (b, chunk) in buf.chunks_mut(BLOCK_ROWS * l.row_width).enumerate() {
+            work.push((l, b * BLOCK_ROWS, chunk));
+        }
+    }
+    work.into_par_iter().for_each(|(l, first, out)| gather_block(records, itemsize, l, first, out));
+    cols
+}
+
+/// Writes columns (little-endian, `rows` rows each) into records, in parallel; bytes no column
+/// covers (padding) are left as they are in `records`.
+pub fn columns_to_records(columns: &[&[u8]], layouts: &[ColumnLayout], itemsize: usize, records: &mut [u8]) {
+    if itemsize == 0 {
+        return;
+    }
+    records.par_chunks_mut(BLOCK_ROWS * itemsize).enumerate().for_each(|(b, block)| {
+        let first = b * BLOCK_ROWS;
+        let rows = block.len() / itemsize;
+        let mut scratch = Vec::new();
+        for (col, l) in columns.iter().zip(layouts) {
+            let w = l.row_width;
+            if w == 0 {
+                continue;
+            }
+            let mut src = &col[first * w..(first + rows) * w];
+            if l.swap > 1 {
+                scratch.clear();
+                scratch.extend_from_slice(src);
+                swap_units(&mut scratch, l.swap);
+                src = &scratch;
+            }
+            for (r, row) in src.chunks_exact(w).enumerate() {
+                let rec = &mut block[r * itemsize..(r + 1) * itemsize];
+                let mut at = 0;
+                for &(off, len) in &l.runs {
+                    rec[off..off + len].copy_from_slice(&row[at..at + len]);
+                    at += len;
+                }
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sheaf::{Field, Leaf, LeafType};
+
+    #[test]
+    fn subarray_of_struct_gathers_strided_runs() {
+        let inner = DType::structure(vec![Field::new("x", DType::leaf(LeafType::Float(4))), Field::new("s", DType::leaf(LeafType::Bytes(3)))]);
+        let dt = DType::structure(vec![Field::new("id", DType::leaf(LeafType::Int(2))), Field::new("p", DType::subarray(inner, vec![2]))]);
+        let ls = layouts(&dt);
+        assert_eq!(ls[1].runs, vec![(2, 4), (9, 4)]);
+        assert_eq!(ls[2].runs, vec![(6, 3), (13, 3)]);
+        let itemsize = 16;
+        let records: Vec<u8> = (0..3 * itemsize).map(|i| i as u8).collect();
+        let cols = records_to_columns(&records, itemsize, 3, &ls);
+        let mut back = vec![0u8; records.len()];
+        let refs: Vec<&[u8]> = cols.iter().map(Vec::as_slice).collect();
+        columns_to_records(&refs, &ls, itemsize, &mut back);
+        assert_eq!(back, records);
+    }
+
+    #[test]
+    fn big_endian_leaves_are_swapped_to_little() {
+        let dt = DType::Leaf(Leaf::new(LeafType::Int(4)).with_byte_order(ByteOrder::Big));
+        let ls = layouts(&dt);
+        let cols = records_to_columns(&[0, 0, 1, 2], 4, 1, &ls);
+        assert_eq!(i32::from_le_bytes(cols[0][..4].try_into().unwrap()), 0x0102);
+    }
+}
