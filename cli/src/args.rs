@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::table::Format;
+
 /// sheaf: typed, compressed, memory-mappable structured arrays stored by column.
 #[derive(Debug, Parser)]
 #[command(name = "sheaf", version, about, propagate_version = true)]
@@ -17,15 +19,76 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Convert between .sheaf, .npy and .npz (format from the extension).
+    Convert(ConvertArgs),
     /// Show a file's arrays and, per column, dtype, encoding, sizes, nulls and range.
     Inspect(InspectArgs),
+    /// Print the first rows as a table, values as NumPy prints them.
+    Head(HeadArgs),
     /// Check a file's structure and every checksum; exit 0 if sound, 1 with the first fault.
     Verify(VerifyArgs),
+    /// Advise narrower dtypes: per column the value range and the narrowest exact dtype.
+    Suggest(SuggestArgs),
+}
+
+/// A codec choice: `auto`, `none`, `zstd`, `zstd:LEVEL`, `lz4`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodecArg(pub(crate) sheaf::Codec);
+
+impl std::str::FromStr for CodecArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let level = |l: &str| l.parse::<i32>().ok().filter(|l| (1..=22).contains(l)).ok_or_else(|| format!("zstd level {l:?} is not in 1..=22"));
+        Ok(CodecArg(match s.split_once(':') {
+            None if s == "auto" => sheaf::Codec::AUTO,
+            None if s == "none" => sheaf::Codec::None,
+            None if s == "zstd" => sheaf::Codec::Zstd(3),
+            None if s == "lz4" => sheaf::Codec::Lz4,
+            Some(("zstd", l)) => sheaf::Codec::Zstd(level(l)?),
+            Some(("auto", l)) => sheaf::Codec::Auto(level(l)?),
+            _ => return Err(format!("unknown codec {s:?} (auto, none, zstd[:LEVEL], lz4)")),
+        }))
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// Input file.
+    pub(crate) input: PathBuf,
+    /// Output file, or `-` for stdout (then --to is needed).
+    pub(crate) output: PathBuf,
+    /// Input format (default: from the extension).
+    #[arg(long, value_enum)]
+    pub(crate) from: Option<Format>,
+    /// Output format (default: from the extension).
+    #[arg(long, value_enum)]
+    pub(crate) to: Option<Format>,
+    /// Codec for sheaf output: auto, none, zstd[:LEVEL], lz4.
+    #[arg(long, default_value = "auto")]
+    pub(crate) codec: CodecArg,
+    /// Rows per row group in sheaf output.
+    #[arg(long)]
+    pub(crate) row_group_rows: Option<u64>,
+    /// Columns to keep: comma-separated dotted paths (`id,pos,inner.x`).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) select: Vec<String>,
+    /// Rows to keep, `START:END` (either may be empty); one-dimensional arrays only.
+    #[arg(long)]
+    pub(crate) rows: Option<String>,
+    /// Arrays to convert (default: all); repeatable.
+    #[arg(long)]
+    pub(crate) array: Vec<String>,
+    /// Narrow columns to the smallest exact dtype (see `sheaf suggest`).
+    #[arg(long)]
+    pub(crate) shrink: bool,
+    /// Deflate .npz members, as np.savez_compressed does.
+    #[arg(long)]
+    pub(crate) deflate: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct InspectArgs {
-    /// The file to inspect.
+    /// The file to inspect (.sheaf, .npy, .npz).
     pub(crate) file: PathBuf,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -36,10 +99,40 @@ pub(crate) struct InspectArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct HeadArgs {
+    /// The file (.sheaf, .npy, .npz).
+    pub(crate) file: PathBuf,
+    /// Rows to print.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    pub(crate) rows: u64,
+    /// Columns to print: comma-separated dotted paths.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) select: Vec<String>,
+    /// Array to print (default: each).
+    #[arg(long)]
+    pub(crate) array: Vec<String>,
+    /// Print JSON rows instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
     /// The file to verify.
     pub(crate) file: PathBuf,
     /// Print the report as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SuggestArgs {
+    /// The file (.sheaf, .npy, .npz).
+    pub(crate) file: PathBuf,
+    /// Columns to consider: comma-separated dotted paths.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) select: Vec<String>,
+    /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,
 }

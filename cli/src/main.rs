@@ -3,8 +3,12 @@
 
 mod args;
 mod cmd;
+mod format;
 mod human;
+mod progress;
+mod shrink;
 mod stats;
+mod table;
 
 use std::process::ExitCode;
 

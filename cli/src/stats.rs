@@ -5,25 +5,47 @@ use sheaf::{Column, ColumnData, LeafType, TimeUnit};
 
 /// Min and max as display text, `None` when the type has no order we show.
 pub(crate) fn min_max(col: &Column<'_>) -> sheaf::Result<Option<(String, String)>> {
-    let ty = col.desc().leaf.ty;
-    let mut acc: Option<(f64, f64, i128, i128)> = None;
-    let per_row = col.desc().elements_per_row() as usize;
+    let mut r = RangeAcc::new(col.desc());
     for i in 0..col.chunks().len() {
-        let d = col.read_chunk(i)?;
-        let Some((lo, hi, ilo, ihi)) = chunk_range(ty, &d, per_row) else { continue };
-        acc = Some(match acc {
+        r.add(&col.read_chunk(i)?);
+    }
+    Ok(r.finish())
+}
+
+/// Accumulates the range of a column over batches.
+pub(crate) struct RangeAcc {
+    ty: LeafType,
+    per_row: usize,
+    acc: Option<(f64, f64, i128, i128)>,
+}
+
+impl RangeAcc {
+    pub(crate) fn new(desc: &sheaf::ColumnDesc) -> Self {
+        RangeAcc { ty: desc.leaf.ty, per_row: desc.elements_per_row() as usize, acc: None }
+    }
+
+    pub(crate) fn add(&mut self, d: &ColumnData<'_>) {
+        let Some((lo, hi, ilo, ihi)) = chunk_range(self.ty, d, self.per_row) else { return };
+        self.acc = Some(match self.acc {
             None => (lo, hi, ilo, ihi),
             Some((a, b, c, e)) => (a.min(lo), b.max(hi), c.min(ilo), e.max(ihi)),
         });
     }
-    let Some((lo, hi, ilo, ihi)) = acc else { return Ok(None) };
-    Ok(Some(match ty {
+
+    pub(crate) fn finish(&self) -> Option<(String, String)> {
+        let (lo, hi, ilo, ihi) = self.acc?;
+        Some(format_range(self.ty, lo, hi, ilo, ihi))
+    }
+}
+
+fn format_range(ty: LeafType, lo: f64, hi: f64, ilo: i128, ihi: i128) -> (String, String) {
+    match ty {
         LeafType::Float(4) => (fmt_float(f64::from(lo as f32), true), fmt_float(f64::from(hi as f32), true)),
         LeafType::Float(_) => (fmt_float(lo, false), fmt_float(hi, false)),
         LeafType::Datetime(unit, mult) => (datetime(ilo, unit, mult), datetime(ihi, unit, mult)),
         LeafType::Timedelta(unit, _) => (format!("{ilo} {}", unit.code()), format!("{ihi} {}", unit.code())),
         _ => (ilo.to_string(), ihi.to_string()),
-    }))
+    }
 }
 
 /// Shortest text that reads back to the same value (of the column's own precision).

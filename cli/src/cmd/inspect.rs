@@ -6,9 +6,69 @@ use serde_json::json;
 
 use crate::args::InspectArgs;
 use crate::human::{size, table};
-use crate::stats::min_max;
+use crate::stats::{min_max, RangeAcc};
+use crate::table::{Format, Source};
 
 pub(crate) fn run(a: &InspectArgs) -> anyhow::Result<()> {
+    let format = Format::from_path(&a.file)?;
+    let doc = if format == Format::Sheaf { sheaf_doc(a)? } else { numpy_doc(a, format)? };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&doc).context("printing JSON")?);
+        return Ok(());
+    }
+    print_table(&doc);
+    Ok(())
+}
+
+/// `.npy` / `.npz`: records as stored (every column strided in the record, nothing encoded).
+fn numpy_doc(a: &InspectArgs, format: Format) -> anyhow::Result<serde_json::Value> {
+    let source = Source::open(&a.file, format)?;
+    let file_len = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
+    let mut arrays = Vec::new();
+    let mut total_memory = 0u64;
+    for array in source.arrays(&[])? {
+        let descs = array.schema.columns();
+        let mut ranges: Vec<RangeAcc> = descs.iter().map(RangeAcc::new).collect();
+        if !a.no_stats {
+            let which: Vec<usize> = (0..descs.len()).collect();
+            let mut at = 0;
+            while at < array.rows {
+                let end = (at + (1 << 20)).min(array.rows);
+                for (r, c) in ranges.iter_mut().zip(array.read(&which, at, end)?) {
+                    r.add(&c);
+                }
+                at = end;
+            }
+        }
+        let single = descs.len() == 1 && descs[0].path.is_empty();
+        let cols: Vec<_> = descs
+            .iter()
+            .zip(&ranges)
+            .map(|(d, r)| {
+                let bytes = d.row_width().unwrap_or(0) * array.rows;
+                total_memory += bytes;
+                let stats = r.finish();
+                json!({
+                    "name": d.name(), "dtype": d.type_text(), "encoding": "npy record", "chunks": 1,
+                    "stored_bytes": bytes, "memory_bytes": bytes, "ratio": 1.0,
+                    "zero_copy": single && format == Format::Npy, "nulls": 0,
+                    "min": stats.as_ref().map(|s| s.0.clone()), "max": stats.as_ref().map(|s| s.1.clone()),
+                })
+            })
+            .collect();
+        arrays.push(json!({
+            "name": array.name, "rows": array.rows, "shape": array.schema.shape, "fortran_order": array.schema.fortran_order, "columns": cols,
+        }));
+    }
+    Ok(json!({
+        "file": a.file.display().to_string(),
+        "format_version": if format == Format::Npy { "npy" } else { "npz" },
+        "file_bytes": file_len, "memory_bytes": total_memory, "stored_bytes": file_len,
+        "ratio": ratio(total_memory, file_len), "arrays": arrays,
+    }))
+}
+
+fn sheaf_doc(a: &InspectArgs) -> anyhow::Result<serde_json::Value> {
     let file = sheaf::File::open(&a.file)?;
     let file_len = file.bytes().len() as u64;
     let mut arrays = Vec::new();
@@ -41,21 +101,15 @@ pub(crate) fn run(a: &InspectArgs) -> anyhow::Result<()> {
             "columns": cols,
         }));
     }
-    let doc = json!({
+    Ok(json!({
         "file": a.file.display().to_string(),
-        "format_version": format!("{}.{}", file.version().0, file.version().1),
+        "format_version": format!("sheaf v{}.{}", file.version().0, file.version().1),
         "file_bytes": file_len,
         "memory_bytes": total_memory,
         "stored_bytes": total_stored,
         "ratio": ratio(total_memory, file_len),
         "arrays": arrays,
-    });
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&doc).context("printing JSON")?);
-        return Ok(());
-    }
-    print_table(&doc);
-    Ok(())
+    }))
 }
 
 fn ratio(memory: u64, stored: u64) -> f64 {
@@ -70,7 +124,7 @@ fn print_table(doc: &serde_json::Value) {
     let s = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
     println!(
-        "{}: sheaf v{}, {} on disk, {} in memory, ratio {:.2}",
+        "{}: {}, {} on disk, {} in memory, ratio {:.2}",
         s(&doc["file"]),
         s(&doc["format_version"]),
         size(n(&doc["file_bytes"])),

@@ -3,7 +3,7 @@
 //! little-endian).
 
 use rayon::prelude::*;
-use sheaf::{ArraySchema, ByteOrder, ColumnDesc, DType};
+use sheaf::{AlignedBytes, ArraySchema, ByteOrder, ColumnDesc, DType};
 
 /// Rows per unit of parallel work: large enough to amortise scheduling, small enough to spread.
 const BLOCK_ROWS: usize = 16 * 1024;
@@ -133,14 +133,14 @@ fn gather_block(records: &[u8], itemsize: usize, l: &ColumnLayout, first_row: us
 /// Splits records (`rows` of `itemsize` bytes, the caller has checked the length) into one
 /// little-endian buffer per column, in parallel.
 #[must_use]
-pub fn records_to_columns(records: &[u8], itemsize: usize, rows: usize, layouts: &[ColumnLayout]) -> Vec<Vec<u8>> {
-    let mut cols: Vec<Vec<u8>> = layouts.iter().map(|l| vec![0u8; rows * l.row_width]).collect();
+pub fn records_to_columns(records: &[u8], itemsize: usize, rows: usize, layouts: &[ColumnLayout]) -> Vec<AlignedBytes> {
+    let mut cols: Vec<AlignedBytes> = layouts.iter().map(|l| AlignedBytes::zeroed(rows * l.row_width)).collect();
     let mut work: Vec<(&ColumnLayout, usize, &mut [u8])> = Vec::new();
     for (l, buf) in layouts.iter().zip(cols.iter_mut()) {
         if l.row_width == 0 {
             continue;
         }
-        for (b, chunk) in buf.chunks_mut(BLOCK_ROWS * l.row_width).enumerate() {
+        for (b, chunk) in buf.as_mut_slice().chunks_mut(BLOCK_ROWS * l.row_width).enumerate() {
             work.push((l, b * BLOCK_ROWS, chunk));
         }
     }
@@ -198,7 +198,7 @@ mod tests {
         let records: Vec<u8> = (0..3 * itemsize).map(|i| i as u8).collect();
         let cols = records_to_columns(&records, itemsize, 3, &ls);
         let mut back = vec![0u8; records.len()];
-        let refs: Vec<&[u8]> = cols.iter().map(Vec::as_slice).collect();
+        let refs: Vec<&[u8]> = cols.iter().map(|c| c.as_slice()).collect();
         columns_to_records(&refs, &ls, itemsize, &mut back);
         assert_eq!(back, records);
     }

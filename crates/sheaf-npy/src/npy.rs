@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sheaf::{DType, MappedFile};
+use sheaf::{AlignedBytes, DType, MappedFile};
 
 use crate::error::{NpyError, Result};
 use crate::header::NpyHeader;
@@ -97,7 +97,7 @@ impl NpyFile {
     /// # Panics
     /// If the range is outside the array (callers clamp it to [`NpyFile::rows`]).
     #[must_use]
-    pub fn columns(&self, start: u64, end: u64) -> Vec<Vec<u8>> {
+    pub fn columns(&self, start: u64, end: u64) -> Vec<AlignedBytes> {
         let itemsize = self.header.itemsize().unwrap_or(0) as usize;
         let (s, e) = (start as usize, end as usize);
         records_to_columns(&self.data()[s * itemsize..e * itemsize], itemsize, e - s, &self.layouts)

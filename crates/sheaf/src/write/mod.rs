@@ -60,6 +60,18 @@ impl Default for WriteOptions {
 }
 
 impl WriteOptions {
+    /// The codec.
+    #[must_use]
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// Rows per row group.
+    #[must_use]
+    pub fn row_group_rows(&self) -> u64 {
+        self.row_group_rows
+    }
+
     /// Defaults: `auto` codec, [`DEFAULT_ROW_GROUP_ROWS`], no fsync.
     #[must_use]
     pub fn new() -> Self {
@@ -341,6 +353,32 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes a whole array at once. With [`Codec::None`] each fixed-width column becomes one
+    /// contiguous region (zero-copy for readers as one slice); otherwise row groups are encoded
+    /// in parallel.
+    ///
+    /// # Errors
+    /// Inputs that do not match the schema; I/O errors.
+    pub fn write_array(&mut self, schema: ArraySchema, inputs: &[ColumnInput<'_>]) -> Result<ArrayId> {
+        let explicit = schema.shape.as_ref().map(|s| s.iter().product::<u64>());
+        let id = self.add_array(schema)?;
+        let rows = batch_rows(&self.arrays[id.0], explicit, inputs)?;
+        if self.options.codec == Codec::None {
+            self.write_plain_columns(id, inputs, rows)?;
+        } else {
+            let items = row_group_items(&self.arrays[id.0].columns, inputs, rows, self.options.row_group_rows);
+            self.arrays[id.0].rows = rows;
+            self.encode_and_write(id, &items, self.options.codec)?;
+        }
+        Ok(id)
+    }
+
+    /// The options this writer was created with.
+    #[must_use]
+    pub fn options(&self) -> &WriteOptions {
+        &self.options
+    }
+
     fn write_plain_columns(&mut self, id: ArrayId, inputs: &[ColumnInput<'_>], rows: u64) -> Result<()> {
         for (c, input) in inputs.iter().enumerate() {
             let chunk = plain_chunk(&self.arrays[id.0].columns[c], input, rows);
@@ -398,16 +436,7 @@ fn row_group_items<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], rows: u
 pub fn write_arrays(path: impl AsRef<Path>, arrays: &[(ArraySchema, Vec<ColumnInput<'_>>)], options: &WriteOptions) -> Result<()> {
     let mut w = Writer::create(path, options.clone())?;
     for (schema, inputs) in arrays {
-        let id = w.add_array(schema.clone())?;
-        let explicit = schema.shape.as_ref().map(|s| s.iter().product::<u64>());
-        let rows = batch_rows(&w.arrays[id.0], explicit, inputs)?;
-        if options.codec == Codec::None {
-            w.write_plain_columns(id, inputs, rows)?;
-        } else {
-            let items = row_group_items(&w.arrays[id.0].columns, inputs, rows, options.row_group_rows);
-            w.arrays[id.0].rows = rows;
-            w.encode_and_write(id, &items, options.codec)?;
-        }
+        w.write_array(schema.clone(), inputs)?;
     }
     w.finish()
 }
