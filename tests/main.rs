@@ -15,5 +15,6 @@ mod atomic;
 mod cli;
 mod corrupt;
 mod golden;
+mod interop_numpy;
 mod roundtrip;
 mod spec_reader;
