@@ -151,14 +151,19 @@ fn main() {
     let p = dir.path().join("big.sheaf");
     let copy = dir.path().join("copy.sheaf");
     let raw_out = dir.path().join("raw.bin");
-    // Interleaved so that page-cache writeback hits all three alike.
+    // Interleaved, each from a clean page cache (`sync` first, outside the timing), so that
+    // writeback of an earlier run does not land on a later one.
+    let sync = || assert!(std::process::Command::new("sync").status().unwrap().success());
     let (mut ws, mut cps, mut fws) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
+        let _ = std::fs::remove_file(&p);
+        sync();
         ws.push(time(1, || write(&p, LeafType::UInt(1), &data, Codec::None, sheaf::DEFAULT_ROW_GROUP_ROWS)));
-        cps.push(time(1, || {
-            let _ = std::fs::remove_file(&copy);
-            assert!(std::process::Command::new("cp").arg(&p).arg(&copy).status().unwrap().success());
-        }));
+        let _ = std::fs::remove_file(&copy);
+        sync();
+        cps.push(time(1, || assert!(std::process::Command::new("cp").arg(&p).arg(&copy).status().unwrap().success())));
+        let _ = std::fs::remove_file(&raw_out);
+        sync();
         fws.push(time(1, || std::fs::write(&raw_out, &data).unwrap()));
     }
     let (w, cp, fw) = (median(ws), median(cps), median(fws));

@@ -70,11 +70,16 @@ impl ColumnPlan {
     }
 }
 
+/// Buffers at least this large get their checksum computed while they are written.
+const DEFER_CHECKSUM: usize = 4 << 20;
+
 /// One stored buffer before it has an offset.
 pub(crate) struct EncodedBuffer<'a> {
     pub(crate) bytes: Cow<'a, [u8]>,
     pub(crate) decoded_len: u64,
-    pub(crate) checksum: u64,
+    /// `None`: computed while writing (large plain buffers hash on one thread while another
+    /// writes).
+    pub(crate) checksum: Option<u64>,
     pub(crate) stages: [u8; MAX_STAGES],
 }
 
@@ -98,7 +103,8 @@ fn encode_buffer<'a>(data: Cow<'a, [u8]>, stages: &[Stage], constant: bool, widt
         }
     };
     let bytes = encoded.map_or(data, Cow::Owned);
-    EncodedBuffer { checksum: checksum(&bytes), bytes, decoded_len, stages: ids }
+    let checksum = (bytes.len() < DEFER_CHECKSUM).then(|| checksum(&bytes));
+    EncodedBuffer { checksum, bytes, decoded_len, stages: ids }
 }
 
 /// The validity bits of `rows` rows starting at bit `at`, and the null count; `None` when all

@@ -285,8 +285,14 @@ impl Writer {
         let mut refs = [BufferRef::default(); 3];
         for (slot, buf) in refs.iter_mut().zip(chunk.buffers) {
             if let Some(b) = buf {
-                let offset = self.write_bytes(&b.bytes)?;
-                *slot = BufferRef { offset, stored_len: b.bytes.len() as u64, decoded_len: b.decoded_len, checksum: b.checksum, stages: b.stages };
+                let (offset, checksum) = match b.checksum {
+                    Some(sum) => (self.write_bytes(&b.bytes)?, sum),
+                    None => {
+                        let (written, sum) = rayon::join(|| self.write_bytes(&b.bytes), || checksum(&b.bytes));
+                        (written?, sum)
+                    }
+                };
+                *slot = BufferRef { offset, stored_len: b.bytes.len() as u64, decoded_len: b.decoded_len, checksum, stages: b.stages };
             }
         }
         let [validity, offsets, values] = refs;
