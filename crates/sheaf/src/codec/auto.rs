@@ -7,11 +7,31 @@
 use super::{encode_pipeline, Stage};
 use crate::format::MAX_STAGES;
 
-/// Values per sample window; three windows (start, middle, end) make the sample.
+/// Bytes per sample window, in values of 4 bytes; three windows (start, middle, end) make the
+/// sample, each a whole number of rows.
 const SAMPLE_VALUES: usize = 16 * 1024;
 
-/// Candidates in order of decode speed, fastest first.
-fn candidates(width: usize, level: i32) -> Vec<Vec<Stage>> {
+/// Candidates in order of decode speed, fastest first; with `k` values per row, each numeric
+/// candidate also comes with the components transposed into streams of their own.
+fn candidates(width: usize, level: i32, k: usize) -> Vec<Vec<Stage>> {
+    let base = flat_candidates(width, level);
+    if k < 2 {
+        return base;
+    }
+    let mut out = Vec::with_capacity(base.len() * 2);
+    for c in base {
+        let dictionary = c.first() == Some(&Stage::Dictionary);
+        out.push(c.clone());
+        if !dictionary && c != [Stage::Lz4] {
+            let mut t = vec![Stage::Transpose(k)];
+            t.extend(c);
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn flat_candidates(width: usize, level: i32) -> Vec<Vec<Stage>> {
     let mut c = vec![vec![Stage::Lz4]];
     let int_width = matches!(width, 1 | 2 | 4 | 8);
     if int_width {
@@ -36,22 +56,23 @@ fn candidates(width: usize, level: i32) -> Vec<Vec<Stage>> {
 
 /// Windows of the data to try candidates on, each encoded separately (joining them would show
 /// `delta` jumps that the data does not have).
-fn sample(data: &[u8], width: usize) -> Vec<&[u8]> {
-    let n = data.len() / width;
-    if n <= 3 * SAMPLE_VALUES {
-        return vec![&data[..n * width]];
+fn sample(data: &[u8], row: usize) -> Vec<&[u8]> {
+    let n = data.len() / row;
+    let per_window = (SAMPLE_VALUES * 4 / row).max(1);
+    if n <= 3 * per_window {
+        return vec![&data[..n * row]];
     }
-    [0, n / 2 - SAMPLE_VALUES / 2, n - SAMPLE_VALUES].iter().map(|&start| &data[start * width..(start + SAMPLE_VALUES) * width]).collect()
+    [0, n / 2 - per_window / 2, n - per_window].iter().map(|&start| &data[start * row..(start + per_window) * row]).collect()
 }
 
-/// Picks the pipeline for a buffer of `width`-byte values from a sample of `data`.
-pub(crate) fn choose_pipeline(data: &[u8], width: usize, level: i32) -> Vec<Stage> {
-    let windows = sample(data, width.max(1));
+/// Picks the pipeline for a buffer of `width`-byte values, `k` to a row, from a sample of `data`.
+pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32) -> Vec<Stage> {
+    let windows = sample(data, (width * k).max(1));
     let raw: usize = windows.iter().map(|w| w.len()).sum();
     if raw == 0 {
         return vec![Stage::Lz4];
     }
-    let sizes: Vec<(Vec<Stage>, usize)> = candidates(width, level)
+    let sizes: Vec<(Vec<Stage>, usize)> = candidates(width, level, k)
         .into_iter()
         .filter_map(|stages| {
             let total = windows.iter().map(|w| encode_pipeline(&stages, w, width).map(|(b, _)| b.len())).sum::<Option<usize>>()?;
@@ -90,7 +111,7 @@ mod tests {
     #[test]
     fn sorted_ids_get_a_delta_pipeline() {
         let data: Vec<u8> = (0..200_000i64).flat_map(|v| v.to_le_bytes()).collect();
-        let stages = choose_pipeline(&data, 8, 3);
+        let stages = choose_pipeline(&data, 8, 1, 3);
         assert_eq!(stages.first(), Some(&Stage::Delta), "{stages:?}");
         let (enc, _) = encode_pipeline(&stages, &data, 8).unwrap();
         assert!(enc.len() * 100 < data.len(), "{} bytes", enc.len());
@@ -107,6 +128,6 @@ mod tests {
                 x as u8
             })
             .collect();
-        assert!(choose_pipeline(&data, 1, 3).is_empty());
+        assert!(choose_pipeline(&data, 1, 1, 3).is_empty());
     }
 }

@@ -13,6 +13,7 @@ mod delta;
 mod dictionary;
 mod lz4;
 mod shuffle;
+mod transpose;
 mod zstd;
 
 pub(crate) use auto::{choose_pipeline, encode_with_fallback};
@@ -31,6 +32,8 @@ pub mod ids {
     pub const CONSTANT: u8 = 4;
     /// Dictionary of distinct values plus bit-packed indices.
     pub const DICTIONARY: u8 = 5;
+    /// Rows of several values into one stream per value position.
+    pub const TRANSPOSE: u8 = 6;
     /// Zstandard frame.
     pub const ZSTD: u8 = 16;
     /// LZ4 block with its decoded length in front.
@@ -66,6 +69,8 @@ pub enum Stage {
     Constant,
     /// Dictionary plus bit-packed indices.
     Dictionary,
+    /// Rows of this many values into one stream per position.
+    Transpose(usize),
     /// Zstandard at a level.
     Zstd(i32),
     /// LZ4 block.
@@ -82,6 +87,7 @@ impl Stage {
             Stage::BitPack => ids::BITPACK,
             Stage::Constant => ids::CONSTANT,
             Stage::Dictionary => ids::DICTIONARY,
+            Stage::Transpose(_) => ids::TRANSPOSE,
             Stage::Zstd(_) => ids::ZSTD,
             Stage::Lz4 => ids::LZ4,
         }
@@ -90,6 +96,7 @@ impl Stage {
     fn encode(self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
         match self {
             Stage::Zstd(level) => zstd::encode(input, level, out),
+            Stage::Transpose(k) => transpose::encode(input, width, k, out),
             other => codec(other.id())?.encode(input, width, out),
         }
     }
@@ -103,6 +110,7 @@ pub(crate) fn codec(id: u8) -> Option<&'static dyn Codec> {
         ids::BITPACK => &bitpack::BitPack,
         ids::CONSTANT => &constant::Constant,
         ids::DICTIONARY => &dictionary::Dictionary,
+        ids::TRANSPOSE => &transpose::Transpose,
         ids::ZSTD => &zstd::Zstd,
         ids::LZ4 => &lz4::Lz4,
         _ => return None,

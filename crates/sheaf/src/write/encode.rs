@@ -56,12 +56,16 @@ impl ColumnPlan {
             Codec::Lz4 => all(vec![Stage::Lz4]),
             Codec::Auto(level) => {
                 let unit = desc.leaf.ty.unit_width();
+                // Values per row as the codecs see them: subarray elements, and the two parts of
+                // a complex number.
+                let per_unit = desc.leaf.ty.itemsize().map_or(1, |n| (n as usize / unit.max(1)).max(1));
+                let k = (desc.elements_per_row() as usize).saturating_mul(per_unit).max(1);
                 let (values, offsets) = match sample.input {
-                    ColumnInput::Fixed { bytes, .. } => (choose_pipeline(bytes, unit, level), Vec::new()),
+                    ColumnInput::Fixed { bytes, .. } => (choose_pipeline(bytes, unit, k, level), Vec::new()),
                     ColumnInput::Var { offsets, data, .. } => {
                         let (lo, hi) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
                         let rebased: Vec<u8> = offsets.iter().flat_map(|o| (o - offsets[0]).to_le_bytes()).collect();
-                        (choose_pipeline(&data[lo..hi], 1, level), choose_pipeline(&rebased, 8, level))
+                        (choose_pipeline(&data[lo..hi], 1, 1, level), choose_pipeline(&rebased, 8, 1, level))
                     }
                 };
                 ColumnPlan { values, offsets, validity: vec![Stage::Lz4], constant: true }
