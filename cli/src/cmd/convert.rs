@@ -14,8 +14,15 @@ use crate::progress::Progress;
 use crate::shrink;
 use crate::table::{row_range, select, Format, Source, SourceArray};
 
-/// Rows per batch when streaming between formats.
-const BATCH_ROWS: u64 = 1 << 20;
+/// Bytes per batch when streaming between formats: small enough that the allocator reuses the
+/// memory of one batch for the next (fresh pages cost far more than the copy), large enough to
+/// amortise per-batch work.
+const BATCH_BYTES: u64 = 8 << 20;
+
+/// Rows per batch for records of `row_bytes`.
+fn batch_rows(row_bytes: u64) -> u64 {
+    (BATCH_BYTES / row_bytes.max(1)).max(1024)
+}
 
 /// One array as it will be written: selected columns, row range, final dtype and shape.
 struct Plan<'s, 'a> {
@@ -117,6 +124,23 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
     }
     let mut w = Writer::create(target, options.clone())?;
     for p in plans {
+        let plain_streamable = ArraySchema::new("", p.dtype.clone()).columns().iter().all(|c| c.row_width().is_some() && !c.leaf.nullable);
+        if options.codec() == sheaf::Codec::None && plain_streamable {
+            // Each column one contiguous, zero-copy region, filled batch by batch.
+            let step = batch_rows(p.dtype.packed_size().unwrap_or(1));
+            let mut plain = w.begin_plain_array(p.schema(), p.end - p.start)?;
+            let mut at = p.start;
+            while at < p.end {
+                let end = (at + step).min(p.end);
+                let cols = p.read(at, end)?;
+                let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
+                plain.append(&inputs)?;
+                progress.advance(end - at);
+                at = end;
+            }
+            plain.finish()?;
+            continue;
+        }
         if options.codec() == sheaf::Codec::None {
             // Whole columns at once, so each lands as one contiguous, zero-copy region.
             let cols = p.read(p.start, p.end)?;
@@ -126,7 +150,7 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
             continue;
         }
         let id = w.add_array(p.schema())?;
-        let step = options.row_group_rows().max(BATCH_ROWS);
+        let step = options.row_group_rows().max(batch_rows(p.dtype.packed_size().unwrap_or(64)));
         let mut at = p.start;
         while at < p.end {
             let end = (at + step).min(p.end);
@@ -160,8 +184,9 @@ fn write_records(p: &Plan<'_, '_>, mut sink: impl FnMut(&[u8]) -> anyhow::Result
     let itemsize = p.dtype.itemsize().unwrap_or(0) as usize;
     let mut records = Vec::new();
     let mut at = p.start;
+    let step = batch_rows(itemsize as u64);
     while at < p.end {
-        let end = (at + BATCH_ROWS).min(p.end);
+        let end = (at + step).min(p.end);
         let cols = p.read(at, end)?;
         let slices: Vec<&[u8]> = cols.iter().map(|c| &*c.values).collect();
         records.clear();

@@ -8,7 +8,7 @@ mod encode;
 mod input;
 
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 pub use input::ColumnInput;
@@ -379,6 +379,36 @@ impl Writer {
         Ok(id)
     }
 
+    /// Starts an array of `rows` rows whose columns are all fixed-width and not nullable, written
+    /// plain: each column gets one contiguous region now (so readers get it as one zero-copy
+    /// slice), filled by [`PlainArray::append`] batch by batch with memory bounded by a batch.
+    ///
+    /// # Errors
+    /// Variable-length or nullable columns; I/O errors.
+    pub fn begin_plain_array(&mut self, schema: ArraySchema, rows: u64) -> Result<PlainArray<'_>> {
+        let id = self.add_array(schema)?;
+        let mut regions = Vec::new();
+        let mut end = self.pos;
+        for c in &self.arrays[id.0].columns {
+            let w = c.row_width().filter(|_| !c.leaf.nullable).ok_or_else(|| Error::BadInput {
+                column: c.name(),
+                reason: "plain streaming needs fixed-width, non-nullable columns".into(),
+            })?;
+            let len = w.checked_mul(rows).ok_or_else(|| Error::BadInput { column: c.name(), reason: "size overflows".into() })?;
+            let offset = align_up(end);
+            regions.push((offset, len));
+            end = offset + len;
+        }
+        // Regions are filled with positioned writes; sequential writing resumes after them.
+        self.out.flush().map_err(|e| Error::io(&self.path, e))?;
+        let file = self.out.get_mut().as_file_mut();
+        file.set_len(end).map_err(|e| Error::io(&self.path, e))?;
+        file.seek(std::io::SeekFrom::Start(end)).map_err(|e| Error::io(&self.path, e))?;
+        self.pos = end;
+        let hashers = regions.iter().map(|_| xxhash_rust::xxh3::Xxh3::new()).collect();
+        Ok(PlainArray { writer: self, id, regions, hashers, rows, written: 0 })
+    }
+
     /// The options this writer was created with.
     #[must_use]
     pub fn options(&self) -> &WriteOptions {
@@ -429,6 +459,91 @@ fn row_group_items<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], rows: u
         start = end;
     }
     items
+}
+
+/// An array being written plain, each column into one contiguous region reserved up front, batch
+/// by batch (see [`Writer::begin_plain_array`]).
+pub struct PlainArray<'w> {
+    writer: &'w mut Writer,
+    id: ArrayId,
+    regions: Vec<(u64, u64)>,
+    hashers: Vec<xxhash_rust::xxh3::Xxh3>,
+    rows: u64,
+    written: u64,
+}
+
+impl PlainArray<'_> {
+    /// Appends the next rows (one input per column, in order).
+    ///
+    /// # Errors
+    /// Inputs that do not match the columns or overrun the declared rows; I/O errors.
+    pub fn append(&mut self, columns: &[ColumnInput<'_>]) -> Result<()> {
+        let state = &self.writer.arrays[self.id.0];
+        let n = batch_rows(state, None, columns)?;
+        if self.written + n > self.rows {
+            return Err(Error::BadInput { column: state.schema.name.clone(), reason: format!("more than the {} rows declared", self.rows) });
+        }
+        let file = self.writer.out.get_ref().as_file();
+        let path = &self.writer.path;
+        let written = self.written;
+        let bytes: Vec<&[u8]> = columns
+            .iter()
+            .map(|c| match c {
+                ColumnInput::Fixed { bytes, .. } => *bytes,
+                ColumnInput::Var { .. } => &[],
+            })
+            .collect();
+        // Hash on the pool while this thread writes: concurrent writes to one file only contend
+        // for its inode lock, so the writes stay sequential.
+        let hashers = &mut self.hashers;
+        let (hashed, wrote) = rayon::join(
+            || hashers.par_iter_mut().zip(bytes.par_iter()).for_each(|(h, b)| h.update(b)),
+            || -> Result<()> {
+                for ((b, &(offset, _)), c) in bytes.iter().zip(&self.regions).zip(&state.columns) {
+                    let w = c.row_width().unwrap_or(0);
+                    positioned_write(file, b, offset + written * w).map_err(|e| Error::io(path, e))?;
+                }
+                Ok(())
+            },
+        );
+        let () = hashed;
+        wrote?;
+        self.written += n;
+        Ok(())
+    }
+
+    /// Records the columns' chunk entries; every declared row must have been appended.
+    ///
+    /// # Errors
+    /// Fewer rows than declared.
+    pub fn finish(self) -> Result<ArrayId> {
+        let state = &mut self.writer.arrays[self.id.0];
+        if self.written != self.rows {
+            return Err(Error::BadInput { column: state.schema.name.clone(), reason: format!("{} rows appended, {} declared", self.written, self.rows) });
+        }
+        for ((chunks, (offset, len)), h) in state.chunks.iter_mut().zip(&self.regions).zip(&self.hashers) {
+            let values = BufferRef { offset: *offset, stored_len: *len, decoded_len: *len, checksum: h.digest(), stages: [0; 8] };
+            chunks.push(ChunkEntry { row_count: self.rows, null_count: 0, validity: BufferRef::default(), offsets: BufferRef::default(), values });
+        }
+        state.rows = self.rows;
+        Ok(self.id)
+    }
+}
+
+#[cfg(unix)]
+fn positioned_write(file: &std::fs::File, bytes: &[u8], at: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(bytes, at)
+}
+
+#[cfg(not(unix))]
+fn positioned_write(file: &std::fs::File, bytes: &[u8], at: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    let mut done = 0;
+    while done < bytes.len() {
+        done += file.seek_write(&bytes[done..], at + done as u64)?;
+    }
+    Ok(())
 }
 
 /// Writes whole in-memory arrays to `path` in one call.
