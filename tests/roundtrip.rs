@@ -247,3 +247,37 @@ fn auto_shrinks_typical_columns_far_below_plain() {
     assert!(!col.is_zero_copy());
     assert_eq!(col.read().unwrap().values_as::<i64>().unwrap(), &ids[..]);
 }
+
+#[test]
+fn plain_array_streamed_in_batches_is_one_zero_copy_slice_per_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plain.sheaf");
+    let dtype = DType::structure(vec![Field::new("a", DType::leaf(LeafType::Int(8))), Field::new("b", DType::subarray(DType::leaf(LeafType::Float(4)), vec![2]))]);
+    let n = 10_000u64;
+    let a: Vec<i64> = (0..n as i64).map(|i| i * 3).collect();
+    let b: Vec<f32> = (0..2 * n).map(|i| i as f32 / 2.0).collect();
+    let mut w = Writer::create(&path, WriteOptions::new().with_codec(Codec::None)).unwrap();
+    // A small array before, so the regions do not start at the header.
+    w.write_array(ArraySchema::new("first", DType::leaf(LeafType::UInt(1))), &[sheaf::ColumnInput::bytes(&[1, 2, 3])]).unwrap();
+    let mut p = w.begin_plain_array(ArraySchema::new("p", dtype.clone()), n).unwrap();
+    for start in (0..n as usize).step_by(3001) {
+        let end = (start + 3001).min(n as usize);
+        p.append(&[sheaf::ColumnInput::fixed(&a[start..end]), sheaf::ColumnInput::fixed(&b[2 * start..2 * end])]).unwrap();
+    }
+    p.finish().unwrap();
+    w.finish().unwrap();
+    let f = File::open(&path).unwrap();
+    f.verify().unwrap();
+    let arr = f.array("p").unwrap();
+    let ca = arr.column("a").unwrap();
+    assert!(ca.is_zero_copy());
+    assert_eq!(ca.as_slice::<i64>().unwrap(), &a[..]);
+    assert_eq!(arr.column("b").unwrap().as_slice::<f32>().unwrap(), &b[..]);
+    assert_eq!(f.array("first").unwrap().column("").unwrap().as_slice::<u8>().unwrap(), &[1, 2, 3]);
+
+    let mut w = Writer::create(dir.path().join("short.sheaf"), WriteOptions::new().with_codec(Codec::None)).unwrap();
+    let mut p = w.begin_plain_array(ArraySchema::new("p", dtype), 5).unwrap();
+    assert!(p.append(&[sheaf::ColumnInput::fixed(&a[..6]), sheaf::ColumnInput::fixed(&b[..12])]).is_err(), "more rows than declared");
+    p.append(&[sheaf::ColumnInput::fixed(&a[..4]), sheaf::ColumnInput::fixed(&b[..8])]).unwrap();
+    assert!(p.finish().is_err(), "fewer rows than declared");
+}
