@@ -56,6 +56,12 @@ impl AlignedBytes {
     }
 }
 
+impl AsRef<[u8]> for AlignedBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
 impl Clone for AlignedBytes {
     fn clone(&self) -> Self {
         // A plain Vec clone could land at another alignment.

@@ -57,6 +57,17 @@ impl Storage {
     }
 }
 
+/// A cheap, cloneable handle on an open file's bytes that keeps the mapping alive: lets other
+/// crates (Arrow export) hand out buffers that point into the map with no copy and no `unsafe`.
+#[derive(Clone)]
+pub struct SharedBytes(pub(crate) Storage);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.bytes()
+    }
+}
+
 /// A whole file's bytes, memory-mapped read-only (empty files are held in memory), for other
 /// crates that read formats of their own (`.npy`) through the same single mapping site.
 ///

@@ -26,6 +26,17 @@ pub struct Column<'f> {
     pub(crate) row_starts: Vec<u64>,
 }
 
+/// File regions `(offset, len)` of a plain, single-chunk column's buffers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlainLayout {
+    /// The validity bitmap, when the column has nulls.
+    pub validity: Option<(u64, u64)>,
+    /// The u64 offsets of a variable-length column.
+    pub offsets: Option<(u64, u64)>,
+    /// The values.
+    pub values: Option<(u64, u64)>,
+}
+
 /// Decoded (or borrowed) data of a run of rows of one column.
 #[derive(Debug, Clone)]
 pub struct ColumnData<'a> {
@@ -234,6 +245,30 @@ impl<'f> Column<'f> {
         self.desc.row_width().is_some()
             && self.chunks.len() <= 1
             && self.chunks.iter().all(|c| c.values.is_plain() && c.null_count == 0)
+    }
+
+    /// Where the column's buffers lie in the file when it is one chunk stored plain (validity,
+    /// offsets and values each as `(offset, len)`, absent ones `None`): the zero-copy layout.
+    /// Checksums are checked first when the file was opened with
+    /// [`super::ReadOptions::with_verify_zero_copy`].
+    ///
+    /// # Errors
+    /// A checksum mismatch (only when verifying zero-copy reads).
+    pub fn plain_layout(&self) -> Result<Option<PlainLayout>> {
+        let [c] = self.chunks.as_slice() else {
+            return Ok(if self.chunks.is_empty() { Some(PlainLayout::default()) } else { None });
+        };
+        let bufs = [&c.validity, &c.offsets, &c.values];
+        if bufs.iter().any(|b| !b.is_absent() && !b.is_plain()) {
+            return Ok(None);
+        }
+        for b in bufs {
+            if !b.is_absent() {
+                self.plain_bytes(0, b)?;
+            }
+        }
+        let region = |b: &crate::format::BufferRef| (!b.is_absent()).then_some((b.offset, b.stored_len));
+        Ok(Some(PlainLayout { validity: region(&c.validity), offsets: region(&c.offsets), values: region(&c.values) }))
     }
 
     /// The encodings used by the values buffers, e.g. `delta+bitpack` or `zstd, constant`.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use column::{Column, ColumnData};
+pub use column::{Column, ColumnData, PlainLayout};
 pub use verify::VerifyReport;
 pub(crate) use decode::copy_bits;
 
@@ -154,6 +154,12 @@ impl File {
     #[must_use]
     pub fn bytes(&self) -> &[u8] {
         self.storage.bytes()
+    }
+
+    /// A handle on the file's bytes that keeps them alive (for zero-copy export).
+    #[must_use]
+    pub fn shared_bytes(&self) -> crate::mmap::SharedBytes {
+        crate::mmap::SharedBytes(self.storage.clone())
     }
 
     /// The path it was opened from, if any.

@@ -1,0 +1,260 @@
+//! Arrow IPC (file = Feather V2, and stream), Parquet and CSV: readers that yield record batches
+//! in bounded memory (Parquet one batch of a row group at a time), and atomic writers.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::error::{ArrowInteropError, Result};
+
+/// Rows per record batch when reading.
+pub const BATCH_ROWS: usize = 64 * 1024;
+
+/// An Arrow-family file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrowFormat {
+    /// Arrow IPC file (Feather V2): `.arrow`, `.feather`, `.ipc`.
+    IpcFile,
+    /// Arrow IPC stream: `.arrows`.
+    IpcStream,
+    /// Apache Parquet: `.parquet`.
+    Parquet,
+    /// Comma-separated values: `.csv`.
+    Csv,
+}
+
+/// Compression for the writers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrowCompression {
+    /// None.
+    None,
+    /// LZ4 (frame for IPC, raw for Parquet).
+    Lz4,
+    /// Zstandard at a level.
+    Zstd(i32),
+    /// Snappy (Parquet only).
+    Snappy,
+}
+
+/// CSV options.
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    /// Whether the first line names the columns.
+    pub header: bool,
+    /// Field delimiter.
+    pub delimiter: u8,
+    /// Types to use instead of inferring them, by column name.
+    pub types: Vec<(String, DataType)>,
+    /// Rows read to infer the schema.
+    pub infer_rows: usize,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions { header: true, delimiter: b',', types: Vec::new(), infer_rows: 10_000 }
+    }
+}
+
+fn io(path: &Path, e: std::io::Error) -> ArrowInteropError {
+    ArrowInteropError::Io { path: path.to_path_buf(), source: e }
+}
+
+/// A stream of record batches with a schema, and the row count when the file states it.
+pub struct BatchReader {
+    /// The schema of every batch.
+    pub schema: SchemaRef,
+    /// Rows, when known without reading the data (Parquet).
+    pub rows: Option<u64>,
+    batches: Box<dyn Iterator<Item = Result<RecordBatch>> + Send>,
+}
+
+impl Iterator for BatchReader {
+    type Item = Result<RecordBatch>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.batches.next()
+    }
+}
+
+/// Parses `name:type` overrides: types are Arrow's names (`int64`, `float64`, `utf8`, `bool`,
+/// `date32`, `timestamp[ms]`, ...).
+///
+/// # Errors
+/// An unknown type name.
+pub fn parse_type(text: &str) -> Result<DataType> {
+    let bad = || ArrowInteropError::unsupported("", text, "unknown type name (int8..int64, uint8..uint64, float32, float64, bool, utf8, binary, date32, timestamp[s|ms|us|ns])");
+    Ok(match text.trim().to_ascii_lowercase().as_str() {
+        "int8" => DataType::Int8,
+        "int16" => DataType::Int16,
+        "int32" => DataType::Int32,
+        "int64" => DataType::Int64,
+        "uint8" => DataType::UInt8,
+        "uint16" => DataType::UInt16,
+        "uint32" => DataType::UInt32,
+        "uint64" => DataType::UInt64,
+        "float32" => DataType::Float32,
+        "float64" => DataType::Float64,
+        "bool" | "boolean" => DataType::Boolean,
+        "utf8" | "string" | "str" => DataType::Utf8,
+        "binary" => DataType::Binary,
+        "date32" | "date" => DataType::Date32,
+        "timestamp[s]" => DataType::Timestamp(TimeUnit::Second, None),
+        "timestamp[ms]" => DataType::Timestamp(TimeUnit::Millisecond, None),
+        "timestamp[us]" => DataType::Timestamp(TimeUnit::Microsecond, None),
+        "timestamp[ns]" | "timestamp" => DataType::Timestamp(TimeUnit::Nanosecond, None),
+        _ => return Err(bad()),
+    })
+}
+
+/// Opens `path` for reading batches.
+///
+/// # Errors
+/// I/O and format errors, naming the file.
+pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result<BatchReader> {
+    let file = File::open(path).map_err(|e| io(path, e))?;
+    let ctx = |e: ArrowInteropError| match e {
+        ArrowInteropError::Io { .. } => e,
+        other => ArrowInteropError::Io { path: path.to_path_buf(), source: std::io::Error::other(other.to_string()) },
+    };
+    let r: Result<BatchReader> = (|| match format {
+        ArrowFormat::IpcFile => {
+            let r = arrow_ipc::reader::FileReader::try_new(file, None)?;
+            Ok(BatchReader { schema: r.schema(), rows: None, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+        }
+        ArrowFormat::IpcStream => {
+            let r = arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None)?;
+            Ok(BatchReader { schema: r.schema(), rows: None, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+        }
+        ArrowFormat::Parquet => {
+            let b = ParquetRecordBatchReaderBuilder::try_new(file)?;
+            let rows = u64::try_from(b.metadata().file_metadata().num_rows()).ok();
+            let schema = b.schema().clone();
+            let r = b.with_batch_size(BATCH_ROWS).build()?;
+            Ok(BatchReader { schema, rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+        }
+        ArrowFormat::Csv => {
+            let fmt = arrow_csv::reader::Format::default().with_header(csv.header).with_delimiter(csv.delimiter);
+            let (inferred, _) = fmt.infer_schema(File::open(path).map_err(|e| io(path, e))?, Some(csv.infer_rows))?;
+            let fields: Vec<Field> = inferred
+                .fields()
+                .iter()
+                .map(|f| match csv.types.iter().find(|(n, _)| n == f.name()) {
+                    Some((_, t)) => Field::new(f.name(), t.clone(), true),
+                    None => f.as_ref().clone(),
+                })
+                .collect();
+            for (name, _) in &csv.types {
+                if !fields.iter().any(|f| f.name() == name) {
+                    return Err(ArrowInteropError::unsupported(name, "csv", "--schema names a column the file does not have"));
+                }
+            }
+            let schema = Arc::new(Schema::new(fields));
+            let r = arrow_csv::ReaderBuilder::new(schema.clone())
+                .with_header(csv.header)
+                .with_delimiter(csv.delimiter)
+                .with_batch_size(BATCH_ROWS)
+                .build(file)?;
+            Ok(BatchReader { schema, rows: None, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+        }
+    })();
+    r.map_err(ctx)
+}
+
+enum Inner {
+    Ipc(arrow_ipc::writer::FileWriter<File>),
+    Stream(arrow_ipc::writer::StreamWriter<File>),
+    Parquet(ArrowWriter<File>),
+    Csv(arrow_csv::Writer<File>),
+}
+
+/// An atomic writer of record batches: a temporary file beside the target, renamed on finish.
+pub struct BatchWriter {
+    path: PathBuf,
+    tmp: tempfile::TempPath,
+    inner: Inner,
+}
+
+impl BatchWriter {
+    /// Starts writing `path` in `format` with `schema`.
+    ///
+    /// # Errors
+    /// I/O errors; a compression the format does not have.
+    pub fn create(path: &Path, format: ArrowFormat, schema: &Schema, compression: ArrowCompression, csv: &CsvOptions) -> Result<Self> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let prefix = format!(".{}.", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder.tempfile_in(dir).map_err(|e| io(path, e))?;
+        let (file, tmp) = tmp.into_parts();
+        let ipc_options = || -> Result<arrow_ipc::writer::IpcWriteOptions> {
+            let c = match compression {
+                ArrowCompression::None => None,
+                ArrowCompression::Lz4 => Some(arrow_ipc::CompressionType::LZ4_FRAME),
+                ArrowCompression::Zstd(_) => Some(arrow_ipc::CompressionType::ZSTD),
+                ArrowCompression::Snappy => return Err(ArrowInteropError::unsupported("", "snappy", "Arrow IPC compresses with lz4 or zstd only")),
+            };
+            Ok(arrow_ipc::writer::IpcWriteOptions::default().try_with_compression(c)?)
+        };
+        let inner = match format {
+            ArrowFormat::IpcFile => Inner::Ipc(arrow_ipc::writer::FileWriter::try_new_with_options(file, schema, ipc_options()?)?),
+            ArrowFormat::IpcStream => Inner::Stream(arrow_ipc::writer::StreamWriter::try_new_with_options(file, schema, ipc_options()?)?),
+            ArrowFormat::Parquet => {
+                let c = match compression {
+                    ArrowCompression::None => Compression::UNCOMPRESSED,
+                    ArrowCompression::Lz4 => Compression::LZ4_RAW,
+                    ArrowCompression::Snappy => Compression::SNAPPY,
+                    ArrowCompression::Zstd(l) => Compression::ZSTD(ZstdLevel::try_new(l)?),
+                };
+                let props = WriterProperties::builder().set_compression(c).build();
+                Inner::Parquet(ArrowWriter::try_new(file, Arc::new(schema.clone()), Some(props))?)
+            }
+            ArrowFormat::Csv => Inner::Csv(arrow_csv::WriterBuilder::new().with_header(csv.header).with_delimiter(csv.delimiter).build(file)),
+        };
+        Ok(BatchWriter { path: path.to_path_buf(), tmp, inner })
+    }
+
+    /// Writes one batch.
+    ///
+    /// # Errors
+    /// Format errors.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        match &mut self.inner {
+            Inner::Ipc(w) => w.write(batch)?,
+            Inner::Stream(w) => w.write(batch)?,
+            Inner::Parquet(w) => w.write(batch)?,
+            Inner::Csv(w) => w.write(batch)?,
+        }
+        Ok(())
+    }
+
+    /// Finishes the file and renames it into place.
+    ///
+    /// # Errors
+    /// Format and I/O errors.
+    pub fn finish(self) -> Result<()> {
+        match self.inner {
+            Inner::Ipc(mut w) => w.finish()?,
+            Inner::Stream(mut w) => w.finish()?,
+            Inner::Parquet(w) => {
+                w.close()?;
+            }
+            Inner::Csv(w) => drop(w.into_inner()),
+        }
+        self.tmp.persist(&self.path).map_err(|e| io(&self.path, e.error))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,182 @@
+//! Arrow arrays into sheaf column data: one [`ColumnData`] per sheaf leaf, in leaf order.
+//! Struct and fixed-size-list nulls are carried down into every leaf below them.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Decimal128Type, Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_buffer::NullBuffer;
+use arrow_schema::DataType;
+use sheaf::{AlignedBytes, Buf, ColumnData, DType};
+
+use crate::error::{ArrowInteropError, Result};
+
+/// The columns of `batch` (whose schema maps to `dtype`, a struct of its fields), in leaf order.
+///
+/// # Errors
+/// Values sheaf cannot hold (nulls inside fixed-size lists, invalid types).
+pub fn columns_from_batch(batch: &RecordBatch, dtype: &DType) -> Result<Vec<ColumnData<'static>>> {
+    let DType::Struct(s) = dtype else {
+        return Err(ArrowInteropError::unsupported("", "record batch", "the sheaf dtype of a batch must be a struct"));
+    };
+    let mut out = Vec::new();
+    for (f, col) in s.fields.iter().zip(batch.columns()) {
+        walk(col, &f.dtype, None, &f.name, batch.num_rows(), 1, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn combine(parent: Option<&NullBuffer>, own: Option<&NullBuffer>) -> Option<NullBuffer> {
+    NullBuffer::union(parent, own)
+}
+
+fn owned(bytes: &[u8]) -> Buf<'static> {
+    Buf::Owned(AlignedBytes::copy_from(bytes))
+}
+
+/// Expands row validity to `rows` bitmap bytes (bit offset 0).
+fn bitmap(nulls: Option<&NullBuffer>) -> Option<Vec<u8>> {
+    let n = nulls?;
+    if n.null_count() == 0 {
+        return None;
+    }
+    let mut out = vec![0u8; n.len().div_ceil(8)];
+    for (i, v) in n.iter().enumerate() {
+        if v {
+            out[i / 8] |= 1 << (i % 8);
+        }
+    }
+    Some(out)
+}
+
+fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str, rows: usize, per_row: usize, out: &mut Vec<ColumnData<'static>>) -> Result<()> {
+    if let DataType::Dictionary(_, value) = array.data_type() {
+        let decoded = arrow_cast::cast(array, value)?;
+        return walk(&decoded, dtype, parent, path, rows, per_row, out);
+    }
+    match dtype {
+        DType::Struct(s) => {
+            let st = array.as_struct_opt().ok_or_else(|| ArrowInteropError::unsupported(path, array.data_type(), "expected a struct"))?;
+            let nulls = combine(parent, st.nulls());
+            for (f, child) in s.fields.iter().zip(st.columns()) {
+                walk(child, &f.dtype, nulls.as_ref(), &format!("{path}.{}", f.name), rows, per_row, out)?;
+            }
+            Ok(())
+        }
+        DType::SubArray { base, shape } => {
+            let list = array.as_fixed_size_list_opt().ok_or_else(|| ArrowInteropError::unsupported(path, array.data_type(), "expected a fixed-size list"))?;
+            let n = shape.first().copied().unwrap_or(1) as usize;
+            let nulls = if per_row == 1 { combine(parent, list.nulls()) } else { parent.cloned() };
+            let start = if list.is_empty() { 0 } else { list.value_offset_at(0) };
+            let values = list.values().slice(start, list.len() * n);
+            if values.null_count() > 0 && !matches!(**base, DType::SubArray { .. }) {
+                return Err(ArrowInteropError::unsupported(path, array.data_type(), "nulls inside a fixed-size list (sheaf has nulls per row only)"));
+            }
+            let inner = match &**base {
+                d @ DType::SubArray { .. } | d @ DType::Leaf(_) => d.clone(),
+                DType::Struct(_) => return Err(ArrowInteropError::unsupported(path, array.data_type(), "fixed-size lists of structs")),
+            };
+            // Shapes of nested subarrays are handled by recursing one list level per dimension.
+            let inner = if shape.len() > 1 { DType::subarray(inner, shape[1..].to_vec()) } else { inner };
+            walk(&values, &inner, nulls.as_ref(), path, rows, per_row * n, out)
+        }
+        DType::Leaf(leaf) => {
+            let nulls = if per_row == 1 { combine(parent, array.nulls()) } else { parent.cloned() };
+            if per_row > 1 && array.null_count() > 0 {
+                return Err(ArrowInteropError::unsupported(path, array.data_type(), "nulls inside a fixed-size list"));
+            }
+            let validity = bitmap(nulls.as_ref());
+            if validity.is_some() && !leaf.nullable {
+                return Err(ArrowInteropError::unsupported(path, array.data_type(), "nulls in a field the schema says is not nullable"));
+            }
+            let (values, offsets) = leaf_bytes(array, path)?;
+            out.push(ColumnData { rows: rows as u64, values, offsets, validity });
+            Ok(())
+        }
+    }
+}
+
+/// The values (and offsets) of a leaf array as sheaf stores them (little-endian, u64 offsets).
+fn leaf_bytes(array: &ArrayRef, path: &str) -> Result<(Buf<'static>, Option<Vec<u64>>)> {
+    let dt = array.data_type();
+    let data = array.to_data();
+    Ok(match dt {
+        DataType::Boolean => {
+            let b = array.as_boolean();
+            let bytes: Vec<u8> = (0..b.len()).map(|i| u8::from(b.value(i))).collect();
+            (owned(&bytes), None)
+        }
+        DataType::Date32 | DataType::Time32(_) => {
+            let a = array.as_primitive::<Int32Type>();
+            let wide: Vec<u8> = a.values().iter().flat_map(|&v| i64::from(v).to_le_bytes()).collect();
+            (owned(&wide), None)
+        }
+        DataType::Utf8 | DataType::Binary => {
+            let (offs, vals) = if let Some(s) = array.as_string_opt::<i32>() { (s.value_offsets(), s.value_data()) } else {
+                let b = array.as_binary::<i32>();
+                (b.value_offsets(), b.value_data())
+            };
+            var(offs.iter().map(|&o| o as i64), vals)
+        }
+        DataType::LargeUtf8 | DataType::LargeBinary => {
+            let (offs, vals) = if let Some(s) = array.as_string_opt::<i64>() { (s.value_offsets(), s.value_data()) } else {
+                let b = array.as_binary::<i64>();
+                (b.value_offsets(), b.value_data())
+            };
+            var(offs.iter().copied(), vals)
+        }
+        DataType::Utf8View | DataType::BinaryView => {
+            let mut offsets = vec![0u64];
+            let mut bytes = Vec::new();
+            if let Some(s) = array.as_string_view_opt() {
+                for i in 0..s.len() {
+                    bytes.extend_from_slice(s.value(i).as_bytes());
+                    offsets.push(bytes.len() as u64);
+                }
+            } else {
+                let b = array.as_binary_view();
+                for i in 0..b.len() {
+                    bytes.extend_from_slice(b.value(i));
+                    offsets.push(bytes.len() as u64);
+                }
+            }
+            (owned(&bytes), Some(offsets))
+        }
+        DataType::FixedSizeBinary(n) => {
+            let w = *n as usize;
+            let buf = &data.buffers()[0];
+            (owned(&buf[data.offset() * w..(data.offset() + data.len()) * w]), None)
+        }
+        DataType::Decimal128(..) => {
+            let a = array.as_primitive::<Decimal128Type>();
+            (owned(bytes_of(a.values())), None)
+        }
+        DataType::Int64 | DataType::Timestamp(..) | DataType::Date64 | DataType::Time64(_) | DataType::Duration(_) if data.buffers().len() == 1 => {
+            let a = array.as_primitive_opt::<Int64Type>();
+            match a {
+                Some(a) => (owned(bytes_of(a.values())), None),
+                None => primitive(&data, 8),
+            }
+        }
+        other => match other.primitive_width() {
+            Some(w) => primitive(&data, w),
+            None => return Err(ArrowInteropError::unsupported(path, other, "no sheaf leaf holds it")),
+        },
+    })
+}
+
+fn bytes_of<T: arrow_buffer::ArrowNativeType>(v: &[T]) -> &[u8] {
+    arrow_buffer::ToByteSlice::to_byte_slice(v)
+}
+
+fn primitive(data: &arrow_data::ArrayData, w: usize) -> (Buf<'static>, Option<Vec<u64>>) {
+    let buf = &data.buffers()[0];
+    (owned(&buf[data.offset() * w..(data.offset() + data.len()) * w]), None)
+}
+
+fn var(offsets: impl Iterator<Item = i64>, values: &[u8]) -> (Buf<'static>, Option<Vec<u64>>) {
+    let offs: Vec<i64> = offsets.collect();
+    let base = offs.first().copied().unwrap_or(0);
+    let end = offs.last().copied().unwrap_or(0);
+    let rebased: Vec<u64> = offs.iter().map(|&o| (o - base) as u64).collect();
+    (owned(&values[base as usize..end as usize]), Some(rebased))
+}

@@ -1,0 +1,204 @@
+//! sheaf columns into Arrow arrays. Buffers are handed over without copying where the layouts
+//! agree: plain columns point straight into the file's memory map (`Bytes::from_owner`), decoded
+//! columns give their aligned memory to Arrow. Only what Arrow lays out differently is copied
+//! (bit-packed booleans, 32-bit dates, `U<n>` strings).
+
+use std::sync::Arc;
+
+use arrow_array::{make_array, ArrayRef, RecordBatch};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer};
+use arrow_data::ArrayData;
+use arrow_schema::{DataType, Field, Schema};
+use sheaf::{ArraySchema, Buf, ColumnData, DType, Leaf, LeafType};
+
+use crate::error::{ArrowInteropError, Result};
+use crate::types::arrow_field;
+
+/// One leaf column's buffers, ready for Arrow.
+#[derive(Debug, Clone)]
+pub struct LeafBuffers {
+    /// Rows.
+    pub rows: usize,
+    /// The values (little-endian, `rows × row width` bytes, or the bytes of every row).
+    pub values: Buffer,
+    /// u64 offsets of a variable-length leaf (`rows + 1`).
+    pub offsets: Option<Buffer>,
+    /// Validity bitmap (bit offset 0), when any row is null.
+    pub validity: Option<Buffer>,
+}
+
+impl LeafBuffers {
+    /// From decoded column data: owned memory moves into Arrow, borrowed memory is copied.
+    #[must_use]
+    pub fn from_data(d: ColumnData<'_>) -> Self {
+        let values = match d.values {
+            Buf::Owned(a) => Buffer::from(bytes::Bytes::from_owner(a)),
+            Buf::Borrowed(b) => Buffer::from(b.to_vec()),
+        };
+        LeafBuffers {
+            rows: d.rows as usize,
+            values,
+            offsets: d.offsets.map(|o| Buffer::from_vec(o)),
+            validity: d.validity.map(Buffer::from_vec),
+        }
+    }
+
+    fn nulls(&self) -> Option<NullBuffer> {
+        self.validity.as_ref().map(|v| NullBuffer::new(BooleanBuffer::new(v.clone(), 0, self.rows)))
+    }
+}
+
+/// A record batch of `schema`'s columns (leaf order) with the fields of `target`.
+///
+/// # Errors
+/// Types that cannot be built from the stored data.
+pub fn batch_from_leaves(schema: &ArraySchema, target: &Schema, leaves: Vec<LeafBuffers>, rows: usize) -> Result<RecordBatch> {
+    let mut it = leaves.into_iter();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    match &schema.dtype {
+        DType::Struct(s) => {
+            for (f, tf) in s.fields.iter().zip(target.fields()) {
+                columns.push(build(&f.dtype, tf, &mut it, rows, &f.name)?);
+            }
+        }
+        other => {
+            let tf = target.fields().first().ok_or_else(|| ArrowInteropError::unsupported("", "schema", "no fields"))?;
+            columns.push(build(other, tf, &mut it, rows, "values")?);
+        }
+    }
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+    Ok(RecordBatch::try_new_with_options(Arc::new(target.clone()), columns, &options)?)
+}
+
+fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuffers>, rows: usize, path: &str) -> Result<ArrayRef> {
+    match (dtype, field.data_type()) {
+        (DType::Struct(s), DataType::Struct(tfields)) => {
+            let mut children = Vec::with_capacity(s.fields.len());
+            let mut validity: Option<Vec<bool>> = None;
+            for (f, tf) in s.fields.iter().zip(tfields.iter()) {
+                let child = build(&f.dtype, tf, leaves, rows, &format!("{path}.{}", f.name))?;
+                if field.is_nullable() {
+                    // Struct nulls were carried by the leaves: a row is valid if any child is.
+                    let v = validity.get_or_insert_with(|| vec![false; rows]);
+                    for (i, slot) in v.iter_mut().enumerate() {
+                        *slot |= child.is_valid(i);
+                    }
+                }
+                children.push(child);
+            }
+            let nulls = validity.filter(|v| v.iter().any(|b| !b)).map(NullBuffer::from);
+            let nulls = if s.fields.is_empty() { None } else { nulls };
+            // Children may be nullable where the original fields were not (nulls pushed down).
+            let fields: Vec<Field> = tfields.iter().zip(&children).map(|(f, c)| f.as_ref().clone().with_nullable(f.is_nullable() || c.null_count() > 0)).collect();
+            Ok(Arc::new(arrow_array::StructArray::try_new_with_length(fields.into(), children, nulls, rows)?))
+        }
+        (DType::SubArray { base, shape }, DataType::FixedSizeList(child, n)) => {
+            let inner = if shape.len() > 1 { DType::subarray((**base).clone(), shape[1..].to_vec()) } else { (**base).clone() };
+            let (values, row_nulls) = build_list_values(&inner, child, leaves, rows * *n as usize, path)?;
+            Ok(Arc::new(arrow_array::FixedSizeListArray::try_new(child.clone(), *n, values, row_nulls)?))
+        }
+        (DType::Leaf(leaf), dt) => {
+            let l = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, dt, "missing column data"))?;
+            leaf_array(leaf, dt, l, rows, path)
+        }
+        (d, dt) => {
+            // The original schema no longer matches (e.g. after --select): use the default mapping.
+            let f = arrow_field(field.name(), d, path)?;
+            if f.data_type() == dt {
+                return Err(ArrowInteropError::unsupported(path, dt, "cannot build"));
+            }
+            build(d, &f, leaves, rows, path)
+        }
+    }
+}
+
+/// Builds the values of a fixed-size list (`len` of them). A leaf below lists keeps its
+/// validity per top-level row, which is handed back up to the outermost list.
+fn build_list_values(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuffers>, len: usize, path: &str) -> Result<(ArrayRef, Option<NullBuffer>)> {
+    match (dtype, field.data_type()) {
+        (DType::Leaf(leaf), dt) => {
+            let mut l = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, dt, "missing column data"))?;
+            let row_nulls = l.nulls();
+            l.validity = None;
+            l.rows = len;
+            let arr = leaf_array(&Leaf { nullable: false, ..*leaf }, dt, l, len, path)?;
+            Ok((arr, row_nulls))
+        }
+        (DType::SubArray { base, shape }, DataType::FixedSizeList(child, n)) => {
+            let inner = if shape.len() > 1 { DType::subarray((**base).clone(), shape[1..].to_vec()) } else { (**base).clone() };
+            let (values, row_nulls) = build_list_values(&inner, child, leaves, len * *n as usize, path)?;
+            let arr = Arc::new(arrow_array::FixedSizeListArray::try_new(child.clone(), *n, values, None)?);
+            Ok((arr, row_nulls))
+        }
+        (_, dt) => Err(ArrowInteropError::unsupported(path, dt, "fixed-size lists hold leaves or lists of leaves only")),
+    }
+}
+
+fn data(dt: DataType, len: usize, buffers: Vec<Buffer>, nulls: Option<NullBuffer>) -> Result<ArrayRef> {
+    let d = ArrayData::builder(dt).len(len).buffers(buffers).nulls(nulls).build()?;
+    Ok(make_array(d))
+}
+
+fn narrow_i32(values: &Buffer, path: &str, dt: &DataType) -> Result<Buffer> {
+    let mut out = Vec::with_capacity(values.len() / 2);
+    for c in values.chunks_exact(8) {
+        let v = i64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        let n = i32::try_from(v).map_err(|_| ArrowInteropError::unsupported(path, dt, format!("value {v} does not fit in 32 bits")))?;
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    Ok(Buffer::from_vec(out))
+}
+
+fn leaf_array(leaf: &Leaf, dt: &DataType, l: LeafBuffers, rows: usize, path: &str) -> Result<ArrayRef> {
+    let nulls = l.nulls();
+    let native = arrow_field("x", &DType::Leaf(*leaf), path)?;
+    let arr: ArrayRef = match (leaf.ty, dt) {
+        (LeafType::Bool, DataType::Boolean) => {
+            let bits = BooleanBuffer::from_iter(l.values.iter().map(|&b| b != 0));
+            Arc::new(arrow_array::BooleanArray::new(bits, nulls))
+        }
+        (LeafType::Datetime(..) | LeafType::Timedelta(..), DataType::Date32 | DataType::Time32(_)) => {
+            data(dt.clone(), rows, vec![narrow_i32(&l.values, path, dt)?], nulls)?
+        }
+        (LeafType::Void(_) | LeafType::Bytes(_), DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..)) => {
+            data(dt.clone(), rows, vec![l.values], nulls)?
+        }
+        (LeafType::Unicode(n), _) => {
+            let mut b = arrow_array::builder::StringBuilder::new();
+            for (i, row) in l.values.chunks_exact((n as usize * 4).max(1)).enumerate().take(rows) {
+                if nulls.as_ref().is_some_and(|nb| nb.is_null(i)) {
+                    b.append_null();
+                    continue;
+                }
+                let mut s = String::new();
+                for cp in row.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])) {
+                    s.push(char::from_u32(cp).ok_or_else(|| ArrowInteropError::unsupported(path, "U", format!("row {i} holds code point {cp:#x}, which is not a character")))?);
+                }
+                b.append_value(s.trim_end_matches('\0'));
+            }
+            if n == 0 {
+                for i in 0..rows {
+                    if nulls.as_ref().is_some_and(|nb| nb.is_null(i)) { b.append_null() } else { b.append_value("") }
+                }
+            }
+            Arc::new(b.finish())
+        }
+        (LeafType::Complex(n), _) => {
+            let child_dt = if n == 8 { DataType::Float32 } else { DataType::Float64 };
+            let child = data(child_dt.clone(), rows * 2, vec![l.values], None)?;
+            Arc::new(arrow_array::FixedSizeListArray::try_new(Arc::new(Field::new("item", child_dt, false)), 2, child, nulls)?)
+        }
+        (LeafType::Utf8 | LeafType::Binary, _) => {
+            let offsets = l.offsets.ok_or_else(|| ArrowInteropError::unsupported(path, dt, "variable-length column without offsets"))?;
+            let large = if leaf.ty == LeafType::Utf8 { DataType::LargeUtf8 } else { DataType::LargeBinary };
+            // u64 offsets below 2^63 are the same bytes as Arrow's i64 offsets.
+            data(large, rows, vec![offsets, l.values], nulls)?
+        }
+        (LeafType::Bytes(_) | LeafType::Void(_), _) => data(native.data_type().clone(), rows, vec![l.values], nulls)?,
+        _ => data(native.data_type().clone(), rows, vec![l.values], nulls)?,
+    };
+    if arr.data_type() == dt {
+        return Ok(arr);
+    }
+    Ok(arrow_cast::cast(&arr, dt)?)
+}

@@ -1,0 +1,249 @@
+//! The type mapping between Arrow and sheaf, both directions (the table in `spec/arrow.md`).
+//! Where Arrow lacks a sheaf type (datetime units beyond s/ms/us/ns, `U<n>`, `V<n>`, complex),
+//! the Arrow field carries `sheaf:dtype` metadata naming the exact sheaf type, so the round trip
+//! is lossless; where sheaf lacks an Arrow type (Date32, Decimal, Dictionary, Utf8 vs LargeUtf8),
+//! the original Arrow schema travels in the array's `arrow:schema` metadata.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit as ArrowUnit};
+use sheaf::{ArraySchema, ByteOrder, DType, Leaf, LeafType, StructType, TimeUnit};
+
+use crate::error::{ArrowInteropError, Result};
+
+/// Field metadata key naming the exact sheaf leaf type.
+pub const SHEAF_DTYPE: &str = "sheaf:dtype";
+/// Field metadata key recording a big-endian source.
+pub const SHEAF_BYTE_ORDER: &str = "sheaf:byte_order";
+/// Array metadata key holding the original Arrow schema (hex of its IPC encoding).
+pub const ARROW_SCHEMA: &str = "arrow:schema";
+
+fn unit_from_arrow(u: ArrowUnit) -> TimeUnit {
+    match u {
+        ArrowUnit::Second => TimeUnit::Second,
+        ArrowUnit::Millisecond => TimeUnit::Milli,
+        ArrowUnit::Microsecond => TimeUnit::Micro,
+        ArrowUnit::Nanosecond => TimeUnit::Nano,
+    }
+}
+
+fn unit_to_arrow(u: TimeUnit) -> Option<ArrowUnit> {
+    Some(match u {
+        TimeUnit::Second => ArrowUnit::Second,
+        TimeUnit::Milli => ArrowUnit::Millisecond,
+        TimeUnit::Micro => ArrowUnit::Microsecond,
+        TimeUnit::Nano => ArrowUnit::Nanosecond,
+        _ => return None,
+    })
+}
+
+/// The sheaf dtype of an Arrow field (`path` names it in errors).
+///
+/// # Errors
+/// [`ArrowInteropError::Unsupported`] for lists, maps, unions, intervals and the like.
+pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
+    if let Some(text) = field.metadata().get(SHEAF_DTYPE) {
+        let ty = LeafType::parse(text).map_err(|e| ArrowInteropError::unsupported(path, field.data_type(), e.to_string()))?;
+        let order = if field.metadata().get(SHEAF_BYTE_ORDER).map(String::as_str) == Some(">") { ByteOrder::Big } else { ByteOrder::Little };
+        return Ok(DType::Leaf(Leaf::new(ty).with_byte_order(order).with_nullable(field.is_nullable())));
+    }
+    let leaf = |ty| Ok(DType::Leaf(Leaf::new(ty).with_nullable(field.is_nullable())));
+    match field.data_type() {
+        DataType::Boolean => leaf(LeafType::Bool),
+        DataType::Int8 => leaf(LeafType::Int(1)),
+        DataType::Int16 => leaf(LeafType::Int(2)),
+        DataType::Int32 => leaf(LeafType::Int(4)),
+        DataType::Int64 => leaf(LeafType::Int(8)),
+        DataType::UInt8 => leaf(LeafType::UInt(1)),
+        DataType::UInt16 => leaf(LeafType::UInt(2)),
+        DataType::UInt32 => leaf(LeafType::UInt(4)),
+        DataType::UInt64 => leaf(LeafType::UInt(8)),
+        DataType::Float16 => leaf(LeafType::Float(2)),
+        DataType::Float32 => leaf(LeafType::Float(4)),
+        DataType::Float64 => leaf(LeafType::Float(8)),
+        DataType::Timestamp(u, _) => leaf(LeafType::Datetime(unit_from_arrow(*u), 1)),
+        DataType::Date32 => leaf(LeafType::Datetime(TimeUnit::Day, 1)),
+        DataType::Date64 => leaf(LeafType::Datetime(TimeUnit::Milli, 1)),
+        DataType::Time32(u) | DataType::Time64(u) | DataType::Duration(u) => leaf(LeafType::Timedelta(unit_from_arrow(*u), 1)),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => leaf(LeafType::Utf8),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => leaf(LeafType::Binary),
+        DataType::FixedSizeBinary(n) => leaf(LeafType::Bytes(u32::try_from(*n).unwrap_or(0))),
+        DataType::Decimal32(..) => leaf(LeafType::Void(4)),
+        DataType::Decimal64(..) => leaf(LeafType::Void(8)),
+        DataType::Decimal128(..) => leaf(LeafType::Void(16)),
+        DataType::Decimal256(..) => leaf(LeafType::Void(32)),
+        DataType::Dictionary(_, value) => dtype_from_arrow(&Field::new(field.name(), (**value).clone(), field.is_nullable()), path),
+        DataType::FixedSizeList(child, n) => {
+            let inner = dtype_from_arrow(child, path)?;
+            let mut inner = match inner {
+                DType::Leaf(l) => DType::Leaf(l.with_nullable(false)),
+                other @ DType::SubArray { .. } => other,
+                DType::Struct(_) => return Err(ArrowInteropError::unsupported(path, field.data_type(), "fixed-size lists of structs")),
+            };
+            // Row-level nulls of the list become the leaf's validity.
+            if field.is_nullable() || child.is_nullable() {
+                inner = set_nullable(inner);
+            }
+            Ok(DType::subarray(inner, vec![u64::try_from(*n).unwrap_or(0)]))
+        }
+        DataType::Struct(fields) => {
+            let mut out = Vec::with_capacity(fields.len());
+            for f in fields {
+                let sub = if path.is_empty() { f.name().clone() } else { format!("{path}.{}", f.name()) };
+                let mut d = dtype_from_arrow(f, &sub)?;
+                if field.is_nullable() {
+                    // Struct-level nulls are carried by every leaf below (spec/arrow.md).
+                    d = set_nullable(d);
+                }
+                out.push(sheaf::Field::new(f.name().clone(), d));
+            }
+            Ok(DType::Struct(StructType { fields: out, itemsize: None, aligned: false }))
+        }
+        other => Err(ArrowInteropError::unsupported(path, other, "no sheaf type holds it (lists, maps, unions, intervals, run-end encoded and null columns are not supported in format v1)")),
+    }
+}
+
+fn set_nullable(d: DType) -> DType {
+    match d {
+        DType::Leaf(l) => DType::Leaf(l.with_nullable(true)),
+        DType::SubArray { base, shape } => DType::SubArray { base: Box::new(set_nullable(*base)), shape },
+        DType::Struct(mut s) => {
+            s.fields = s.fields.into_iter().map(|mut f| {
+                f.dtype = set_nullable(f.dtype);
+                f
+            }).collect();
+            DType::Struct(s)
+        }
+    }
+}
+
+/// The sheaf schema of an Arrow schema: one array named `name` whose dtype is a struct of the
+/// top-level fields; the Arrow schema itself goes in the `arrow:schema` metadata.
+///
+/// # Errors
+/// As [`dtype_from_arrow`].
+pub fn schema_from_arrow(name: &str, schema: &Schema) -> Result<ArraySchema> {
+    let fields = schema
+        .fields()
+        .iter()
+        .map(|f| Ok(sheaf::Field::new(f.name().clone(), dtype_from_arrow(f, f.name())?)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut a = ArraySchema::new(name, DType::Struct(StructType { fields, itemsize: None, aligned: false }));
+    a.metadata.insert(ARROW_SCHEMA.into(), encode_schema(schema)?);
+    Ok(a)
+}
+
+/// The Arrow field for a sheaf dtype (default mapping, no original schema).
+///
+/// # Errors
+/// Subarrays of structs (no Arrow equivalent that keeps the layout).
+pub fn arrow_field(name: &str, dtype: &DType, path: &str) -> Result<Field> {
+    match dtype {
+        DType::Leaf(l) => Ok(leaf_field(name, l)),
+        DType::SubArray { base, shape } => {
+            let mut inner = arrow_field("item", base, path)?;
+            // C order: the last dimension is the innermost list.
+            for (i, &d) in shape.iter().enumerate().rev() {
+                let n = i32::try_from(d).map_err(|_| ArrowInteropError::unsupported(path, "subarray", "dimension too large"))?;
+                let nullable = i == 0 && inner_nullable(base);
+                inner = Field::new(if i == 0 { name } else { "item" }, DataType::FixedSizeList(Arc::new(inner.with_nullable(false)), n), nullable);
+            }
+            if let DType::Struct(_) = **base {
+                return Err(ArrowInteropError::unsupported(path, "subarray of struct", "Arrow has no fixed-size list of structs with this layout"));
+            }
+            Ok(inner)
+        }
+        DType::Struct(s) => {
+            let fields = s
+                .fields
+                .iter()
+                .map(|f| arrow_field(&f.name, &f.dtype, &if path.is_empty() { f.name.clone() } else { format!("{path}.{}", f.name) }))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Field::new(name, DataType::Struct(Fields::from(fields)), false))
+        }
+    }
+}
+
+fn inner_nullable(d: &DType) -> bool {
+    match d {
+        DType::Leaf(l) => l.nullable,
+        DType::SubArray { base, .. } => inner_nullable(base),
+        DType::Struct(_) => false,
+    }
+}
+
+fn leaf_field(name: &str, l: &Leaf) -> Field {
+    let exact = |dt: DataType| {
+        let mut md = HashMap::new();
+        md.insert(SHEAF_DTYPE.to_string(), l.ty.to_string());
+        (dt, md)
+    };
+    let (dt, mut md): (DataType, HashMap<String, String>) = match l.ty {
+        LeafType::Bool => (DataType::Boolean, HashMap::new()),
+        LeafType::Int(1) => (DataType::Int8, HashMap::new()),
+        LeafType::Int(2) => (DataType::Int16, HashMap::new()),
+        LeafType::Int(4) => (DataType::Int32, HashMap::new()),
+        LeafType::Int(_) => (DataType::Int64, HashMap::new()),
+        LeafType::UInt(1) => (DataType::UInt8, HashMap::new()),
+        LeafType::UInt(2) => (DataType::UInt16, HashMap::new()),
+        LeafType::UInt(4) => (DataType::UInt32, HashMap::new()),
+        LeafType::UInt(_) => (DataType::UInt64, HashMap::new()),
+        LeafType::Float(2) => (DataType::Float16, HashMap::new()),
+        LeafType::Float(4) => (DataType::Float32, HashMap::new()),
+        LeafType::Float(_) => (DataType::Float64, HashMap::new()),
+        LeafType::Complex(n) => exact(DataType::FixedSizeList(
+            Arc::new(Field::new("item", if n == 8 { DataType::Float32 } else { DataType::Float64 }, false)),
+            2,
+        )),
+        LeafType::Bytes(n) => (DataType::FixedSizeBinary(n as i32), HashMap::new()),
+        LeafType::Void(n) => exact(DataType::FixedSizeBinary(n as i32)),
+        LeafType::Unicode(_) => exact(DataType::Utf8),
+        LeafType::Datetime(u, 1) if unit_to_arrow(u).is_some() => (DataType::Timestamp(unit_to_arrow(u).unwrap_or(ArrowUnit::Nanosecond), None), HashMap::new()),
+        LeafType::Timedelta(u, 1) if unit_to_arrow(u).is_some() => (DataType::Duration(unit_to_arrow(u).unwrap_or(ArrowUnit::Nanosecond)), HashMap::new()),
+        LeafType::Datetime(..) | LeafType::Timedelta(..) => exact(DataType::Int64),
+        LeafType::Utf8 => (DataType::LargeUtf8, HashMap::new()),
+        LeafType::Binary => (DataType::LargeBinary, HashMap::new()),
+    };
+    if l.byte_order == ByteOrder::Big {
+        md.insert(SHEAF_BYTE_ORDER.to_string(), ">".to_string());
+    }
+    Field::new(name, dt, l.nullable).with_metadata(md)
+}
+
+/// The Arrow schema for a sheaf array: the original one from `arrow:schema` when the array came
+/// from Arrow, else the default mapping of its fields (a non-struct array becomes one column
+/// named `values`).
+///
+/// # Errors
+/// As [`arrow_field`]; a corrupt `arrow:schema` entry.
+pub fn arrow_schema(schema: &ArraySchema) -> Result<Schema> {
+    if let Some(hex) = schema.metadata.get(ARROW_SCHEMA) {
+        return decode_schema(hex);
+    }
+    let fields = match &schema.dtype {
+        DType::Struct(s) => s.fields.iter().map(|f| arrow_field(&f.name, &f.dtype, &f.name)).collect::<Result<Vec<_>>>()?,
+        other => vec![arrow_field("values", other, "values")?],
+    };
+    let md: HashMap<String, String> = schema.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    Ok(Schema::new(fields).with_metadata(md))
+}
+
+fn encode_schema(schema: &Schema) -> Result<String> {
+    let mut buf = Vec::new();
+    {
+        let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut buf, schema)?;
+        w.finish()?;
+    }
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn decode_schema(hex: &str) -> Result<Schema> {
+    let bad = || ArrowInteropError::unsupported("", "arrow:schema", "metadata is not hex of an IPC schema");
+    if hex.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let bytes = (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())).collect::<Result<Vec<u8>>>()?;
+    let r = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)?;
+    Ok((*r.schema()).clone())
+}
