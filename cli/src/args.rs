@@ -63,9 +63,10 @@ pub(crate) struct ConvertArgs {
     /// Output format (default: from the extension).
     #[arg(long, value_enum)]
     pub(crate) to: Option<Format>,
-    /// Codec for sheaf output: auto, none, zstd[:LEVEL], lz4.
+    /// Codec: for sheaf auto, none, zstd[:LEVEL], lz4; for Parquet also snappy; for Arrow IPC
+    /// none, lz4, zstd.
     #[arg(long, default_value = "auto")]
-    pub(crate) codec: CodecArg,
+    pub(crate) codec: String,
     /// Rows per row group in sheaf output.
     #[arg(long)]
     pub(crate) row_group_rows: Option<u64>,
@@ -84,6 +85,16 @@ pub(crate) struct ConvertArgs {
     /// Deflate .npz members, as np.savez_compressed does.
     #[arg(long)]
     pub(crate) deflate: bool,
+    /// CSV: the file has no header line (columns are named column_1, ...).
+    #[arg(long)]
+    pub(crate) no_header: bool,
+    /// CSV: the field delimiter.
+    #[arg(long)]
+    pub(crate) delimiter: Option<String>,
+    /// CSV: column types instead of inferred ones, `NAME:TYPE` (int64, float64, utf8, bool,
+    /// date32, timestamp[ms], ...); comma-separated or repeated.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) schema: Vec<String>,
 }
 
 #[derive(Debug, Args)]

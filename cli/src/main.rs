@@ -24,7 +24,17 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match cmd::run(&cli) {
+    // A panic is a bug, but the user still gets one line and exit code 1, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.payload().downcast_ref::<&str>().map(|s| (*s).to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned()).unwrap_or_default();
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("sheaf: error: internal error (a bug, please report it): {msg}{at}");
+    }));
+    let outcome = match std::panic::catch_unwind(|| cmd::run(&cli)) {
+        Ok(r) => r,
+        Err(_) => return ExitCode::from(1),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {

@@ -108,14 +108,11 @@ pub(crate) fn advise(array: &SourceArray<'_>, which: &[usize]) -> anyhow::Result
         .iter()
         .map(|d| Scan { f32_exact: true, distinct: matches!(d.leaf.ty, LeafType::Bytes(_) | LeafType::Unicode(_)).then(HashSet::new), ..Scan::default() })
         .collect();
-    let mut at = 0;
-    while at < array.rows {
-        let end = (at + BATCH_ROWS).min(array.rows);
-        let cols = array.read(which, at, end)?;
+    for b in array.batches(which, 0, array.rows, BATCH_ROWS) {
+        let (_, cols) = b?;
         for ((d, c), s) in descs.iter().zip(&cols).zip(scans.iter_mut()) {
             scan_batch(d.leaf.ty, c, d.elements_per_row() as usize, s);
         }
-        at = end;
     }
     Ok(descs
         .iter()

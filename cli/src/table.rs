@@ -2,12 +2,14 @@
 //! columns can be read a row range at a time (sheaf files, `.npy`, `.npz`), and sinks that take
 //! arrays batch by batch. Column selection and row ranges apply on the way through.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use sheaf::{AlignedBytes, ArraySchema, Buf, Column, ColumnData, DType, Field, StructType};
 use sheaf_npy::layout::{records_to_columns, ColumnLayout};
 use sheaf_npy::NpyFile;
+use sheaf_arrow::columns_from_batch;
+use sheaf_arrow::formats::{open_reader, ArrowFormat, CsvOptions};
 
 /// A file format the CLI knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -18,9 +20,28 @@ pub(crate) enum Format {
     Npy,
     /// NumPy .npz (stored)
     Npz,
+    /// Arrow IPC file / Feather V2
+    Arrow,
+    /// Arrow IPC stream
+    Arrows,
+    /// Apache Parquet
+    Parquet,
+    /// Comma-separated values
+    Csv,
 }
 
 impl Format {
+    /// The Arrow-family format, if this is one.
+    pub(crate) fn arrow(self) -> Option<ArrowFormat> {
+        Some(match self {
+            Format::Arrow => ArrowFormat::IpcFile,
+            Format::Arrows => ArrowFormat::IpcStream,
+            Format::Parquet => ArrowFormat::Parquet,
+            Format::Csv => ArrowFormat::Csv,
+            _ => return None,
+        })
+    }
+
     /// The format named by a path's extension.
     pub(crate) fn from_path(path: &Path) -> anyhow::Result<Self> {
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
@@ -28,7 +49,11 @@ impl Format {
             Some("sheaf") => Format::Sheaf,
             Some("npy") => Format::Npy,
             Some("npz") => Format::Npz,
-            Some(other) => bail!("{}: unknown extension .{other} (known: .sheaf, .npy, .npz; or pass --from/--to)", path.display()),
+            Some("arrow" | "feather" | "ipc") => Format::Arrow,
+            Some("arrows") => Format::Arrows,
+            Some("parquet" | "parq" | "pq") => Format::Parquet,
+            Some("csv") => Format::Csv,
+            Some(other) => bail!("{}: unknown extension .{other} (known: .sheaf, .npy, .npz, .arrow, .feather, .ipc, .arrows, .parquet, .csv; or pass --from/--to)", path.display()),
             None => bail!("{}: no extension to tell the format by (pass --from/--to)", path.display()),
         })
     }
@@ -38,10 +63,32 @@ impl Format {
 pub(crate) enum Source {
     Sheaf(sheaf::File),
     Npy(Vec<(String, NpyFile)>),
+    Arrow { path: PathBuf, format: ArrowFormat, csv: CsvOptions, schema: ArraySchema, rows: u64 },
 }
 
 impl Source {
     pub(crate) fn open(path: &Path, format: Format) -> anyhow::Result<Self> {
+        Self::open_with(path, format, &CsvOptions::default())
+    }
+
+    pub(crate) fn open_with(path: &Path, format: Format, csv: &CsvOptions) -> anyhow::Result<Self> {
+        if let Some(af) = format.arrow() {
+            let reader = open_reader(path, af, csv)?;
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let schema = sheaf_arrow::types::schema_from_arrow(&name, &reader.schema).with_context(|| path.display().to_string())?;
+            let rows = match reader.rows {
+                Some(r) => r,
+                None => {
+                    let mut n = 0u64;
+                    for b in reader {
+                        n += b.with_context(|| path.display().to_string())?.num_rows() as u64;
+                    }
+                    n
+                }
+            };
+            let schema = schema.with_shape(vec![rows]);
+            return Ok(Source::Arrow { path: path.to_path_buf(), format: af, csv: csv.clone(), schema, rows });
+        }
         Ok(match format {
             Format::Sheaf => Source::Sheaf(sheaf::File::open(path)?),
             Format::Npy => {
@@ -49,6 +96,7 @@ impl Source {
                 Source::Npy(vec![(name, NpyFile::open(path)?)])
             }
             Format::Npz => Source::Npy(sheaf_npy::read_npz(path)?),
+            _ => bail!("{}: not a readable format", path.display()),
         })
     }
 
@@ -60,6 +108,9 @@ impl Source {
                 for a in f.arrays() {
                     out.push(SourceArray { name: a.name().to_string(), schema: a.schema().clone(), rows: a.rows(), kind: Kind::Sheaf(a.columns()?) });
                 }
+            }
+            Source::Arrow { path, format, csv, schema, rows } => {
+                out.push(SourceArray { name: schema.name.clone(), schema: schema.clone(), rows: *rows, kind: Kind::Arrow { path, format: *format, csv } });
             }
             Source::Npy(members) => {
                 for (name, npy) in members {
@@ -85,7 +136,11 @@ impl Source {
 enum Kind<'a> {
     Sheaf(Vec<Column<'a>>),
     Npy(&'a NpyFile),
+    Arrow { path: &'a Path, format: ArrowFormat, csv: &'a CsvOptions },
 }
+
+/// Rows `start..end` of the selected columns, batch by batch.
+pub(crate) type Batches<'b> = Box<dyn Iterator<Item = anyhow::Result<(u64, Vec<ColumnData<'b>>)>> + 'b>;
 
 /// One array of a source.
 pub(crate) struct SourceArray<'a> {
@@ -96,9 +151,52 @@ pub(crate) struct SourceArray<'a> {
 }
 
 impl<'a> SourceArray<'a> {
+    /// Rows `start..end` of the columns `which`, in batches of about `step` rows.
+    pub(crate) fn batches(&self, which: &[usize], start: u64, end: u64, step: u64) -> Batches<'_> {
+        let which = which.to_vec();
+        if let Kind::Arrow { path, format, csv } = &self.kind {
+            let reader = match open_reader(path, *format, csv) {
+                Ok(r) => r,
+                Err(e) => return Box::new(std::iter::once(Err(e.into()))),
+            };
+            let dtype = self.schema.dtype.clone();
+            let mut at = 0u64;
+            let it = reader.map_while(move |b| {
+                if at >= end {
+                    return None;
+                }
+                Some((|| -> anyhow::Result<Option<(u64, Vec<ColumnData<'static>>)>> {
+                    let b = b?;
+                    let (bs, be) = (at, at + b.num_rows() as u64);
+                    at = be;
+                    let (s, e) = (start.max(bs), end.min(be));
+                    if s >= e {
+                        return Ok(None);
+                    }
+                    let part = b.slice((s - bs) as usize, (e - s) as usize);
+                    let mut cols = columns_from_batch(&part, &dtype)?;
+                    let picked = which.iter().map(|&i| std::mem::replace(&mut cols[i], empty())).collect();
+                    Ok(Some((e - s, picked)))
+                })())
+            });
+            return Box::new(it.filter_map(|r| r.transpose()));
+        }
+        let mut at = start;
+        Box::new(std::iter::from_fn(move || {
+            if at >= end {
+                return None;
+            }
+            let e = (at + step.max(1)).min(end);
+            let r = self.read(&which, at, e).map(|c| (e - at, c));
+            at = e;
+            Some(r)
+        }))
+    }
+
     /// Rows `start..end` of the leaf columns `which` (indices in depth-first order).
-    pub(crate) fn read(&self, which: &[usize], start: u64, end: u64) -> anyhow::Result<Vec<ColumnData<'a>>> {
+    fn read(&self, which: &[usize], start: u64, end: u64) -> anyhow::Result<Vec<ColumnData<'a>>> {
         match &self.kind {
+            Kind::Arrow { .. } => bail!("internal: Arrow sources are read in batches"),
             Kind::Sheaf(cols) => which.iter().map(|&i| cols[i].read_rows(start..end).map_err(Into::into)).collect(),
             Kind::Npy(npy) => {
                 let itemsize = npy.header().itemsize().unwrap_or(0) as usize;
@@ -109,6 +207,10 @@ impl<'a> SourceArray<'a> {
             }
         }
     }
+}
+
+fn empty() -> ColumnData<'static> {
+    ColumnData { rows: 0, values: Buf::Owned(AlignedBytes::zeroed(0)), offsets: None, validity: None }
 }
 
 /// The columns picked by `--select` (dotted path prefixes) and the dtype pruned to them.

@@ -1,11 +1,14 @@
-//! `sheaf convert IN OUT`: between sheaf, `.npy` and `.npz`, with codec, row-group size, column
-//! selection, row range and dtype narrowing (`--shrink`).
+//! `sheaf convert IN OUT`: between sheaf, `.npy`, `.npz`, Arrow IPC (file and stream), Parquet
+//! and CSV, with codec, row-group size, column selection, row range and dtype narrowing.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use sheaf::{ArraySchema, ColumnData, ColumnInput, DType, WriteOptions, Writer};
+use sheaf_arrow::formats::{ArrowCompression, BatchWriter, CsvOptions};
+use sheaf_arrow::types::{arrow_schema, ARROW_SCHEMA};
+use sheaf_arrow::{batch_from_leaves, LeafBuffers};
 use sheaf_npy::layout::{columns_to_records, layouts};
 use sheaf_npy::{NpyHeader, NpyWriter, NpzWriter};
 
@@ -40,16 +43,43 @@ impl Plan<'_, '_> {
     fn schema(&self) -> ArraySchema {
         let mut s = ArraySchema::new(self.array.name.clone(), self.dtype.clone()).with_shape(self.shape.clone()).with_fortran_order(self.fortran);
         s.metadata = self.array.schema.metadata.clone();
+        if self.dtype != self.array.schema.dtype {
+            // The original Arrow schema describes other columns or types now.
+            s.metadata.remove(ARROW_SCHEMA);
+        }
         s
     }
 
-    fn read(&self, start: u64, end: u64) -> anyhow::Result<Vec<ColumnData<'_>>> {
-        let cols = self.array.read(&self.which, start, end)?;
-        Ok(match &self.narrowing {
-            Some(n) => n.apply(cols)?,
-            None => cols,
+    fn row_bytes(&self) -> u64 {
+        self.dtype.packed_size().unwrap_or(64).max(1)
+    }
+
+    /// The planned rows, batch by batch, narrowed when `--shrink`.
+    fn batches(&self, step: u64) -> impl Iterator<Item = anyhow::Result<(u64, Vec<ColumnData<'_>>)>> + '_ {
+        self.array.batches(&self.which, self.start, self.end, step).map(move |r| {
+            let (n, cols) = r?;
+            Ok((n, match &self.narrowing {
+                Some(nw) => nw.apply(cols)?,
+                None => cols,
+            }))
         })
     }
+}
+
+pub(crate) fn csv_options(a: &ConvertArgs) -> anyhow::Result<CsvOptions> {
+    let mut o = CsvOptions { header: !a.no_header, ..CsvOptions::default() };
+    if let Some(d) = &a.delimiter {
+        let b = d.as_bytes();
+        if b.len() != 1 {
+            bail!("--delimiter must be one byte, not {d:?}");
+        }
+        o.delimiter = b[0];
+    }
+    for item in &a.schema {
+        let (name, ty) = item.split_once(':').with_context(|| format!("--schema {item:?}: expected NAME:TYPE"))?;
+        o.types.push((name.to_string(), sheaf_arrow::formats::parse_type(ty)?));
+    }
+    Ok(o)
 }
 
 pub(crate) fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
@@ -63,7 +93,8 @@ pub(crate) fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
         (None, true) => bail!("writing to stdout needs --to FORMAT"),
         (None, false) => Format::from_path(&a.output)?,
     };
-    let source = Source::open(&a.input, from)?;
+    let csv = csv_options(a)?;
+    let source = Source::open_with(&a.input, from, &csv)?;
     let arrays = source.arrays(&a.array)?;
     let mut plans = Vec::new();
     for array in &arrays {
@@ -78,16 +109,20 @@ pub(crate) fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
     };
     let total: u64 = plans.iter().map(|p| p.end - p.start).sum();
     let progress = Progress::rows(total, quiet, "converting");
+    let one = |what: &str| -> anyhow::Result<&Plan<'_, '_>> {
+        match plans.as_slice() {
+            [p] => Ok(p),
+            _ => {
+                let names: Vec<&str> = plans.iter().map(|p| p.array.name.as_str()).collect();
+                bail!("{}: {what} holds one array, the input has {} ({names:?}); pick one with --array", a.output.display(), plans.len())
+            }
+        }
+    };
     let result = match to {
         Format::Sheaf => write_sheaf(&target, &plans, a, &progress),
-        Format::Npy => {
-            let [plan] = plans.as_slice() else {
-                let names: Vec<&str> = plans.iter().map(|p| p.array.name.as_str()).collect();
-                bail!("{}: .npy holds one array, the input has {} ({names:?}); pick one with --array or write .npz", a.output.display(), plans.len());
-            };
-            write_npy(&target, plan, &progress)
-        }
+        Format::Npy => one(".npy").and_then(|p| write_npy(&target, p, &progress)),
         Format::Npz => write_npz(&target, &plans, a.deflate, &progress),
+        Format::Arrow | Format::Arrows | Format::Parquet | Format::Csv => one("this format").and_then(|p| write_arrow(&target, to, p, a, &csv, &progress)),
     };
     progress.finish();
     result.with_context(|| format!("writing {}", a.output.display()))?;
@@ -117,8 +152,12 @@ fn plan<'s, 'a>(array: &'s SourceArray<'a>, a: &ConvertArgs) -> anyhow::Result<P
     Ok(Plan { array, which, dtype, shape, fortran: whole && array.schema.fortran_order, start, end, narrowing })
 }
 
+fn sheaf_codec(text: &str) -> anyhow::Result<sheaf::Codec> {
+    text.parse::<crate::args::CodecArg>().map(|c| c.0).map_err(anyhow::Error::msg)
+}
+
 fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress: &Progress) -> anyhow::Result<()> {
-    let mut options = WriteOptions::new().with_codec(a.codec.0);
+    let mut options = WriteOptions::new().with_codec(sheaf_codec(&a.codec)?);
     if let Some(n) = a.row_group_rows {
         options = options.with_row_group_rows(n);
     }
@@ -127,42 +166,78 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
         let plain_streamable = ArraySchema::new("", p.dtype.clone()).columns().iter().all(|c| c.row_width().is_some() && !c.leaf.nullable);
         if options.codec() == sheaf::Codec::None && plain_streamable {
             // Each column one contiguous, zero-copy region, filled batch by batch.
-            let step = batch_rows(p.dtype.packed_size().unwrap_or(1));
             let mut plain = w.begin_plain_array(p.schema(), p.end - p.start)?;
-            let mut at = p.start;
-            while at < p.end {
-                let end = (at + step).min(p.end);
-                let cols = p.read(at, end)?;
+            for b in p.batches(batch_rows(p.row_bytes())) {
+                let (n, cols) = b?;
                 let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
                 plain.append(&inputs)?;
-                progress.advance(end - at);
-                at = end;
+                progress.advance(n);
             }
             plain.finish()?;
             continue;
         }
         if options.codec() == sheaf::Codec::None {
             // Whole columns at once, so each lands as one contiguous, zero-copy region.
-            let cols = p.read(p.start, p.end)?;
-            let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
+            let mut all: Vec<Vec<ColumnData<'_>>> = Vec::new();
+            for b in p.batches(u64::MAX) {
+                all.push(b?.1);
+            }
+            let merged = merge(all, p.end - p.start);
+            let inputs: Vec<ColumnInput<'_>> = merged.iter().map(ColumnInput::from_data).collect();
             w.write_array(p.schema(), &inputs)?;
             progress.advance(p.end - p.start);
             continue;
         }
         let id = w.add_array(p.schema())?;
-        let step = options.row_group_rows().max(batch_rows(p.dtype.packed_size().unwrap_or(64)));
-        let mut at = p.start;
-        while at < p.end {
-            let end = (at + step).min(p.end);
-            let cols = p.read(at, end)?;
+        let step = options.row_group_rows().max(batch_rows(p.row_bytes()));
+        for b in p.batches(step) {
+            let (n, cols) = b?;
             let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
-            w.append_rows(id, Some(end - at), &inputs)?;
-            progress.advance(end - at);
-            at = end;
+            w.append_rows(id, Some(n), &inputs)?;
+            progress.advance(n);
         }
     }
     w.finish()?;
     Ok(())
+}
+
+/// Concatenates batches column by column (for writing whole plain columns with nulls or
+/// variable lengths).
+fn merge<'a>(batches: Vec<Vec<ColumnData<'a>>>, rows: u64) -> Vec<ColumnData<'a>> {
+    let mut it = batches.into_iter();
+    let Some(first) = it.next() else { return Vec::new() };
+    let rest: Vec<Vec<ColumnData<'a>>> = it.collect();
+    if rest.is_empty() {
+        return first;
+    }
+    first
+        .into_iter()
+        .enumerate()
+        .map(|(c, head)| {
+            let parts: Vec<&ColumnData<'_>> = std::iter::once(&head).chain(rest.iter().map(|b| &b[c])).collect();
+            let mut values = Vec::new();
+            let mut offsets: Option<Vec<u64>> = head.offsets.as_ref().map(|_| vec![0u64]);
+            let any_nulls = parts.iter().any(|p| p.validity.is_some());
+            let mut validity = any_nulls.then(|| vec![0u8; rows.div_ceil(8) as usize]);
+            let mut at = 0usize;
+            for p in &parts {
+                let base = values.len() as u64;
+                values.extend_from_slice(&p.values);
+                if let (Some(o), Some(po)) = (offsets.as_mut(), p.offsets.as_ref()) {
+                    o.extend(po[1..].iter().map(|x| x + base));
+                }
+                if let Some(v) = validity.as_mut() {
+                    for r in 0..p.rows as usize {
+                        if p.is_valid(r) {
+                            v[(at + r) / 8] |= 1 << ((at + r) % 8);
+                        }
+                    }
+                }
+                at += p.rows as usize;
+            }
+            ColumnData { rows, values: sheaf::Buf::Owned(sheaf::AlignedBytes::copy_from(&values)), offsets, validity }
+        })
+        .collect()
 }
 
 /// Checks that every column fits NumPy, naming the first that does not.
@@ -183,18 +258,14 @@ fn write_records(p: &Plan<'_, '_>, mut sink: impl FnMut(&[u8]) -> anyhow::Result
     let lay = layouts(&p.dtype);
     let itemsize = p.dtype.itemsize().unwrap_or(0) as usize;
     let mut records = Vec::new();
-    let mut at = p.start;
-    let step = batch_rows(itemsize as u64);
-    while at < p.end {
-        let end = (at + step).min(p.end);
-        let cols = p.read(at, end)?;
+    for b in p.batches(batch_rows(itemsize as u64)) {
+        let (n, cols) = b?;
         let slices: Vec<&[u8]> = cols.iter().map(|c| &*c.values).collect();
         records.clear();
-        records.resize((end - at) as usize * itemsize, 0);
+        records.resize(n as usize * itemsize, 0);
         columns_to_records(&slices, &lay, itemsize, &mut records);
         sink(&records)?;
-        progress.advance(end - at);
-        at = end;
+        progress.advance(n);
     }
     Ok(())
 }
@@ -218,5 +289,42 @@ fn write_npz(target: &Path, plans: &[Plan<'_, '_>], deflate: bool, progress: &Pr
         write_records(p, |r| member.write_all(r).map_err(Into::into), progress)?;
     }
     z.finish()?;
+    Ok(())
+}
+
+fn arrow_compression(text: &str, to: Format) -> anyhow::Result<ArrowCompression> {
+    let level = |l: &str| l.parse::<i32>().with_context(|| format!("zstd level {l:?}"));
+    Ok(match text.split_once(':') {
+        None if text == "none" => ArrowCompression::None,
+        None if text == "lz4" => ArrowCompression::Lz4,
+        None if text == "snappy" => ArrowCompression::Snappy,
+        None if text == "zstd" => ArrowCompression::Zstd(3),
+        Some(("zstd", l)) => ArrowCompression::Zstd(level(l)?),
+        // The formats' usual defaults: Parquet compressed, Arrow IPC plain (mappable).
+        None if text == "auto" => {
+            if to == Format::Parquet {
+                ArrowCompression::Zstd(3)
+            } else {
+                ArrowCompression::None
+            }
+        }
+        _ => bail!("--codec {text:?} for {to:?} output: none, lz4, zstd[:LEVEL]{}", if to == Format::Parquet { ", snappy" } else { "" }),
+    })
+}
+
+fn write_arrow(target: &Path, to: Format, p: &Plan<'_, '_>, a: &ConvertArgs, csv: &CsvOptions, progress: &Progress) -> anyhow::Result<()> {
+    let schema = p.schema();
+    let arrow = arrow_schema(&schema)?;
+    let format = to.arrow().context("not an Arrow format")?;
+    let mut w = BatchWriter::create(target, format, &arrow, arrow_compression(&a.codec, to)?, csv)?;
+    let step = if to == Format::Parquet { 1 << 20 } else { batch_rows(p.row_bytes()) };
+    for b in p.batches(step) {
+        let (n, cols) = b?;
+        let leaves: Vec<LeafBuffers> = cols.into_iter().map(LeafBuffers::from_data).collect();
+        let batch = batch_from_leaves(&schema, &arrow, leaves, n as usize)?;
+        w.write(&batch)?;
+        progress.advance(n);
+    }
+    w.finish()?;
     Ok(())
 }

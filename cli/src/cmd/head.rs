@@ -16,7 +16,16 @@ pub(crate) fn run(a: &HeadArgs) -> anyhow::Result<()> {
         let all = array.schema.columns();
         let descs: Vec<_> = which.iter().map(|&i| all[i].clone()).collect();
         let n = a.rows.min(array.rows);
-        let cols = array.read(&which, 0, n)?;
+        let mut cols: Vec<sheaf::ColumnData<'_>> = Vec::new();
+        for b in array.batches(&which, 0, n, n.max(1)) {
+            let (_, part) = b?;
+            if cols.is_empty() {
+                cols = part;
+            } else {
+                // Arrow sources come in several batches: keep the text of each.
+                cols = crate::cmd::concat(cols, part);
+            }
+        }
         let names: Vec<String> = descs.iter().map(|d| if d.path.is_empty() { "value".into() } else { d.name() }).collect();
         let rows: Vec<Vec<String>> = (0..n as usize).map(|r| descs.iter().zip(&cols).map(|(d, c)| cell(d, c, r)).collect()).collect();
         if a.json {

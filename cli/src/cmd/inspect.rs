@@ -31,13 +31,10 @@ fn numpy_doc(a: &InspectArgs, format: Format) -> anyhow::Result<serde_json::Valu
         let mut ranges: Vec<RangeAcc> = descs.iter().map(RangeAcc::new).collect();
         if !a.no_stats {
             let which: Vec<usize> = (0..descs.len()).collect();
-            let mut at = 0;
-            while at < array.rows {
-                let end = (at + (1 << 20)).min(array.rows);
-                for (r, c) in ranges.iter_mut().zip(array.read(&which, at, end)?) {
+            for b in array.batches(&which, 0, array.rows, 1 << 20) {
+                for (r, c) in ranges.iter_mut().zip(b?.1) {
                     r.add(&c);
                 }
-                at = end;
             }
         }
         let single = descs.len() == 1 && descs[0].path.is_empty();

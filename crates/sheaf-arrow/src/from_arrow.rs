@@ -2,7 +2,6 @@
 //! Struct and fixed-size-list nulls are carried down into every leaf below them.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Decimal128Type, Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_buffer::NullBuffer;
 use arrow_schema::DataType;
@@ -68,8 +67,13 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
             let nulls = if per_row == 1 { combine(parent, list.nulls()) } else { parent.cloned() };
             let start = if list.is_empty() { 0 } else { list.value_offset_at(0) };
             let values = list.values().slice(start, list.len() * n);
-            if values.null_count() > 0 && !matches!(**base, DType::SubArray { .. }) {
-                return Err(ArrowInteropError::unsupported(path, array.data_type(), "nulls inside a fixed-size list (sheaf has nulls per row only)"));
+            if let Some(child_nulls) = values.logical_nulls().filter(|n| n.null_count() > 0) {
+                // Child nulls are fine where the whole row is null (writers null the elements
+                // of a null list); elsewhere sheaf cannot hold them.
+                let row_null = |i: usize| nulls.as_ref().is_some_and(|rn| rn.is_null(i / (per_row * n).max(1)));
+                if (0..child_nulls.len()).any(|i| child_nulls.is_null(i) && !row_null(i)) {
+                    return Err(ArrowInteropError::unsupported(path, array.data_type(), "nulls inside a fixed-size list (sheaf has nulls per row only)"));
+                }
             }
             let inner = match &**base {
                 d @ DType::SubArray { .. } | d @ DType::Leaf(_) => d.clone(),
@@ -81,9 +85,7 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
         }
         DType::Leaf(leaf) => {
             let nulls = if per_row == 1 { combine(parent, array.nulls()) } else { parent.cloned() };
-            if per_row > 1 && array.null_count() > 0 {
-                return Err(ArrowInteropError::unsupported(path, array.data_type(), "nulls inside a fixed-size list"));
-            }
+
             let validity = bitmap(nulls.as_ref());
             if validity.is_some() && !leaf.nullable {
                 return Err(ArrowInteropError::unsupported(path, array.data_type(), "nulls in a field the schema says is not nullable"));
@@ -106,8 +108,9 @@ fn leaf_bytes(array: &ArrayRef, path: &str) -> Result<(Buf<'static>, Option<Vec<
             (owned(&bytes), None)
         }
         DataType::Date32 | DataType::Time32(_) => {
-            let a = array.as_primitive::<Int32Type>();
-            let wide: Vec<u8> = a.values().iter().flat_map(|&v| i64::from(v).to_le_bytes()).collect();
+            let buf = &data.buffers()[0];
+            let raw = &buf[data.offset() * 4..(data.offset() + data.len()) * 4];
+            let wide: Vec<u8> = raw.chunks_exact(4).flat_map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])).to_le_bytes()).collect();
             (owned(&wide), None)
         }
         DataType::Utf8 | DataType::Binary => {
@@ -146,26 +149,11 @@ fn leaf_bytes(array: &ArrayRef, path: &str) -> Result<(Buf<'static>, Option<Vec<
             let buf = &data.buffers()[0];
             (owned(&buf[data.offset() * w..(data.offset() + data.len()) * w]), None)
         }
-        DataType::Decimal128(..) => {
-            let a = array.as_primitive::<Decimal128Type>();
-            (owned(bytes_of(a.values())), None)
-        }
-        DataType::Int64 | DataType::Timestamp(..) | DataType::Date64 | DataType::Time64(_) | DataType::Duration(_) if data.buffers().len() == 1 => {
-            let a = array.as_primitive_opt::<Int64Type>();
-            match a {
-                Some(a) => (owned(bytes_of(a.values())), None),
-                None => primitive(&data, 8),
-            }
-        }
         other => match other.primitive_width() {
             Some(w) => primitive(&data, w),
             None => return Err(ArrowInteropError::unsupported(path, other, "no sheaf leaf holds it")),
         },
     })
-}
-
-fn bytes_of<T: arrow_buffer::ArrowNativeType>(v: &[T]) -> &[u8] {
-    arrow_buffer::ToByteSlice::to_byte_slice(v)
 }
 
 fn primitive(data: &arrow_data::ArrayData, w: usize) -> (Buf<'static>, Option<Vec<u64>>) {

@@ -149,10 +149,29 @@ fn narrow_i32(values: &Buffer, path: &str, dt: &DataType) -> Result<Buffer> {
     Ok(Buffer::from_vec(out))
 }
 
+/// Whether `dt` stores exactly the i64 values of leaf type `ty` (time zones and the Arrow type
+/// differ, the numbers do not): no conversion, and no time-zone database needed.
+fn same_int64_storage(ty: LeafType, dt: &DataType) -> bool {
+    use arrow_schema::TimeUnit as U;
+    let unit = |u: &U| match u {
+        U::Second => sheaf::TimeUnit::Second,
+        U::Millisecond => sheaf::TimeUnit::Milli,
+        U::Microsecond => sheaf::TimeUnit::Micro,
+        U::Nanosecond => sheaf::TimeUnit::Nano,
+    };
+    match (ty, dt) {
+        (LeafType::Datetime(t, 1), DataType::Timestamp(u, _)) => t == unit(u),
+        (LeafType::Datetime(sheaf::TimeUnit::Milli, 1), DataType::Date64) => true,
+        (LeafType::Timedelta(t, 1), DataType::Duration(u) | DataType::Time64(u)) => t == unit(u),
+        _ => false,
+    }
+}
+
 fn leaf_array(leaf: &Leaf, dt: &DataType, l: LeafBuffers, rows: usize, path: &str) -> Result<ArrayRef> {
     let nulls = l.nulls();
     let native = arrow_field("x", &DType::Leaf(*leaf), path)?;
     let arr: ArrayRef = match (leaf.ty, dt) {
+        (ty, dt) if same_int64_storage(ty, dt) => data(dt.clone(), rows, vec![l.values], nulls)?,
         (LeafType::Bool, DataType::Boolean) => {
             let bits = BooleanBuffer::from_iter(l.values.iter().map(|&b| b != 0));
             Arc::new(arrow_array::BooleanArray::new(bits, nulls))
