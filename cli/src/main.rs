@@ -24,15 +24,16 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    // A panic is a bug, but the user still gets one line and exit code 1, not a backtrace.
-    std::panic::set_hook(Box::new(|info| {
-        let msg = info.payload().downcast_ref::<&str>().map(|s| (*s).to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned()).unwrap_or_default();
-        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        eprintln!("sheaf: error: internal error (a bug, please report it): {msg}{at}");
-    }));
+    // A panic is a bug (or a dependency's assertion on a malformed file, which the libraries
+    // catch and turn into errors): stay quiet here and report one line if it reaches the top.
+    std::panic::set_hook(Box::new(|_| {}));
     let outcome = match std::panic::catch_unwind(|| cmd::run(&cli)) {
         Ok(r) => r,
-        Err(_) => return ExitCode::from(1),
+        Err(p) => {
+            let msg = p.downcast_ref::<&str>().map(|s| (*s).to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+            eprintln!("sheaf: error: internal error (a bug, please report it): {msg}");
+            return ExitCode::from(1);
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

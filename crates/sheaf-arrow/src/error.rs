@@ -19,6 +19,14 @@ pub enum ArrowInteropError {
         /// Why.
         reason: String,
     },
+    /// A file the readers used here cannot read (malformed, or using a feature they lack).
+    #[error("unsupported: cannot read this {format} file: {reason}")]
+    Unreadable {
+        /// The format.
+        format: &'static str,
+        /// What the reader said.
+        reason: String,
+    },
     /// An operating-system error on a named file.
     #[error("{path}: {source}")]
     Io {

@@ -75,11 +75,92 @@ pub struct BatchReader {
     batches: Box<dyn Iterator<Item = Result<RecordBatch>> + Send>,
 }
 
+impl ArrowFormat {
+    /// The format's name in messages.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ArrowFormat::IpcFile => "Arrow IPC",
+            ArrowFormat::IpcStream => "Arrow IPC stream",
+            ArrowFormat::Parquet => "Parquet",
+            ArrowFormat::Csv => "CSV",
+        }
+    }
+}
+
+/// Reads the IPC message headers (not the bodies) and refuses what the Arrow reader used here
+/// would misread without a word: big-endian data and pre-1.0 experimental compression.
+fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::io::BufReader::new(File::open(path).map_err(|e| io(path, e))?);
+    let len = f.get_ref().metadata().map_err(|e| io(path, e))?.len();
+    let mut at = if format == ArrowFormat::IpcFile { 8 } else { 0 };
+    let refuse = |reason: &str| ArrowInteropError::Unreadable { format: format.name(), reason: reason.to_string() };
+    // Bounded: a few messages tell; malformed framing is left to the real reader.
+    for _ in 0..64 {
+        if f.seek(SeekFrom::Start(at)).is_err() {
+            return Ok(());
+        }
+        let mut word = [0u8; 4];
+        if f.read_exact(&mut word).is_err() {
+            return Ok(());
+        }
+        let mut header_len = u32::from_le_bytes(word);
+        let mut skip = 4u64;
+        if header_len == u32::MAX {
+            if f.read_exact(&mut word).is_err() {
+                return Ok(());
+            }
+            header_len = u32::from_le_bytes(word);
+            skip = 8;
+        }
+        if header_len == 0 || u64::from(header_len) > len.saturating_sub(at) {
+            return Ok(());
+        }
+        let mut buf = vec![0u8; header_len as usize];
+        if f.read_exact(&mut buf).is_err() {
+            return Ok(());
+        }
+        let Ok(msg) = arrow_ipc::root_as_message(&buf) else { return Ok(()) };
+        if let Some(md) = msg.custom_metadata() {
+            if md.iter().any(|kv| kv.key() == Some("ARROW:experimental_compression")) {
+                return Err(refuse("pre-1.0 experimental IPC compression (ARROW:experimental_compression)"));
+            }
+        }
+        if let Some(schema) = msg.header_as_schema() {
+            if schema.endianness() == arrow_ipc::Endianness::Big {
+                return Err(refuse("big-endian Arrow IPC data"));
+            }
+        }
+        let body = u64::try_from(msg.bodyLength()).unwrap_or(0);
+        at = at.saturating_add(skip + u64::from(header_len) + body);
+    }
+    Ok(())
+}
+
 impl Iterator for BatchReader {
     type Item = Result<RecordBatch>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.batches.next()
+        // arrow-rs and parquet assert on some malformed input; a bad file must still be an
+        // error, not a crash.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.batches.next())) {
+            Ok(r) => r.map(|b| b.and_then(validate)),
+            Err(p) => Some(Err(ArrowInteropError::unsupported("", "file", format!("the Arrow/Parquet reader failed on this file: {}", panic_text(&p))))),
+        }
     }
+}
+
+/// Full validation of a batch read from a file (offsets, UTF-8, dictionary keys), so that what a
+/// malformed file holds is refused here and not trusted later.
+fn validate(b: RecordBatch) -> Result<RecordBatch> {
+    for c in b.columns() {
+        c.to_data().validate_full()?;
+    }
+    Ok(b)
+}
+
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>().map(|s| (*s).to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic".into())
 }
 
 /// Parses `name:type` overrides: types are Arrow's names (`int64`, `float64`, `utf8`, `bool`,
@@ -118,11 +199,16 @@ pub fn parse_type(text: &str) -> Result<DataType> {
 /// I/O and format errors, naming the file.
 pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result<BatchReader> {
     let file = File::open(path).map_err(|e| io(path, e))?;
-    let ctx = |e: ArrowInteropError| match e {
-        ArrowInteropError::Io { .. } => e,
-        other => ArrowInteropError::Io { path: path.to_path_buf(), source: std::io::Error::other(other.to_string()) },
+    let name = format.name();
+    let ctx = move |e: ArrowInteropError| match e {
+        ArrowInteropError::Arrow(a) => ArrowInteropError::Unreadable { format: name, reason: a.to_string() },
+        ArrowInteropError::Parquet(p) => ArrowInteropError::Unreadable { format: name, reason: p.to_string() },
+        other => other,
     };
-    let r: Result<BatchReader> = (|| match format {
+    if matches!(format, ArrowFormat::IpcFile | ArrowFormat::IpcStream) {
+        check_ipc_messages(path, format)?;
+    }
+    let open = || -> Result<BatchReader> { match format {
         ArrowFormat::IpcFile => {
             let r = arrow_ipc::reader::FileReader::try_new(file, None)?;
             Ok(BatchReader { schema: r.schema(), rows: None, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
@@ -133,10 +219,14 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
         }
         ArrowFormat::Parquet => {
             let b = ParquetRecordBatchReaderBuilder::try_new(file)?;
+            let groups = b.parquet_schema().root_schema().get_fields().len();
+            if groups != b.schema().fields().len() {
+                return Err(ArrowInteropError::Unreadable { format: name, reason: format!("{groups} top-level columns, of which the Arrow reader sees {} (empty groups are dropped)", b.schema().fields().len()) });
+            }
             let rows = u64::try_from(b.metadata().file_metadata().num_rows()).ok();
             let schema = b.schema().clone();
             let r = b.with_batch_size(BATCH_ROWS).build()?;
-            Ok(BatchReader { schema, rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+            Ok(BatchReader { schema, rows, batches: Box::new(r.map(move |b| b.map_err(|e| ArrowInteropError::Unreadable { format: name, reason: e.to_string() }))) })
         }
         ArrowFormat::Csv => {
             let fmt = arrow_csv::reader::Format::default().with_header(csv.header).with_delimiter(csv.delimiter);
@@ -162,7 +252,11 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
                 .build(file)?;
             Ok(BatchReader { schema, rows: None, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
         }
-    })();
+    } };
+    let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(open)) {
+        Ok(r) => r,
+        Err(p) => return Err(ArrowInteropError::unsupported("", "file", format!("the Arrow/Parquet reader failed on this file: {}", panic_text(&p)))),
+    };
     r.map_err(ctx)
 }
 

@@ -88,9 +88,7 @@ fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuf
             }
             let nulls = validity.filter(|v| v.iter().any(|b| !b)).map(NullBuffer::from);
             let nulls = if s.fields.is_empty() { None } else { nulls };
-            // Children may be nullable where the original fields were not (nulls pushed down).
-            let fields: Vec<Field> = tfields.iter().zip(&children).map(|(f, c)| f.as_ref().clone().with_nullable(f.is_nullable() || c.null_count() > 0)).collect();
-            Ok(Arc::new(arrow_array::StructArray::try_new_with_length(fields.into(), children, nulls, rows)?))
+            Ok(Arc::new(arrow_array::StructArray::try_new_with_length(tfields.clone(), children, nulls, rows)?))
         }
         (DType::SubArray { base, shape }, DataType::FixedSizeList(child, n)) => {
             let inner = if shape.len() > 1 { DType::subarray((**base).clone(), shape[1..].to_vec()) } else { (**base).clone() };

@@ -87,7 +87,9 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
             }
             Ok(DType::subarray(inner, vec![u64::try_from(*n).unwrap_or(0)]))
         }
+        DataType::Struct(fields) if fields.is_empty() => Err(ArrowInteropError::unsupported(path, field.data_type(), "a struct with no fields has no columns to store")),
         DataType::Struct(fields) => {
+            check_unique(fields.iter().map(|f| f.name().as_str()), path, field.data_type())?;
             let mut out = Vec::with_capacity(fields.len());
             for f in fields {
                 let sub = if path.is_empty() { f.name().clone() } else { format!("{path}.{}", f.name()) };
@@ -102,6 +104,16 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
         }
         other => Err(ArrowInteropError::unsupported(path, other, "no sheaf type holds it (lists, maps, unions, intervals, run-end encoded and null columns are not supported in format v1)")),
     }
+}
+
+fn check_unique<'n>(names: impl Iterator<Item = &'n str>, path: &str, what: impl std::fmt::Display) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for n in names {
+        if !seen.insert(n) {
+            return Err(ArrowInteropError::unsupported(path, what, format!("duplicate field name {n:?} (sheaf addresses fields by name)")));
+        }
+    }
+    Ok(())
 }
 
 fn set_nullable(d: DType) -> DType {
@@ -124,6 +136,10 @@ fn set_nullable(d: DType) -> DType {
 /// # Errors
 /// As [`dtype_from_arrow`].
 pub fn schema_from_arrow(name: &str, schema: &Schema) -> Result<ArraySchema> {
+    if schema.metadata().contains_key("ARROW:experimental_compression") {
+        return Err(ArrowInteropError::unsupported("", "Arrow IPC", "pre-1.0 experimental IPC compression (ARROW:experimental_compression), which the Arrow reader used here does not decode"));
+    }
+    check_unique(schema.fields().iter().map(|f| f.name().as_str()), "", "schema")?;
     let fields = schema
         .fields()
         .iter()
