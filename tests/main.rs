@@ -15,6 +15,7 @@ mod atomic;
 mod cli;
 mod corrupt;
 mod golden;
+mod interop_arrow;
 mod interop_numpy;
 mod roundtrip;
 mod spec_reader;

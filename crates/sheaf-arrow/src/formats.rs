@@ -313,7 +313,7 @@ impl BatchWriter {
                     ArrowCompression::Snappy => Compression::SNAPPY,
                     ArrowCompression::Zstd(l) => Compression::ZSTD(ZstdLevel::try_new(l)?),
                 };
-                let props = WriterProperties::builder().set_compression(c).build();
+                let props = WriterProperties::builder().set_compression(c).set_coerce_types(true).build();
                 Inner::Parquet(ArrowWriter::try_new(file, Arc::new(schema.clone()), Some(props))?)
             }
             ArrowFormat::Csv => Inner::Csv(arrow_csv::WriterBuilder::new().with_header(csv.header).with_delimiter(csv.delimiter).build(file)),

@@ -1,0 +1,169 @@
+//! Arrow and Parquet interop against the real pyarrow: files pyarrow wrote of every mapped type
+//! (nulls, several row groups, each compression) go to sheaf and back and read as the original;
+//! the whole shared corpus of Parquet and Arrow IPC files converts or is refused cleanly; plain
+//! sheaf columns become Arrow arrays that point into the memory map.
+
+use std::path::{Path, PathBuf};
+
+use sheaf::{ArraySchema, Codec, ColumnInput, DType, Field, Leaf, LeafType, WriteOptions};
+
+use crate::util::{python, repo_root, run_python, sheaf};
+
+fn ok(args: &[&str]) {
+    let o = sheaf(args);
+    assert!(o.status.success(), "sheaf {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn compare(pairs: &[(PathBuf, PathBuf)], cross: &[(PathBuf, PathBuf)]) {
+    // A small inline checker: same schema and values as pyarrow reads them (NaN equal to NaN).
+    let script = r#"
+import sys, pyarrow as pa, pyarrow.parquet as pq, pyarrow.ipc as ipc, pyarrow.csv as pcsv
+def read(p):
+    if p.endswith(".parquet"): return pq.read_table(p)
+    if p.endswith(".arrow"): return ipc.open_file(p).read_all()
+    if p.endswith(".arrows"): return ipc.open_stream(p).read_all()
+    return pcsv.read_csv(p)
+args = sys.argv[1:]
+for a, b in zip(args[::2], args[1::2]):
+    cast = b.startswith("~")
+    b = b.lstrip("~")
+    x, y = read(a), read(b)
+    if cast:
+        # Across formats: Parquet has no date64 (pyarrow reads it as date32); values must agree.
+        y = y.cast(x.schema)
+    assert x.schema.equals(y.schema, check_metadata=False), (a, x.schema, y.schema)
+    assert cast or x.schema.metadata == y.schema.metadata, (a, x.schema.metadata, y.schema.metadata)
+    for n in x.column_names:
+        assert x[n].combine_chunks().equals(y[n].combine_chunks()) or x[n].to_pylist() == y[n].to_pylist(), (a, n)
+    print("same", b)
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cmp.py");
+    std::fs::write(&path, script).unwrap();
+    let mut cmd = std::process::Command::new(python(&["pyarrow"]));
+    cmd.arg(&path);
+    for (a, b) in pairs {
+        cmd.arg(a).arg(b);
+    }
+    for (a, b) in cross {
+        cmd.arg(a).arg(format!("~{}", b.display()));
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), pairs.len() + cross.len());
+}
+
+#[test]
+fn pyarrow_files_of_every_type_and_compression_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    run_python(&["pyarrow", "numpy"], "arrow_cases.py", &[&cases]);
+    let mut pairs = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&cases).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for (i, f) in files.iter().enumerate() {
+        let ext = f.extension().unwrap().to_str().unwrap();
+        if ext == "csv" {
+            continue;
+        }
+        for codec in ["auto", "none"] {
+            let mid = dir.path().join(format!("{i}-{codec}.sheaf"));
+            let back = dir.path().join(format!("{i}-{codec}.{ext}"));
+            ok(&["convert", "-q", f.to_str().unwrap(), mid.to_str().unwrap(), "--codec", codec]);
+            ok(&["verify", mid.to_str().unwrap()]);
+            ok(&["convert", "-q", mid.to_str().unwrap(), back.to_str().unwrap()]);
+            pairs.push((f.clone(), back));
+        }
+    }
+    // Across formats too: Parquet -> sheaf -> Arrow IPC holds the same table.
+    let pq = cases.join("all_zstd.parquet");
+    let mid = dir.path().join("x.sheaf");
+    let arrow = dir.path().join("x.arrow");
+    ok(&["convert", "-q", pq.to_str().unwrap(), mid.to_str().unwrap()]);
+    ok(&["convert", "-q", mid.to_str().unwrap(), arrow.to_str().unwrap(), "--codec", "zstd"]);
+    compare(&pairs, &[(pq, arrow)]);
+}
+
+#[test]
+fn csv_in_with_inferred_and_overridden_types_and_out_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    run_python(&["pyarrow", "numpy"], "arrow_cases.py", &[&cases]);
+    let csv = cases.join("some.csv");
+    let mid = dir.path().join("c.sheaf");
+    ok(&["convert", "-q", csv.to_str().unwrap(), mid.to_str().unwrap()]);
+    let o = sheaf(&["inspect", "--json", mid.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let types: Vec<String> = v["arrays"][0]["columns"].as_array().unwrap().iter().map(|c| c["dtype"].as_str().unwrap().to_string()).collect();
+    assert_eq!(types, ["b1?", "i8?", "f8?", "utf8?", "M8[D]?"]);
+    // Override: read i64 as text.
+    let mid2 = dir.path().join("c2.sheaf");
+    ok(&["convert", "-q", csv.to_str().unwrap(), mid2.to_str().unwrap(), "--schema", "i64:utf8"]);
+    let o = sheaf(&["inspect", "--json", mid2.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["arrays"][0]["columns"][1]["dtype"], "utf8?");
+    let back = dir.path().join("back.csv");
+    ok(&["convert", "-q", mid.to_str().unwrap(), back.to_str().unwrap()]);
+    compare(&[(csv, back)], &[]);
+    let bad = sheaf(&["convert", "-q", dir.path().join("nope.csv").to_str().unwrap(), mid.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn every_corpus_parquet_and_arrow_file_converts_or_is_refused_cleanly() {
+    let corpus = repo_root().join("../shared/corpus/real");
+    assert!(corpus.join("CATALOGUE.tsv").exists(), "the shared corpus must be beside the repository");
+    let work = tempfile::tempdir().unwrap();
+    let bin = crate::util::sheaf_bin();
+    let out = run_python(&["pyarrow", "numpy"], "corpus_arrow.py", &[&bin, &corpus, work.path()]);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let counts = &summary["counts"];
+    eprintln!("corpus: {counts}");
+    assert!(counts["converted exactly"].as_u64().unwrap() >= 150, "{counts}");
+    assert!(counts["bad file: clean error"].as_u64().unwrap() >= 250, "{counts}");
+}
+
+#[test]
+fn plain_sheaf_columns_become_arrow_arrays_pointing_into_the_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("z.sheaf");
+    let ids: Vec<i64> = (0..100_000).collect();
+    let pos: Vec<f32> = (0..300_000).map(|i| i as f32).collect();
+    let mut offsets = vec![0u64];
+    let mut text = Vec::new();
+    for i in 0..100_000 {
+        text.extend_from_slice(format!("r{i}").as_bytes());
+        offsets.push(text.len() as u64);
+    }
+    let dtype = DType::structure(vec![
+        Field::new("id", DType::leaf(LeafType::Int(8))),
+        Field::new("pos", DType::subarray(DType::leaf(LeafType::Float(4)), vec![3])),
+        Field::new("name", DType::Leaf(Leaf::new(LeafType::Utf8))),
+    ]);
+    sheaf::write_arrays(
+        &path,
+        &[(ArraySchema::new("t", dtype), vec![ColumnInput::fixed(&ids), ColumnInput::fixed(&pos), ColumnInput::var(&offsets, &text)])],
+        &WriteOptions::new().with_codec(Codec::None),
+    )
+    .unwrap();
+    let file = sheaf::File::open(&path).unwrap();
+    let batch = sheaf_arrow::read_record_batch(&file.single().unwrap(), &file).unwrap();
+    let map = file.bytes().as_ptr_range();
+    let inside = |p: *const u8| map.contains(&p);
+    use arrow_array::cast::AsArray;
+    let id = batch.column(0).as_primitive::<arrow_array::types::Int64Type>();
+    assert!(inside(id.values().inner().as_ptr()), "id values were copied");
+    assert_eq!(id.value(99_999), 99_999);
+    let pos = batch.column(1).as_fixed_size_list();
+    assert!(inside(pos.values().to_data().buffers()[0].as_ptr()), "pos values were copied");
+    let name = batch.column(2).as_string::<i64>();
+    assert!(inside(name.values().as_ptr()) && inside(name.offsets().inner().inner().as_ptr()), "strings were copied");
+    assert_eq!(name.value(12_345), "r12345");
+    // Encoded columns decode into memory Arrow then owns.
+    let enc = dir.path().join("e.sheaf");
+    ok(&["convert", "-q", path.to_str().unwrap(), enc.to_str().unwrap()]);
+    let file2 = sheaf::File::open(&enc).unwrap();
+    let batch2 = sheaf_arrow::read_record_batch(&file2.single().unwrap(), &file2).unwrap();
+    assert_eq!(batch2, batch);
+    let _ = Path::new("");
+}

@@ -1,0 +1,55 @@
+"""Writes Parquet, Arrow IPC file/stream and CSV files of every type the Arrow mapping covers,
+with nulls, several row groups / batches and each compression: python arrow_cases.py OUT_DIR."""
+import datetime
+import decimal
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.feather as feather
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+out = Path(sys.argv[1])
+out.mkdir(parents=True, exist_ok=True)
+n = 3000
+rng = np.random.default_rng(3)
+mask = rng.random(n) < 0.1
+
+
+def arr(values, typ):
+    return pa.array(values, typ, mask=mask)
+
+
+ints = rng.integers(-1000, 1000, n)
+table = pa.table({
+    "bool": arr(rng.random(n) < 0.5, pa.bool_()),
+    "i8": arr(ints % 100, pa.int8()), "i16": arr(ints, pa.int16()), "i32": arr(ints * 1000, pa.int32()), "i64": arr(ints * 10**12, pa.int64()),
+    "u8": arr(np.abs(ints) % 200, pa.uint8()), "u16": arr(np.abs(ints), pa.uint16()), "u32": arr(np.abs(ints) * 7, pa.uint32()), "u64": arr(np.abs(ints) * 10**15, pa.uint64()),
+    "f16": arr(rng.random(n).astype(np.float16), pa.float16()), "f32": arr(rng.random(n).astype(np.float32), pa.float32()), "f64": arr(rng.normal(size=n), pa.float64()),
+    "utf8": arr([f"s{i}é" for i in range(n)], pa.string()), "large_utf8": arr([f"L{i}" * (i % 4) for i in range(n)], pa.large_string()),
+    "binary": arr([bytes([i % 256]) * (i % 5) for i in range(n)], pa.binary()), "large_binary": arr([b"x" * (i % 3) for i in range(n)], pa.large_binary()),
+    "fixed_binary": arr([bytes([i % 256, 7]) for i in range(n)], pa.binary(2)),
+    "ts_s": arr(ints, pa.int64()).cast(pa.timestamp("s")), "ts_ms_tz": arr(ints, pa.int64()).cast(pa.timestamp("ms", tz="+02:00")), "ts_us": arr(ints, pa.int64()).cast(pa.timestamp("us")), "ts_ns": arr(ints, pa.int64()).cast(pa.timestamp("ns")),
+    "date32": arr(ints.astype(np.int32), pa.int32()).cast(pa.date32()), "date64": arr(ints * 86400000, pa.int64()).cast(pa.date64()),
+    "time32_ms": arr(np.abs(ints).astype(np.int32), pa.int32()).cast(pa.time32("ms")), "time64_us": arr(np.abs(ints), pa.int64()).cast(pa.time64("us")),
+    "dur_ns": arr(ints, pa.int64()).cast(pa.duration("ns")),
+    "dec128": arr([decimal.Decimal(int(i)) / 100 for i in ints], pa.decimal128(12, 2)),
+    "dict": arr([["red", "green", "blue"][i % 3] for i in range(n)], pa.string()).dictionary_encode(),
+    "fsl": pa.array([[float(i), float(-i), 0.5] for i in range(n)], pa.list_(pa.float64(), 3), mask=mask),
+    "fsl2": pa.array([[[i, i + 1], [i + 2, i + 3]] for i in range(n)], pa.list_(pa.list_(pa.int32(), 2), 2)),
+    "struct": pa.StructArray.from_arrays([pa.array(ints, pa.int64()), pa.array([f"n{i}" for i in range(n)])], names=["a", "b"], mask=pa.array(mask)),
+    "nested": pa.StructArray.from_arrays([pa.StructArray.from_arrays([pa.array(ints.astype(np.float32))], names=["x"])], names=["inner"]),
+})
+table = table.replace_schema_metadata({"origin": "arrow_cases.py"})
+for comp in ["none", "snappy", "zstd", "gzip", "lz4", "brotli"]:
+    pq.write_table(table, out / f"all_{comp}.parquet", compression=comp, row_group_size=700)
+for comp in ["uncompressed", "lz4", "zstd"]:
+    feather.write_feather(table, out / f"all_{comp}.arrow", compression=comp, chunksize=1000)
+with ipc.new_stream(out / "all.arrows", table.schema) as w:
+    for b in table.to_batches(max_chunksize=900):
+        w.write_batch(b)
+csv_table = table.select(["bool", "i64", "f64", "utf8", "date32"])
+pcsv.write_csv(csv_table, out / "some.csv")
