@@ -31,6 +31,10 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(p) => {
             let msg = p.downcast_ref::<&str>().map(|s| (*s).to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+            // `println!` panics when stdout is a closed pipe (`sheaf head | head -3`): not an error.
+            if msg.contains("Broken pipe") {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("sheaf: error: internal error (a bug, please report it): {msg}");
             return ExitCode::from(1);
         }

@@ -11,13 +11,54 @@ use crate::table::{Format, Source};
 
 pub(crate) fn run(a: &InspectArgs) -> anyhow::Result<()> {
     let format = Format::from_path(&a.file)?;
-    let doc = if format == Format::Sheaf { sheaf_doc(a)? } else { numpy_doc(a, format)? };
+    let doc = match format {
+        Format::Sheaf => sheaf_doc(a)?,
+        f if f.arrow().is_some() => arrow_doc(a, f)?,
+        f => numpy_doc(a, f)?,
+    };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&doc).context("printing JSON")?);
         return Ok(());
     }
     print_table(&doc);
     Ok(())
+}
+
+/// Arrow IPC / Parquet / CSV: the Arrow schema, what sheaf makes of each field (or why it
+/// cannot), and column statistics when every field maps.
+fn arrow_doc(a: &InspectArgs, format: Format) -> anyhow::Result<serde_json::Value> {
+    let af = format.arrow().context("not an Arrow format")?;
+    let reader = sheaf_arrow::formats::open_reader(&a.file, af, &sheaf_arrow::formats::CsvOptions::default())?;
+    let fields: Vec<_> = reader
+        .schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let mapped = sheaf_arrow::types::dtype_from_arrow(f, f.name());
+            let sheaf_types = mapped.as_ref().ok().map(|d| {
+                sheaf::ArraySchema::new("", d.clone()).columns().iter().map(|c| {
+                    let name = c.name();
+                    if name.is_empty() { c.type_text() } else { format!("{name}: {}", c.type_text()) }
+                }).collect::<Vec<_>>().join(", ")
+            });
+            json!({
+                "name": f.name(), "arrow_type": f.data_type().to_string(), "nullable": f.is_nullable(),
+                "sheaf": sheaf_types, "unsupported": mapped.err().map(|e| e.to_string()),
+            })
+        })
+        .collect();
+    let all_map = fields.iter().all(|f| f["unsupported"].is_null());
+    let mut doc = if all_map && !a.no_stats {
+        numpy_doc(a, format)?
+    } else {
+        json!({"file": a.file.display().to_string(), "file_bytes": std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0), "arrays": []})
+    };
+    doc["format_version"] = json!(af.name());
+    doc["arrow_schema"] = json!(fields);
+    if let Some(rows) = reader.rows {
+        doc["rows"] = json!(rows);
+    }
+    Ok(doc)
 }
 
 /// `.npy` / `.npz`: records as stored (every column strided in the record, nothing encoded).
@@ -120,6 +161,26 @@ fn ratio(memory: u64, stored: u64) -> f64 {
 fn print_table(doc: &serde_json::Value) {
     let s = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    if let Some(fields) = doc["arrow_schema"].as_array() {
+        println!("{}: {}, {}", s(&doc["file"]), s(&doc["format_version"]), size(n(&doc["file_bytes"])));
+        let rows: Vec<Vec<String>> = fields
+            .iter()
+            .map(|f| {
+                let sheaf = match (f["sheaf"].as_str(), f["unsupported"].as_str()) {
+                    (Some(t), _) => t.to_string(),
+                    (None, Some(e)) => e.to_string(),
+                    _ => "-".into(),
+                };
+                vec![s(&f["name"]), s(&f["arrow_type"]), if f["nullable"].as_bool() == Some(true) { "yes".into() } else { "no".into() }, sheaf]
+            })
+            .collect();
+        println!("\nArrow schema and what sheaf makes of it:");
+        print!("{}", table(&["field", "arrow type", "nullable", "sheaf"], &rows));
+        if doc["arrays"].as_array().is_none_or(Vec::is_empty) {
+            return;
+        }
+        println!();
+    }
     println!(
         "{}: {}, {} on disk, {} in memory, ratio {:.2}",
         s(&doc["file"]),
