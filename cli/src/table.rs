@@ -78,6 +78,7 @@ impl Source {
             let schema = sheaf_arrow::types::schema_from_arrow(&name, &reader.schema).with_context(|| path.display().to_string())?;
             let rows = match reader.rows {
                 Some(r) => r,
+                // CSV (and IPC whose framing the header scan could not follow): count by reading.
                 None => {
                     let mut n = 0u64;
                     for b in reader {
@@ -140,7 +141,7 @@ enum Kind<'a> {
 }
 
 /// Rows `start..end` of the selected columns, batch by batch.
-pub(crate) type Batches<'b> = Box<dyn Iterator<Item = anyhow::Result<(u64, Vec<ColumnData<'b>>)>> + 'b>;
+pub(crate) type Batches<'b> = Box<dyn Iterator<Item = anyhow::Result<(u64, Vec<ColumnData<'b>>)>> + Send + 'b>;
 
 /// One array of a source.
 pub(crate) struct SourceArray<'a> {

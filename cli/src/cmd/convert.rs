@@ -54,14 +54,36 @@ impl Plan<'_, '_> {
         self.dtype.packed_size().unwrap_or(64).max(1)
     }
 
-    /// The planned rows, batch by batch, narrowed when `--shrink`.
-    fn batches(&self, step: u64) -> impl Iterator<Item = anyhow::Result<(u64, Vec<ColumnData<'_>>)>> + '_ {
-        self.array.batches(&self.which, self.start, self.end, step).map(move |r| {
-            let (n, cols) = r?;
-            Ok((n, match &self.narrowing {
-                Some(nw) => nw.apply(cols)?,
-                None => cols,
-            }))
+    /// Feeds the planned rows, batch by batch (narrowed when `--shrink`), to `consume`. Batches
+    /// are read on a second thread, at most two ahead, so that reading and decoding the input
+    /// overlaps encoding and writing the output, with memory bounded by three batches.
+    fn for_each_batch<'p>(&'p self, step: u64, mut consume: impl FnMut(u64, Vec<ColumnData<'p>>) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(2);
+            let producer = scope.spawn(move || {
+                for b in self.array.batches(&self.which, self.start, self.end, step) {
+                    if tx.send(b).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut outcome = Ok(());
+            for b in rx {
+                let step = b.and_then(|(n, cols)| {
+                    let cols = match &self.narrowing {
+                        Some(nw) => nw.apply(cols)?,
+                        None => cols,
+                    };
+                    consume(n, cols)
+                });
+                if let Err(e) = step {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+            // Dropping the receiver (end of loop) stops the producer at its next send.
+            let _ = producer.join();
+            outcome
         })
     }
 }
@@ -167,21 +189,22 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
         if options.codec() == sheaf::Codec::None && plain_streamable {
             // Each column one contiguous, zero-copy region, filled batch by batch.
             let mut plain = w.begin_plain_array(p.schema(), p.end - p.start)?;
-            for b in p.batches(batch_rows(p.row_bytes())) {
-                let (n, cols) = b?;
+            p.for_each_batch(batch_rows(p.row_bytes()), |n, cols| {
                 let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
                 plain.append(&inputs)?;
                 progress.advance(n);
-            }
+                Ok(())
+            })?;
             plain.finish()?;
             continue;
         }
         if options.codec() == sheaf::Codec::None {
             // Whole columns at once, so each lands as one contiguous, zero-copy region.
             let mut all: Vec<Vec<ColumnData<'_>>> = Vec::new();
-            for b in p.batches(u64::MAX) {
-                all.push(b?.1);
-            }
+            p.for_each_batch(u64::MAX, |_, cols| {
+                all.push(cols);
+                Ok(())
+            })?;
             let merged = merge(all, p.end - p.start);
             let inputs: Vec<ColumnInput<'_>> = merged.iter().map(ColumnInput::from_data).collect();
             w.write_array(p.schema(), &inputs)?;
@@ -190,12 +213,12 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
         }
         let id = w.add_array(p.schema())?;
         let step = options.row_group_rows().max(batch_rows(p.row_bytes()));
-        for b in p.batches(step) {
-            let (n, cols) = b?;
+        p.for_each_batch(step, |n, cols| {
             let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
             w.append_rows(id, Some(n), &inputs)?;
             progress.advance(n);
-        }
+            Ok(())
+        })?;
     }
     w.finish()?;
     Ok(())
@@ -258,16 +281,15 @@ fn write_records(p: &Plan<'_, '_>, mut sink: impl FnMut(&[u8]) -> anyhow::Result
     let lay = layouts(&p.dtype);
     let itemsize = p.dtype.itemsize().unwrap_or(0) as usize;
     let mut records = Vec::new();
-    for b in p.batches(batch_rows(itemsize as u64)) {
-        let (n, cols) = b?;
+    p.for_each_batch(batch_rows(itemsize as u64), |n, cols| {
         let slices: Vec<&[u8]> = cols.iter().map(|c| &*c.values).collect();
         records.clear();
         records.resize(n as usize * itemsize, 0);
         columns_to_records(&slices, &lay, itemsize, &mut records);
         sink(&records)?;
         progress.advance(n);
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn write_npy(target: &Path, p: &Plan<'_, '_>, progress: &Progress) -> anyhow::Result<()> {
@@ -318,13 +340,13 @@ fn write_arrow(target: &Path, to: Format, p: &Plan<'_, '_>, a: &ConvertArgs, csv
     let format = to.arrow().context("not an Arrow format")?;
     let mut w = BatchWriter::create(target, format, &arrow, arrow_compression(&a.codec, to)?, csv)?;
     let step = if to == Format::Parquet { 1 << 20 } else { batch_rows(p.row_bytes()) };
-    for b in p.batches(step) {
-        let (n, cols) = b?;
+    p.for_each_batch(step, |n, cols| {
         let leaves: Vec<LeafBuffers> = cols.into_iter().map(LeafBuffers::from_data).collect();
         let batch = batch_from_leaves(&schema, &arrow, leaves, n as usize)?;
         w.write(&batch)?;
         progress.advance(n);
-    }
+        Ok(())
+    })?;
     w.finish()?;
     Ok(())
 }

@@ -89,39 +89,48 @@ impl ArrowFormat {
 }
 
 /// Reads the IPC message headers (not the bodies) and refuses what the Arrow reader used here
-/// would misread without a word: big-endian data and pre-1.0 experimental compression.
-fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<()> {
+/// would misread without a word: big-endian data and pre-1.0 experimental compression. Returns
+/// the rows of all record batches when the framing was read to its end (else `None`).
+fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<Option<u64>> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::io::BufReader::new(File::open(path).map_err(|e| io(path, e))?);
     let len = f.get_ref().metadata().map_err(|e| io(path, e))?.len();
     let mut at = if format == ArrowFormat::IpcFile { 8 } else { 0 };
     let refuse = |reason: &str| ArrowInteropError::Unreadable { format: format.name(), reason: reason.to_string() };
-    // Bounded: a few messages tell; malformed framing is left to the real reader.
-    for _ in 0..64 {
+    // Malformed framing is left to the real reader (`None`): only headers are read here.
+    let mut rows = 0u64;
+    loop {
         if f.seek(SeekFrom::Start(at)).is_err() {
-            return Ok(());
+            return Ok(None);
         }
         let mut word = [0u8; 4];
         if f.read_exact(&mut word).is_err() {
-            return Ok(());
+            return Ok(None);
         }
         let mut header_len = u32::from_le_bytes(word);
         let mut skip = 4u64;
         if header_len == u32::MAX {
             if f.read_exact(&mut word).is_err() {
-                return Ok(());
+                return Ok(None);
             }
             header_len = u32::from_le_bytes(word);
             skip = 8;
         }
-        if header_len == 0 || u64::from(header_len) > len.saturating_sub(at) {
-            return Ok(());
+        if header_len == 0 {
+            // End of stream (or, in a file, the footer follows).
+            return Ok(Some(rows));
+        }
+        if u64::from(header_len) > len.saturating_sub(at) {
+            return Ok(None);
         }
         let mut buf = vec![0u8; header_len as usize];
         if f.read_exact(&mut buf).is_err() {
-            return Ok(());
+            return Ok(None);
         }
-        let Ok(msg) = arrow_ipc::root_as_message(&buf) else { return Ok(()) };
+        let Ok(msg) = arrow_ipc::root_as_message(&buf) else { return Ok(None) };
+        if let Some(b) = msg.header_as_record_batch() {
+            rows = rows.saturating_add(u64::try_from(b.length()).unwrap_or(0));
+        }
         if let Some(md) = msg.custom_metadata() {
             if md.iter().any(|kv| kv.key() == Some("ARROW:experimental_compression")) {
                 return Err(refuse("pre-1.0 experimental IPC compression (ARROW:experimental_compression)"));
@@ -135,7 +144,6 @@ fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<()> {
         let body = u64::try_from(msg.bodyLength()).unwrap_or(0);
         at = at.saturating_add(skip + u64::from(header_len) + body);
     }
-    Ok(())
 }
 
 impl Iterator for BatchReader {
@@ -205,17 +213,15 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
         ArrowInteropError::Parquet(p) => ArrowInteropError::Unreadable { format: name, reason: p.to_string() },
         other => other,
     };
-    if matches!(format, ArrowFormat::IpcFile | ArrowFormat::IpcStream) {
-        check_ipc_messages(path, format)?;
-    }
+    let ipc_rows = if matches!(format, ArrowFormat::IpcFile | ArrowFormat::IpcStream) { check_ipc_messages(path, format)? } else { None };
     let open = || -> Result<BatchReader> { match format {
         ArrowFormat::IpcFile => {
             let r = arrow_ipc::reader::FileReader::try_new(file, None)?;
-            Ok(BatchReader { schema: r.schema(), rows: None, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+            Ok(BatchReader { schema: r.schema(), rows: ipc_rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
         }
         ArrowFormat::IpcStream => {
             let r = arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None)?;
-            Ok(BatchReader { schema: r.schema(), rows: None, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+            Ok(BatchReader { schema: r.schema(), rows: ipc_rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
         }
         ArrowFormat::Parquet => {
             let b = ParquetRecordBatchReaderBuilder::try_new(file)?;

@@ -402,7 +402,6 @@ impl Writer {
         // Regions are filled with positioned writes; sequential writing resumes after them.
         self.out.flush().map_err(|e| Error::io(&self.path, e))?;
         let file = self.out.get_mut().as_file_mut();
-        file.set_len(end).map_err(|e| Error::io(&self.path, e))?;
         file.seek(std::io::SeekFrom::Start(end)).map_err(|e| Error::io(&self.path, e))?;
         self.pos = end;
         let hashers = regions.iter().map(|_| xxhash_rust::xxh3::Xxh3::new()).collect();
