@@ -44,9 +44,10 @@ impl std::str::FromStr for CodecArg {
             None if s == "none" => sheaf::Codec::None,
             None if s == "zstd" => sheaf::Codec::Zstd(3),
             None if s == "lz4" => sheaf::Codec::Lz4,
+            None if s == "smallest" => sheaf::Codec::Smallest,
             Some(("zstd", l)) => sheaf::Codec::Zstd(level(l)?),
             Some(("auto", l)) => sheaf::Codec::Auto(level(l)?),
-            _ => return Err(format!("unknown codec {s:?} (auto, none, zstd[:LEVEL], lz4)")),
+            _ => return Err(format!("unknown codec {s:?} (auto, smallest, none, zstd[:LEVEL], lz4)")),
         }))
     }
 }
@@ -63,7 +64,7 @@ pub(crate) struct ConvertArgs {
     /// Output format (default: from the extension).
     #[arg(long, value_enum)]
     pub(crate) to: Option<Format>,
-    /// Codec: for sheaf auto, none, zstd[:LEVEL], lz4; for Parquet also snappy; for Arrow IPC
+    /// Codec: for sheaf auto, smallest, none, zstd[:LEVEL], lz4; for Parquet also snappy; for Arrow IPC
     /// none, lz4, zstd.
     #[arg(long, default_value = "auto")]
     pub(crate) codec: String,

@@ -13,18 +13,29 @@ const SAMPLE_VALUES: usize = 16 * 1024;
 
 /// Candidates in order of decode speed, fastest first; with `k` values per row, each numeric
 /// candidate also comes with the components transposed into streams of their own.
-fn candidates(width: usize, level: i32, k: usize) -> Vec<Vec<Stage>> {
-    let base = flat_candidates(width, level);
+fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<Stage>> {
+    let mut base = flat_candidates(width, level);
+    // pcodec decodes slower than the byte codecs, so it comes last: chosen only where it is
+    // clearly smaller.
+    if let Some(kind) = pco {
+        base.push(vec![Stage::Pco(kind, 1)]);
+    }
     if k < 2 {
         return base;
     }
     let mut out = Vec::with_capacity(base.len() * 2);
     for c in base {
         let dictionary = c.first() == Some(&Stage::Dictionary);
-        out.push(c.clone());
+        // pcodec models one distribution: components of a row are modelled apart, never mixed.
+        if !matches!(c.first(), Some(Stage::Pco(..))) {
+            out.push(c.clone());
+        }
         if !dictionary && c != [Stage::Lz4] {
             let mut t = vec![Stage::Transpose(k)];
-            t.extend(c);
+            t.extend(c.into_iter().map(|s| match s {
+                Stage::Pco(kind, _) => Stage::Pco(kind, k),
+                other => other,
+            }));
             out.push(t);
         }
     }
@@ -56,9 +67,9 @@ fn flat_candidates(width: usize, level: i32) -> Vec<Vec<Stage>> {
 
 /// Windows of the data to try candidates on, each encoded separately (joining them would show
 /// `delta` jumps that the data does not have).
-fn sample(data: &[u8], row: usize) -> Vec<&[u8]> {
+fn sample(data: &[u8], row: usize, scale: usize) -> Vec<&[u8]> {
     let n = data.len() / row;
-    let per_window = (SAMPLE_VALUES * 4 / row).max(1);
+    let per_window = (SAMPLE_VALUES * 4 * scale / row).max(1);
     if n <= 3 * per_window {
         return vec![&data[..n * row]];
     }
@@ -66,13 +77,16 @@ fn sample(data: &[u8], row: usize) -> Vec<&[u8]> {
 }
 
 /// Picks the pipeline for a buffer of `width`-byte values, `k` to a row, from a sample of `data`.
-pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32) -> Vec<Stage> {
-    let windows = sample(data, (width * k).max(1));
+pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>) -> Vec<Stage> {
+    // `smallest` (the only caller that passes pcodec) wants the strict minimum.
+    let slack = if pco.is_some() { 0 } else { 50 };
+    // `smallest` samples 16x more: model-based coders (pcodec) need data to show their gain.
+    let windows = sample(data, (width * k).max(1), if slack == 0 { 16 } else { 1 });
     let raw: usize = windows.iter().map(|w| w.len()).sum();
     if raw == 0 {
         return vec![Stage::Lz4];
     }
-    let sizes: Vec<(Vec<Stage>, usize)> = candidates(width, level, k)
+    let sizes: Vec<(Vec<Stage>, usize)> = candidates(width, level, k, pco)
         .into_iter()
         .filter_map(|stages| {
             let total = windows.iter().map(|w| encode_pipeline(&stages, w, width).map(|(b, _)| b.len())).sum::<Option<usize>>()?;
@@ -83,7 +97,7 @@ pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32) -
     if best >= raw {
         return Vec::new();
     }
-    let good_enough = best + best / 50;
+    let good_enough = if slack == 0 { best } else { best + best / slack };
     sizes.into_iter().find(|(_, n)| *n <= good_enough).map(|(s, _)| s).unwrap_or_default()
 }
 
@@ -111,7 +125,7 @@ mod tests {
     #[test]
     fn sorted_ids_get_a_delta_pipeline() {
         let data: Vec<u8> = (0..200_000i64).flat_map(|v| v.to_le_bytes()).collect();
-        let stages = choose_pipeline(&data, 8, 1, 3);
+        let stages = choose_pipeline(&data, 8, 1, 3, None);
         assert_eq!(stages.first(), Some(&Stage::Delta), "{stages:?}");
         let (enc, _) = encode_pipeline(&stages, &data, 8).unwrap();
         assert!(enc.len() * 100 < data.len(), "{} bytes", enc.len());
@@ -128,6 +142,6 @@ mod tests {
                 x as u8
             })
             .collect();
-        assert!(choose_pipeline(&data, 1, 1, 3).is_empty());
+        assert!(choose_pipeline(&data, 1, 1, 3, None).is_empty());
     }
 }

@@ -12,11 +12,13 @@ mod constant;
 mod delta;
 mod dictionary;
 mod lz4;
+mod pco;
 mod shuffle;
 mod transpose;
 mod zstd;
 
 pub(crate) use auto::{choose_pipeline, encode_with_fallback};
+pub use pco::kinds as pco_kinds;
 
 use crate::format::MAX_STAGES;
 
@@ -38,6 +40,8 @@ pub mod ids {
     pub const ZSTD: u8 = 16;
     /// LZ4 block with its decoded length in front.
     pub const LZ4: u8 = 17;
+    /// pcodec numeric compression.
+    pub const PCO: u8 = 18;
 }
 
 /// Why a stage could not decode its input (the caller adds column, chunk and offset).
@@ -75,6 +79,9 @@ pub enum Stage {
     Zstd(i32),
     /// LZ4 block.
     Lz4,
+    /// pcodec with the numeric type id of `pco_kinds`, the data cut into `parts` equal chunks
+    /// each with its own model (the components after a `transpose`).
+    Pco(u8, usize),
 }
 
 impl Stage {
@@ -90,6 +97,7 @@ impl Stage {
             Stage::Transpose(_) => ids::TRANSPOSE,
             Stage::Zstd(_) => ids::ZSTD,
             Stage::Lz4 => ids::LZ4,
+            Stage::Pco(..) => ids::PCO,
         }
     }
 
@@ -97,6 +105,7 @@ impl Stage {
         match self {
             Stage::Zstd(level) => zstd::encode(input, level, out),
             Stage::Transpose(k) => transpose::encode(input, width, k, out),
+            Stage::Pco(kind, parts) => pco::encode(input, width, kind, parts, out),
             other => codec(other.id())?.encode(input, width, out),
         }
     }
@@ -113,6 +122,7 @@ pub(crate) fn codec(id: u8) -> Option<&'static dyn Codec> {
         ids::TRANSPOSE => &transpose::Transpose,
         ids::ZSTD => &zstd::Zstd,
         ids::LZ4 => &lz4::Lz4,
+        ids::PCO => &pco::Pco,
         _ => return None,
     })
 }
@@ -154,15 +164,27 @@ pub(crate) enum PipelineError {
     Failed(&'static str, String),
 }
 
+thread_local! {
+    /// Two buffers per thread for the intermediate results of multi-stage pipelines: reused from
+    /// chunk to chunk, so decoding touches warm memory instead of faulting in fresh pages.
+    static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
 /// Decodes `stored` through the stage ids (applied in order when encoding, so undone in reverse)
 /// into `out`, whose length is the buffer's declared decoded length.
 pub(crate) fn decode_pipeline(ids: &[u8], stored: &[u8], width: usize, out: &mut [u8]) -> Result<(), PipelineError> {
+    let (mut a, mut b) = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    let r = decode_with(ids, stored, width, out, &mut a, &mut b);
+    SCRATCH.with(|s| *s.borrow_mut() = (a, b));
+    r
+}
+
+fn decode_with(ids: &[u8], stored: &[u8], width: usize, out: &mut [u8], cur: &mut Vec<u8>, next: &mut Vec<u8>) -> Result<(), PipelineError> {
     // No intermediate result may exceed this: every stage at most keeps the size plus a header.
     let bound = out.len().saturating_mul(2).saturating_add(1 << 20);
-    let mut cur: Vec<u8> = Vec::new();
     for (k, &id) in ids.iter().enumerate().rev() {
         let c = codec(id).ok_or(PipelineError::Unknown(id))?;
-        let src: &[u8] = if k + 1 == ids.len() { stored } else { &cur };
+        let src: &[u8] = if k + 1 == ids.len() { stored } else { cur };
         let fail = |e: String| PipelineError::Failed(c.name(), e);
         let len = c.decoded_len(src, width).map_err(fail)?;
         if k == 0 {
@@ -175,9 +197,10 @@ pub(crate) fn decode_pipeline(ids: &[u8], stored: &[u8], width: usize, out: &mut
         if len > bound {
             return Err(fail(format!("intermediate length {len} is over the bound {bound}")));
         }
-        let mut next = vec![0u8; len];
-        c.decode_into(src, width, &mut next).map_err(fail)?;
-        cur = next;
+        // Every codec writes all of its output, so stale bytes from an earlier chunk never show.
+        next.resize(len, 0);
+        c.decode_into(src, width, &mut next[..len]).map_err(fail)?;
+        std::mem::swap(cur, next);
     }
     // No stages: plain bytes.
     if stored.len() != out.len() {

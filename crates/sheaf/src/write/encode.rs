@@ -9,6 +9,7 @@ use crate::codec::{choose_pipeline, encode_pipeline, encode_with_fallback, Stage
 use crate::error::Result;
 use crate::format::{checksum, MAX_STAGES};
 use crate::read::copy_bits;
+use crate::dtype::LeafType;
 use crate::schema::ColumnDesc;
 
 /// Rows of one column for one chunk: the caller's input plus where the rows start in it.
@@ -54,18 +55,22 @@ impl ColumnPlan {
             Codec::None => all(Vec::new()),
             Codec::Zstd(level) => all(vec![Stage::Zstd(level)]),
             Codec::Lz4 => all(vec![Stage::Lz4]),
-            Codec::Auto(level) => {
+            Codec::Auto(_) | Codec::Smallest => {
+                let (level, numeric) = match codec {
+                    Codec::Auto(level) => (level, false),
+                    _ => (12, true),
+                };
                 let unit = desc.leaf.ty.unit_width();
                 // Values per row as the codecs see them: subarray elements, and the two parts of
                 // a complex number.
                 let per_unit = desc.leaf.ty.itemsize().map_or(1, |n| (n as usize / unit.max(1)).max(1));
                 let k = (desc.elements_per_row() as usize).saturating_mul(per_unit).max(1);
                 let (values, offsets) = match sample.input {
-                    ColumnInput::Fixed { bytes, .. } => (choose_pipeline(bytes, unit, k, level), Vec::new()),
+                    ColumnInput::Fixed { bytes, .. } => (choose_pipeline(bytes, unit, k, level, if numeric { pco_kind(desc.leaf.ty) } else { None }), Vec::new()),
                     ColumnInput::Var { offsets, data, .. } => {
                         let (lo, hi) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
                         let rebased: Vec<u8> = offsets.iter().flat_map(|o| (o - offsets[0]).to_le_bytes()).collect();
-                        (choose_pipeline(&data[lo..hi], 1, 1, level), choose_pipeline(&rebased, 8, 1, level))
+                        (choose_pipeline(&data[lo..hi], 1, 1, level, None), choose_pipeline(&rebased, 8, 1, level, None))
                     }
                 };
                 ColumnPlan { values, offsets, validity: vec![Stage::Lz4], constant: true }
@@ -76,6 +81,22 @@ impl ColumnPlan {
 
 /// Buffers at least this large get their checksum computed while they are written.
 const DEFER_CHECKSUM: usize = 4 << 20;
+
+/// The pcodec numeric type of a leaf's units, if pcodec codes them.
+fn pco_kind(ty: LeafType) -> Option<u8> {
+    use crate::codec::pco_kinds as k;
+    Some(match ty {
+        LeafType::Int(2) => k::I16,
+        LeafType::Int(4) => k::I32,
+        LeafType::Int(8) | LeafType::Datetime(..) | LeafType::Timedelta(..) => k::I64,
+        LeafType::UInt(2) => k::U16,
+        LeafType::UInt(4) => k::U32,
+        LeafType::UInt(8) => k::U64,
+        LeafType::Float(4) | LeafType::Complex(8) => k::F32,
+        LeafType::Float(8) | LeafType::Complex(16) => k::F64,
+        _ => return None,
+    })
+}
 
 /// One stored buffer before it has an offset.
 pub(crate) struct EncodedBuffer<'a> {

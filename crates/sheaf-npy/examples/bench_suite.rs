@@ -1,0 +1,93 @@
+//! The sheaf side of `bench/suite.py`: reads a `.npy` dataset, then for each sheaf mode times
+//! write (from in-memory columns), full read into memory, open + read one column, and a 1% row
+//! range, checking every read against the input; prints one JSON object per mode.
+//!
+//! `cargo run --release -p sheaf-npy --example bench_suite -- DATA.npy OUT_DIR RUNS COLUMN`
+
+use std::time::Instant;
+
+// The allocator a sheaf-based tool would use (the CLI does): decoded columns reuse warm memory.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use sheaf::{AlignedBytes, ArraySchema, Codec, ColumnInput, File, WriteOptions};
+use sheaf_npy::NpyFile;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn sync() {
+    let _ = std::process::Command::new("sync").status();
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let (npy, out, runs, one) = (&args[1], std::path::Path::new(&args[2]), args[3].parse::<usize>()?, &args[4]);
+    let src = NpyFile::open(npy)?;
+    let h = src.header();
+    let rows = src.rows();
+    let cols: Vec<AlignedBytes> = src.columns(0, rows);
+    let raw: usize = cols.iter().map(|c| c.len()).sum();
+    let schema = ArraySchema::new("data", h.dtype.clone()).with_shape(h.shape.clone());
+    let modes = [("sheaf none", Codec::None), ("sheaf lz4", Codec::Lz4), ("sheaf zstd", Codec::Zstd(3)), ("sheaf auto", Codec::AUTO), ("sheaf smallest", Codec::Smallest)];
+    for (label, codec) in modes {
+        let path = out.join("bench.sheaf");
+        let inputs: Vec<ColumnInput<'_>> = cols.iter().map(|c| ColumnInput::bytes(c)).collect();
+        let mut w = Vec::new();
+        for _ in 0..runs {
+            let _ = std::fs::remove_file(&path);
+            sync();
+            let t = Instant::now();
+            sheaf::write_arrays(&path, &[(schema.clone(), inputs.clone())], &WriteOptions::new().with_codec(codec))?;
+            w.push(t.elapsed().as_secs_f64());
+        }
+        let size = std::fs::metadata(&path)?.len();
+        // Full read: every column in memory (decoded, or for plain columns mapped views with
+        // every page touched), as a user gets them; checked against the input outside the timing.
+        let mut full = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let f = File::open(&path)?;
+            let a = f.single()?;
+            let data: Vec<_> = a.columns()?.iter().map(|c| c.read()).collect::<Result<_, _>>()?;
+            let touched: u64 = data.iter().map(|d| d.values.iter().step_by(4096).map(|&b| u64::from(b)).sum::<u64>()).sum();
+            std::hint::black_box(touched);
+            full.push(t.elapsed().as_secs_f64());
+            for (d, c) in data.iter().zip(&cols) {
+                assert!(&d.values[..] == &c[..], "{label}: read differs");
+            }
+        }
+        let mut col = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let f = File::open(&path)?;
+            let c = f.single()?.column(one)?;
+            let d = c.read()?;
+            // Touch every value, so a zero-copy view is not timed as free.
+            let s: u64 = d.values.iter().step_by(64).map(|&b| u64::from(b)).sum();
+            std::hint::black_box(s);
+            col.push(t.elapsed().as_secs_f64());
+        }
+        let (start, end) = (rows / 2, rows / 2 + rows.div_ceil(100));
+        let mut range = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let f = File::open(&path)?;
+            for c in f.single()?.columns()? {
+                std::hint::black_box(c.read_rows(start..end)?.values.len());
+            }
+            range.push(t.elapsed().as_secs_f64());
+        }
+        println!(
+            "{{\"contender\": \"{label}\", \"raw_bytes\": {raw}, \"size\": {size}, \"write_s\": {}, \"read_s\": {}, \"col_s\": {}, \"range_s\": {}}}",
+            median(w),
+            median(full),
+            median(col),
+            median(range)
+        );
+        std::fs::remove_file(&path)?;
+    }
+    Ok(())
+}
