@@ -45,12 +45,22 @@ fn compress<T: pco::data_types::Number + bytemuck::Pod>(input: &[u8], parts: usi
     let nums: Vec<T> = input.chunks_exact(std::mem::size_of::<T>()).map(bytemuck::pod_read_unaligned).collect();
     let mut config = ChunkConfig::default();
     if parts > 1 && nums.len() >= parts {
-        // One pcodec chunk per part, so that each component gets a model of its own. The
-        // remainder (a preceding stage's header) goes with the first part, which keeps the
-        // boundaries on the components'.
+        // One pcodec chunk per part, so that each component gets a model of its own. A remainder
+        // (a preceding stage's header) is a chunk of its own in front, so that it neither
+        // shifts the boundaries nor spoils a component's model.
         let base = nums.len() / parts;
-        let mut sizes = vec![base; parts];
-        sizes[0] += nums.len() % parts;
+        let rest = nums.len() % parts;
+        let mut sizes = Vec::with_capacity(parts + 1);
+        if rest > 0 {
+            sizes.push(rest);
+        }
+        for _ in 0..parts {
+            // Within a part, pcodec's own default paging: equal pages of at most 2^18 values
+            // (its models are best at about that size).
+            let pages = base.div_ceil(1 << 18).max(1);
+            let low = base / pages;
+            sizes.extend((0..pages).map(|i| low + usize::from(i < base % pages)));
+        }
         config = config.with_paging_spec(pco::PagingSpec::Exact(sizes));
     }
     simple_compress(&nums, &config).ok()
