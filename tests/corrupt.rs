@@ -77,7 +77,7 @@ fn truncation_at_every_point_is_an_error() {
 
 #[test]
 fn byte_flips_anywhere_are_caught_or_harmless() {
-    for codec in [Codec::None, Codec::AUTO, Codec::Lz4] {
+    for codec in [Codec::None, Codec::AUTO, Codec::Lz4, Codec::Smallest] {
         let good = sample(codec);
         let want = outcome(&good).unwrap();
         for at in 0..good.len() {

@@ -62,7 +62,7 @@ fn dtype() -> impl Strategy<Value = DType> {
 }
 
 fn codec() -> impl Strategy<Value = Codec> {
-    prop_oneof![Just(Codec::None), Just(Codec::Zstd(1)), Just(Codec::Lz4), Just(Codec::Auto(1))]
+    prop_oneof![Just(Codec::None), Just(Codec::Zstd(1)), Just(Codec::Lz4), Just(Codec::Auto(1)), Just(Codec::Smallest)]
 }
 
 fn rows() -> impl Strategy<Value = u64> {
