@@ -190,9 +190,13 @@ def zarr_contender():
 def h5_contender():
     import h5py
 
+    def h5_dtype(dt):
+        # h5py has no datetime64: store its int64 (the usual practice).
+        return np.dtype([(n, "<i8" if dt[n].kind == "M" else dt[n]) for n in dt.names])
+
     def w(a, t, c, p):
         with h5py.File(p, "w") as f:
-            f.create_dataset("a", data=a, compression="gzip", shuffle=True, chunks=(min(len(a), 1 << 16),))
+            f.create_dataset("a", data=a.view(h5_dtype(a.dtype)), compression="gzip", shuffle=True, chunks=(min(len(a), 1 << 16),))
 
     def rf(p):
         with h5py.File(p, "r") as f:
@@ -211,8 +215,13 @@ def h5_contender():
 def vortex_contenders():
     import vortex as vx
     out = []
+    def plain_binary(t):
+        # Vortex takes variable-length binary, not fixed-size binary.
+        return pa.table({n: (col.cast(pa.binary()) if pa.types.is_fixed_size_binary(col.type) else col) for n, col in zip(t.column_names, t.columns)})
+
     for label, opts in [("Vortex default", None), ("Vortex compact", "compact")]:
         def w(a, t, c, p, opts=opts):
+            t = plain_binary(t)
             if opts:
                 vx.io.VortexWriteOptions.compact().write(t, p)
             else:
@@ -295,6 +304,13 @@ def check(got, a, one_col):
         raise AssertionError("full read does not give back the input")
 
 
+CONTENDERS = None
+
+
+def wanted(name):
+    return CONTENDERS is None or any(c in name for c in CONTENDERS)
+
+
 def run_dataset(name, a, runs, speed_only, work, one_col):
     results = []
     raw = a.nbytes
@@ -305,16 +321,18 @@ def run_dataset(name, a, runs, speed_only, work, one_col):
     sync = lambda: subprocess.run(["sync"], check=True)  # noqa: E731
     # sheaf, in-process from Rust.
     sheaf_col = one_col if one_col in a.dtype.names else one_col.rsplit("_", 1)[0]
-    p = subprocess.run([str(ROOT / "target/release/examples/bench_suite"), str(npy), str(work), str(runs), sheaf_col], capture_output=True, text=True)
-    if p.returncode != 0:
+    p = subprocess.run([str(ROOT / "target/release/examples/bench_suite"), str(npy), str(work), str(runs), sheaf_col], capture_output=True, text=True) if wanted("sheaf") else None
+    if p is not None and p.returncode != 0:
         raise SystemExit(f"sheaf bench failed on {name}: {p.stderr}")
-    for line in p.stdout.splitlines():
+    for line in (p.stdout.splitlines() if p else []):
         r = json.loads(line)
         r.update(dataset=name, threads="2", raw_bytes=raw)
         results.append(r)
     npy.unlink()
     lo, hi = len(a) // 2, len(a) // 2 + max(1, len(a) // 100)
     for cname, threads, w, rf, rc, rr in python_contenders():
+        if not wanted(cname):
+            continue
         path = work / "c.out"
         try:
             wt, _ = timed(lambda: w(a, table, cols, str(path)), runs if "savez" not in cname and "gzip" not in cname else 1, before=lambda: (rm(path), sync()))
@@ -358,7 +376,10 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", nargs="*")
+    ap.add_argument("--contenders", nargs="*", help="substrings: rerun only these contenders and merge into the existing results.json")
     args = ap.parse_args()
+    global CONTENDERS
+    CONTENDERS = args.contenders
     scale = 10 if args.quick else 1
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "sheaf-npy", "--example", "bench_suite"], cwd=ROOT, check=True)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -381,14 +402,20 @@ def main():
             print(f"{name}: {len(a)} rows, {a.nbytes / 1e6:.0f} MB", file=sys.stderr)
             results += run_dataset(name, a, args.runs, speed_only, Path(tmp), col)
             print(f"  done in {time.perf_counter() - t:.0f} s", file=sys.stderr)
-    # cp of the npy file, the physical reference.
-    with tempfile.TemporaryDirectory(dir=ROOT / "target") as tmp:
-        a = datasets.particles(20_000_000 // scale)
-        np.save(Path(tmp) / "x.npy", a)
-        subprocess.run(["sync"], check=True)
-        t = time.perf_counter()
-        subprocess.run(["cp", str(Path(tmp) / "x.npy"), str(Path(tmp) / "y.npy")], check=True)
-        info["cp_particles_npy_GBps"] = round(a.nbytes / (time.perf_counter() - t) / 1e9, 2)
+    # cp of the npy file, the physical reference (kept from the full run when merging).
+    if CONTENDERS is None:
+        with tempfile.TemporaryDirectory(dir=ROOT / "target") as tmp:
+            a = datasets.particles(20_000_000 // scale)
+            np.save(Path(tmp) / "x.npy", a)
+            subprocess.run(["sync"], check=True)
+            t = time.perf_counter()
+            subprocess.run(["cp", str(Path(tmp) / "x.npy"), str(Path(tmp) / "y.npy")], check=True)
+            info["cp_particles_npy_GBps"] = round(a.nbytes / (time.perf_counter() - t) / 1e9, 2)
+    if CONTENDERS is not None:
+        old = json.loads((OUT / "results.json").read_text())
+        keys = {(r["dataset"], r["contender"]) for r in results}
+        results = [r for r in old["results"] if (r["dataset"], r["contender"]) not in keys] + results
+        info = old["machine"]
     (OUT / "results.json").write_text(json.dumps({"machine": info, "quick": args.quick, "runs": args.runs, "results": results}, indent=1))
     subprocess.run([sys.executable, str(Path(__file__).with_name("report.py"))], check=True)
 

@@ -281,3 +281,49 @@ fn plain_array_streamed_in_batches_is_one_zero_copy_slice_per_column() {
     p.append(&[sheaf::ColumnInput::fixed(&a[..4]), sheaf::ColumnInput::fixed(&b[..8])]).unwrap();
     assert!(p.finish().is_err(), "fewer rows than declared");
 }
+
+#[test]
+fn plain_array_streams_nullable_columns_with_their_bitmaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nullable.sheaf");
+    let dtype = DType::structure(vec![
+        Field::new("v", DType::Leaf(Leaf::new(LeafType::Float(8)).with_nullable(true))),
+        Field::new("w", DType::Leaf(Leaf::new(LeafType::Int(4)).with_nullable(true))),
+    ]);
+    let n = 1000usize;
+    let v: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let w: Vec<i32> = (0..n as i32).collect();
+    let mut rng = Rng(7);
+    // Batches of 333 rows (not byte-aligned) with nulls in `v` only; `w` never null.
+    let mut expect_valid = Vec::new();
+    let mut wr = Writer::create(&path, WriteOptions::new().with_codec(Codec::None)).unwrap();
+    let mut p = wr.begin_plain_array(ArraySchema::new("p", dtype), n as u64).unwrap();
+    for start in (0..n).step_by(333) {
+        let end = (start + 333).min(n);
+        let bits: Vec<bool> = (start..end).map(|_| rng.below(5) != 0).collect();
+        expect_valid.extend_from_slice(&bits);
+        let mut bitmap = vec![0u8; (end - start).div_ceil(8)];
+        for (i, b) in bits.iter().enumerate() {
+            if *b {
+                bitmap[i / 8] |= 1 << (i % 8);
+            }
+        }
+        p.append(&[sheaf::ColumnInput::fixed(&v[start..end]).with_validity(&bitmap), sheaf::ColumnInput::fixed(&w[start..end])]).unwrap();
+    }
+    p.finish().unwrap();
+    wr.finish().unwrap();
+    let f = File::open(&path).unwrap();
+    f.verify().unwrap();
+    let a = f.single().unwrap();
+    let cv = a.column("v").unwrap();
+    let d = cv.read().unwrap();
+    assert_eq!(d.values_as::<f64>().unwrap(), &v[..]);
+    for (i, want) in expect_valid.iter().enumerate() {
+        assert_eq!(d.is_valid(i), *want, "row {i}");
+    }
+    assert_eq!(cv.null_count(), expect_valid.iter().filter(|b| !**b).count() as u64);
+    let cw = a.column("w").unwrap();
+    assert_eq!(cw.null_count(), 0);
+    assert!(cw.is_zero_copy(), "a nullable column without nulls stays a zero-copy slice");
+    assert_eq!(cw.as_slice::<i32>().unwrap(), &w[..]);
+}

@@ -185,7 +185,7 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
     }
     let mut w = Writer::create(target, options.clone())?;
     for p in plans {
-        let plain_streamable = ArraySchema::new("", p.dtype.clone()).columns().iter().all(|c| c.row_width().is_some() && !c.leaf.nullable);
+        let plain_streamable = ArraySchema::new("", p.dtype.clone()).columns().iter().all(|c| c.row_width().is_some());
         if options.codec() == sheaf::Codec::None && plain_streamable {
             // Each column one contiguous, zero-copy region, filled batch by batch.
             let mut plain = w.begin_plain_array(p.schema(), p.end - p.start)?;

@@ -77,9 +77,9 @@ fn sample(data: &[u8], row: usize, scale: usize) -> Vec<&[u8]> {
 }
 
 /// Picks the pipeline for a buffer of `width`-byte values, `k` to a row, from a sample of `data`.
-pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>) -> Vec<Stage> {
-    // `smallest` (the only caller that passes pcodec) wants the strict minimum.
-    let slack = if pco.is_some() { 0 } else { 50 };
+pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, strict: bool) -> Vec<Stage> {
+    // `smallest` wants the strict minimum; `auto` the fastest within 2% of it.
+    let slack = if strict { 0 } else { 50 };
     // `smallest` samples 16x more: model-based coders (pcodec) need data to show their gain.
     let windows = sample(data, (width * k).max(1), if slack == 0 { 16 } else { 1 });
     let raw: usize = windows.iter().map(|w| w.len()).sum();
@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn sorted_ids_get_a_delta_pipeline() {
         let data: Vec<u8> = (0..200_000i64).flat_map(|v| v.to_le_bytes()).collect();
-        let stages = choose_pipeline(&data, 8, 1, 3, None);
+        let stages = choose_pipeline(&data, 8, 1, 3, None, false);
         assert_eq!(stages.first(), Some(&Stage::Delta), "{stages:?}");
         let (enc, _) = encode_pipeline(&stages, &data, 8).unwrap();
         assert!(enc.len() * 100 < data.len(), "{} bytes", enc.len());
@@ -142,6 +142,6 @@ mod tests {
                 x as u8
             })
             .collect();
-        assert!(choose_pipeline(&data, 1, 1, 3, None).is_empty());
+        assert!(choose_pipeline(&data, 1, 1, 3, None, false).is_empty());
     }
 }

@@ -56,7 +56,7 @@ impl ColumnPlan {
             Codec::Zstd(level) => all(vec![Stage::Zstd(level)]),
             Codec::Lz4 => all(vec![Stage::Lz4]),
             Codec::Auto(_) | Codec::Smallest => {
-                let (level, numeric) = match codec {
+                let (level, strict) = match codec {
                     Codec::Auto(level) => (level, false),
                     _ => (12, true),
                 };
@@ -66,11 +66,11 @@ impl ColumnPlan {
                 let per_unit = desc.leaf.ty.itemsize().map_or(1, |n| (n as usize / unit.max(1)).max(1));
                 let k = (desc.elements_per_row() as usize).saturating_mul(per_unit).max(1);
                 let (values, offsets) = match sample.input {
-                    ColumnInput::Fixed { bytes, .. } => (choose_pipeline(bytes, unit, k, level, if numeric { pco_kind(desc.leaf.ty) } else { None }), Vec::new()),
+                    ColumnInput::Fixed { bytes, .. } => (choose_pipeline(bytes, unit, k, level, pco_kind(desc.leaf.ty), strict), Vec::new()),
                     ColumnInput::Var { offsets, data, .. } => {
                         let (lo, hi) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
                         let rebased: Vec<u8> = offsets.iter().flat_map(|o| (o - offsets[0]).to_le_bytes()).collect();
-                        (choose_pipeline(&data[lo..hi], 1, 1, level, None), choose_pipeline(&rebased, 8, 1, level, None))
+                        (choose_pipeline(&data[lo..hi], 1, 1, level, None, strict), choose_pipeline(&rebased, 8, 1, level, None, strict))
                     }
                 };
                 ColumnPlan { values, offsets, validity: vec![Stage::Lz4], constant: true }

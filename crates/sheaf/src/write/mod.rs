@@ -388,25 +388,33 @@ impl Writer {
         Ok(id)
     }
 
-    /// Starts an array of `rows` rows whose columns are all fixed-width and not nullable, written
+    /// Starts an array of `rows` rows whose columns are all fixed-width (nullable or not), written
     /// plain: each column gets one contiguous region now (so readers get it as one zero-copy
     /// slice), filled by [`PlainArray::append`] batch by batch with memory bounded by a batch.
     ///
     /// # Errors
-    /// Variable-length or nullable columns; I/O errors.
+    /// Variable-length columns; I/O errors.
     pub fn begin_plain_array(&mut self, schema: ArraySchema, rows: u64) -> Result<PlainArray<'_>> {
         let id = self.add_array(schema)?;
         let mut regions = Vec::new();
+        let mut validity = Vec::new();
         let mut end = self.pos;
         for c in &self.arrays[id.0].columns {
-            let w = c.row_width().filter(|_| !c.leaf.nullable).ok_or_else(|| Error::BadInput {
-                column: c.name(),
-                reason: "plain streaming needs fixed-width, non-nullable columns".into(),
-            })?;
+            let w = c.row_width().ok_or_else(|| Error::BadInput { column: c.name(), reason: "plain streaming needs fixed-width columns".into() })?;
             let len = w.checked_mul(rows).ok_or_else(|| Error::BadInput { column: c.name(), reason: "size overflows".into() })?;
             let offset = align_up(end);
             regions.push((offset, len));
             end = offset + len;
+            // A nullable column's bitmap gets its place too; it is written (at finish) only if
+            // some row is null, else the region stays zero padding.
+            validity.push(if c.leaf.nullable {
+                let at = align_up(end);
+                let bytes = usize::try_from(rows.div_ceil(8)).map_err(|_| Error::BadInput { column: c.name(), reason: "too many rows".into() })?;
+                end = at + bytes as u64;
+                Some((at, vec![0u8; bytes]))
+            } else {
+                None
+            });
         }
         // Regions are filled with positioned writes; sequential writing resumes after them.
         self.out.flush().map_err(|e| Error::io(&self.path, e))?;
@@ -414,7 +422,7 @@ impl Writer {
         file.seek(std::io::SeekFrom::Start(end)).map_err(|e| Error::io(&self.path, e))?;
         self.pos = end;
         let hashers = regions.iter().map(|_| xxhash_rust::xxh3::Xxh3::new()).collect();
-        Ok(PlainArray { writer: self, id, regions, hashers, rows, written: 0 })
+        Ok(PlainArray { writer: self, id, regions, hashers, validity, rows, written: 0 })
     }
 
     /// The options this writer was created with.
@@ -476,6 +484,8 @@ pub struct PlainArray<'w> {
     id: ArrayId,
     regions: Vec<(u64, u64)>,
     hashers: Vec<xxhash_rust::xxh3::Xxh3>,
+    /// For nullable columns: where the bitmap goes, and the bits so far (small: a bit a row).
+    validity: Vec<Option<(u64, Vec<u8>)>>,
     rows: u64,
     written: u64,
 }
@@ -516,6 +526,14 @@ impl PlainArray<'_> {
         );
         let () = hashed;
         wrote?;
+        for (v, input) in self.validity.iter_mut().zip(columns) {
+            if let Some((_, bits)) = v {
+                match input.validity() {
+                    Some(src) => crate::read::copy_bits(src, 0, bits, written, n),
+                    None => crate::read::copy_bits(&vec![0xFF; n.div_ceil(8) as usize], 0, bits, written, n),
+                }
+            }
+        }
         self.written += n;
         Ok(())
     }
@@ -529,9 +547,20 @@ impl PlainArray<'_> {
         if self.written != self.rows {
             return Err(Error::BadInput { column: state.schema.name.clone(), reason: format!("{} rows appended, {} declared", self.written, self.rows) });
         }
-        for ((chunks, (offset, len)), h) in state.chunks.iter_mut().zip(&self.regions).zip(&self.hashers) {
+        let file = self.writer.out.get_ref().as_file();
+        for (((chunks, (offset, len)), h), v) in state.chunks.iter_mut().zip(&self.regions).zip(&self.hashers).zip(&self.validity) {
             let values = BufferRef { offset: *offset, stored_len: *len, decoded_len: *len, checksum: h.digest(), stages: [0; 8] };
-            chunks.push(ChunkEntry { row_count: self.rows, null_count: 0, validity: BufferRef::default(), offsets: BufferRef::default(), values });
+            let (mut null_count, mut validity) = (0, BufferRef::default());
+            if let Some((at, bits)) = v {
+                let valid: u64 = (0..self.rows).filter(|&r| bits[(r / 8) as usize] >> (r % 8) & 1 == 1).count() as u64;
+                null_count = self.rows - valid;
+                if null_count > 0 {
+                    positioned_write(file, bits, *at).map_err(|e| Error::io(&self.writer.path, e))?;
+                    let n = bits.len() as u64;
+                    validity = BufferRef { offset: *at, stored_len: n, decoded_len: n, checksum: checksum(bits), stages: [0; 8] };
+                }
+            }
+            chunks.push(ChunkEntry { row_count: self.rows, null_count, validity, offsets: BufferRef::default(), values });
         }
         state.rows = self.rows;
         Ok(self.id)
