@@ -9,7 +9,6 @@ before each timed step:
 python bench/arrow_bench.py [--rows N] [--runs K]
 """
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,23 +22,10 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 import datasets  # noqa: E402
+from common import fixed_binary, run, timed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHEAF = ROOT / "target" / "release" / "sheaf"
-
-
-def timed(fn, runs):
-    times = []
-    for _ in range(runs):
-        subprocess.run(["sync"], check=True)
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
-def run(*args):
-    subprocess.run([str(a) for a in args], check=True)
 
 
 def table_of(a):
@@ -49,7 +35,7 @@ def table_of(a):
         if col.ndim == 2:
             cols[name] = pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(col).reshape(-1)), col.shape[1])
         elif col.dtype.kind == "S":
-            cols[name] = pa.FixedSizeBinaryArray.from_buffers(pa.binary(col.dtype.itemsize), len(col), [None, pa.py_buffer(np.ascontiguousarray(col).tobytes())])
+            cols[name] = fixed_binary(col)
         else:
             cols[name] = pa.array(np.ascontiguousarray(col))
     return pa.table(cols)

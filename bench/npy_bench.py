@@ -8,7 +8,6 @@ python bench/npy_bench.py [--rows N] [--runs K]   (default 20M rows, 3 runs)
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,48 +21,15 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 import datasets  # noqa: E402
+from common import columns, fixed_binary, run, timed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHEAF = ROOT / "target" / "release" / "sheaf"
 
 
-def timed(fn, runs):
-    times = []
-    for _ in range(runs):
-        subprocess.run(["sync"], check=True)
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
-def run(*args):
-    subprocess.run([str(a) for a in args], check=True)
-
-
-def columns(a):
-    """Flat columns of a structured array (subarray fields split per component)."""
-    out = {}
-    for name in a.dtype.names:
-        col = a[name]
-        if col.ndim == 2:
-            for k in range(col.shape[1]):
-                out[f"{name}_{k}"] = np.ascontiguousarray(col[:, k])
-        else:
-            out[name] = np.ascontiguousarray(col)
-    return out
-
-
 def arrow_table(a):
     """The array as an Arrow table (built outside the timing: Parquet users hold Arrow data)."""
-    arrays = {}
-    for k, v in columns(a).items():
-        if v.dtype.kind == "S":
-            t = pa.binary(v.dtype.itemsize)
-            arrays[k] = pa.FixedSizeBinaryArray.from_buffers(t, len(v), [None, pa.py_buffer(v.tobytes())])
-        else:
-            arrays[k] = pa.array(v)
-    return pa.table(arrays)
+    return pa.table({k: fixed_binary(v) if v.dtype.kind == "S" else pa.array(v) for k, v in columns(a).items()})
 
 
 def blosc2_write(a, path):

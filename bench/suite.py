@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 import datasets  # noqa: E402
+from common import columns, fixed_binary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -81,26 +82,8 @@ def record(a):
     return out
 
 
-def columns(a):
-    out = {}
-    for name in a.dtype.names:
-        col = a[name]
-        if col.ndim == 2:
-            for k in range(col.shape[1]):
-                out[f"{name}_{k}"] = np.ascontiguousarray(col[:, k])
-        else:
-            out[name] = np.ascontiguousarray(col)
-    return out
-
-
 def arrow_table(a):
-    cols = {}
-    for k, v in columns(a).items():
-        if v.dtype.kind == "S":
-            cols[k] = pa.FixedSizeBinaryArray.from_buffers(pa.binary(v.dtype.itemsize), len(v), [None, pa.py_buffer(v.tobytes())])
-        else:
-            cols[k] = pa.array(v)
-    return pa.table(cols)
+    return pa.table({k: fixed_binary(v) if v.dtype.kind == "S" else pa.array(v) for k, v in columns(a).items()})
 
 
 def size_of(path):

@@ -2,9 +2,9 @@
 //! `tests/data/golden/v1/README.md`), committed, never changed. Every reader change must keep
 //! reading them to the same values, recomputed here from the formulas that made them.
 
-use sheaf::{ArraySchema, Codec, ColumnDesc, DType, Field, File, Leaf, LeafType, TimeUnit, WriteOptions};
+use sheaf::{ArraySchema, Codec, DType, Field, File, Leaf, LeafType, TimeUnit, WriteOptions};
 
-use crate::util::data::Owned;
+use crate::util::data::{assert_rows, Owned};
 use crate::util::repo_root;
 
 const ROWS: u64 = 5000;
@@ -65,20 +65,6 @@ fn make_golden_files() {
     }
 }
 
-fn assert_matches(desc: &ColumnDesc, want: &Owned, got: &sheaf::ColumnData<'_>, file: &str) {
-    for r in 0..want.rows {
-        assert_eq!(got.is_valid(r as usize), want.is_valid(r), "{file} {}: validity of row {r}", desc.name());
-        let bytes = match &got.offsets {
-            Some(_) => got.var_value(r as usize).unwrap(),
-            None => {
-                let w = desc.row_width().unwrap() as usize;
-                &got.values[r as usize * w..(r as usize + 1) * w]
-            }
-        };
-        assert_eq!(bytes, want.row(desc, r), "{file} {}: row {r}", desc.name());
-    }
-}
-
 #[test]
 fn golden_v1_files_read_as_written() {
     let data = data();
@@ -91,7 +77,9 @@ fn golden_v1_files_read_as_written() {
         assert_eq!(array.schema().dtype, schema().dtype, "{name}");
         for (i, (desc, want)) in array.column_descs().iter().zip(&data).enumerate() {
             let col = array.column_at(i).unwrap();
-            assert_matches(desc, want, &col.read().unwrap(), name);
+            let got = col.read().unwrap();
+            assert_eq!(got.rows, want.rows, "{name}");
+            assert_rows(desc, want, &got, 0);
         }
         let id = array.column("id").unwrap();
         assert_eq!(id.is_zero_copy(), codec == Codec::None, "{name}");

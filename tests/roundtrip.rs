@@ -3,9 +3,9 @@
 //! compared with the input, and every zero-copy view is checked for alignment.
 
 use proptest::prelude::*;
-use sheaf::{ArraySchema, ByteOrder, Codec, ColumnData, ColumnDesc, DType, Field, File, Leaf, LeafType, TimeUnit, WriteOptions, Writer};
+use sheaf::{ArraySchema, ByteOrder, Codec, ColumnDesc, DType, Field, File, Leaf, LeafType, TimeUnit, WriteOptions, Writer};
 
-use crate::util::data::{column, Owned, Rng};
+use crate::util::data::{assert_rows, column, Owned, Rng};
 
 fn leaf_type() -> impl Strategy<Value = LeafType> {
     let unit = prop_oneof![
@@ -67,22 +67,6 @@ fn codec() -> impl Strategy<Value = Codec> {
 
 fn rows() -> impl Strategy<Value = u64> {
     prop_oneof![Just(0u64), Just(1), 2u64..40, 40u64..400]
-}
-
-/// Asserts that `got` holds rows `start..start+got.rows` of `want`.
-fn assert_rows(desc: &ColumnDesc, want: &Owned, got: &ColumnData<'_>, start: u64) {
-    for r in 0..got.rows {
-        let row = start + r;
-        assert_eq!(got.is_valid(r as usize), want.is_valid(row), "{}: validity of row {row}", desc.name());
-        let bytes = match &got.offsets {
-            Some(_) => got.var_value(r as usize).unwrap(),
-            None => {
-                let w = desc.row_width().unwrap() as usize;
-                &got.values[r as usize * w..(r as usize + 1) * w]
-            }
-        };
-        assert_eq!(bytes, want.row(desc, row), "{}: row {row}", desc.name());
-    }
 }
 
 fn check_file(path: &std::path::Path, schema: &ArraySchema, data: &[Owned], rows: u64, seed: u64) {

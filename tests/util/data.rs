@@ -1,7 +1,7 @@
 //! Deterministic column data for tests: a small xorshift generator and inputs that match any
 //! column description.
 
-use sheaf::{ColumnDesc, ColumnInput, LeafType};
+use sheaf::{ColumnData, ColumnDesc, ColumnInput, LeafType};
 
 /// xorshift64*: deterministic, dependency-free test data.
 pub struct Rng(pub u64);
@@ -101,4 +101,20 @@ pub fn column(desc: &ColumnDesc, rows: u64, rng: &mut Rng) -> Owned {
         }
     }
     Owned { values, offsets: None, validity, rows }
+}
+
+/// Asserts that `got` holds rows `start..start + got.rows` of `want`: validity and bytes.
+pub fn assert_rows(desc: &ColumnDesc, want: &Owned, got: &ColumnData<'_>, start: u64) {
+    for r in 0..got.rows {
+        let row = start + r;
+        assert_eq!(got.is_valid(r as usize), want.is_valid(row), "{}: validity of row {row}", desc.name());
+        let bytes = match &got.offsets {
+            Some(_) => got.var_value(r as usize).unwrap(),
+            None => {
+                let w = desc.row_width().unwrap() as usize;
+                &got.values[r as usize * w..(r as usize + 1) * w]
+            }
+        };
+        assert_eq!(bytes, want.row(desc, row), "{}: row {row}", desc.name());
+    }
 }

@@ -286,19 +286,7 @@ impl BatchWriter {
     /// # Errors
     /// I/O errors; a compression the format does not have.
     pub fn create(path: &Path, format: ArrowFormat, schema: &Schema, compression: ArrowCompression, csv: &CsvOptions) -> Result<Self> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let prefix = format!(".{}.", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let tmp = builder.tempfile_in(dir).map_err(|e| io(path, e))?;
+        let tmp = sheaf::temp_file_beside(path).map_err(|e| io(path, e))?;
         let (file, tmp) = tmp.into_parts();
         let ipc_options = || -> Result<arrow_ipc::writer::IpcWriteOptions> {
             let c = match compression {

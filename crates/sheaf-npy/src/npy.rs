@@ -113,19 +113,7 @@ pub struct NpyWriter {
 }
 
 pub(crate) fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let prefix = format!(".{}.", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-    let mut b = tempfile::Builder::new();
-    b.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    b.tempfile_in(dir).map_err(|e| NpyError::io(path, e))
+    sheaf::temp_file_beside(path).map_err(|e| NpyError::io(path, e))
 }
 
 impl NpyWriter {

@@ -116,6 +116,29 @@ impl WriteOptions {
     }
 }
 
+/// Creates the temporary file a writer fills before renaming it over `path`: in the same
+/// directory (so the rename is atomic), named `.NAME.XXXX.tmp`, with the mode a new file would
+/// get (0666 less the umask) rather than tempfile's private 0600. Dropped unpersisted, it
+/// deletes itself. Shared by every writer of the project (sheaf, `.npy`, Arrow, Parquet).
+///
+/// # Errors
+/// I/O errors creating the file.
+pub fn temp_file_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = format!(".{}.", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
+}
+
 /// Handle of an array added to a [`Writer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArrayId(usize);
@@ -151,24 +174,7 @@ impl Writer {
     /// I/O errors creating the temporary file.
     pub fn create(path: impl AsRef<Path>, options: WriteOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let prefix = format!(".{name}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        // Temporary files are private (0600) by default; the finished file should get the usual
-        // mode, so ask for 0666 and let the umask narrow it as for any new file.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let tmp = builder
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&path, e))?;
+        let tmp = temp_file_beside(&path).map_err(|e| Error::io(&path, e))?;
         let mut out = BufWriter::with_capacity(1 << 20, tmp);
         out.write_all(&encode_header()).map_err(|e| Error::io(&path, e))?;
         Ok(Writer { path, out, pos: HEADER_LEN, options, arrays: Vec::new() })
