@@ -170,16 +170,47 @@ pub fn columns_to_records(columns: &[&[u8]], layouts: &[ColumnLayout], itemsize:
                 swap_units(&mut scratch, l.swap);
                 src = &scratch;
             }
-            for (r, row) in src.chunks_exact(w).enumerate() {
-                let rec = &mut block[r * itemsize..(r + 1) * itemsize];
-                let mut at = 0;
-                for &(off, len) in &l.runs {
-                    rec[off..off + len].copy_from_slice(&row[at..at + len]);
-                    at += len;
+            scatter_rows(src, w, &l.runs, itemsize, block);
+        }
+    });
+}
+
+/// Writes each `w`-byte row of `src` into its record's runs; one-run columns of common widths
+/// get a fixed-size copy the compiler can inline.
+fn scatter_rows(src: &[u8], w: usize, runs: &[(usize, usize)], itemsize: usize, block: &mut [u8]) {
+    if let [(off, len)] = runs {
+        let (off, len) = (*off, *len);
+        macro_rules! fixed {
+            ($n:literal) => {
+                for (row, rec) in src.chunks_exact($n).zip(block.chunks_exact_mut(itemsize)) {
+                    if let Ok(dst) = <&mut [u8; $n]>::try_from(&mut rec[off..off + $n]) {
+                        dst.copy_from_slice(row);
+                    }
+                }
+            };
+        }
+        match len {
+            1 => fixed!(1),
+            2 => fixed!(2),
+            4 => fixed!(4),
+            8 => fixed!(8),
+            12 => fixed!(12),
+            16 => fixed!(16),
+            _ => {
+                for (row, rec) in src.chunks_exact(len).zip(block.chunks_exact_mut(itemsize)) {
+                    rec[off..off + len].copy_from_slice(row);
                 }
             }
         }
-    });
+        return;
+    }
+    for (row, rec) in src.chunks_exact(w).zip(block.chunks_exact_mut(itemsize)) {
+        let mut at = 0;
+        for &(off, len) in runs {
+            rec[off..off + len].copy_from_slice(&row[at..at + len]);
+            at += len;
+        }
+    }
 }
 
 #[cfg(test)]
