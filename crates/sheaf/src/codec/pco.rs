@@ -32,6 +32,23 @@ pub mod kinds {
     pub const F64: u8 = 8;
 }
 
+/// Calls the generic `f` with the Rust type of numeric type `kind` (callers checked the width,
+/// so the last arm is f64).
+macro_rules! by_kind {
+    ($kind:expr, $f:ident($($arg:expr),*)) => {
+        match $kind {
+            kinds::U16 => $f::<u16>($($arg),*),
+            kinds::U32 => $f::<u32>($($arg),*),
+            kinds::U64 => $f::<u64>($($arg),*),
+            kinds::I16 => $f::<i16>($($arg),*),
+            kinds::I32 => $f::<i32>($($arg),*),
+            kinds::I64 => $f::<i64>($($arg),*),
+            kinds::F32 => $f::<f32>($($arg),*),
+            _ => $f::<f64>($($arg),*),
+        }
+    };
+}
+
 fn width_of(kind: u8) -> Option<usize> {
     Some(match kind {
         kinds::U16 | kinds::I16 => 2,
@@ -72,16 +89,7 @@ pub(crate) fn encode(input: &[u8], width: usize, kind: u8, parts: usize, out: &m
     if width_of(kind) != Some(width) || input.len() % width != 0 {
         return None;
     }
-    let body = match kind {
-        kinds::U16 => compress::<u16>(input, parts),
-        kinds::U32 => compress::<u32>(input, parts),
-        kinds::U64 => compress::<u64>(input, parts),
-        kinds::I16 => compress::<i16>(input, parts),
-        kinds::I32 => compress::<i32>(input, parts),
-        kinds::I64 => compress::<i64>(input, parts),
-        kinds::F32 => compress::<f32>(input, parts),
-        _ => compress::<f64>(input, parts),
-    }?;
+    let body = by_kind!(kind, compress(input, parts))?;
     out.reserve(HEADER + body.len());
     out.extend_from_slice(&((input.len() / width) as u64).to_le_bytes());
     out.extend_from_slice(&[kind, 0, 0, 0, 0, 0, 0, 0]);
@@ -132,16 +140,7 @@ impl Codec for Pco {
             return Err(format!("numeric type {kind} does not have width {width}"));
         }
         let body = input.get(HEADER..).ok_or("header truncated")?;
-        match kind {
-            kinds::U16 => decompress::<u16>(body, out),
-            kinds::U32 => decompress::<u32>(body, out),
-            kinds::U64 => decompress::<u64>(body, out),
-            kinds::I16 => decompress::<i16>(body, out),
-            kinds::I32 => decompress::<i32>(body, out),
-            kinds::I64 => decompress::<i64>(body, out),
-            kinds::F32 => decompress::<f32>(body, out),
-            _ => decompress::<f64>(body, out),
-        }
+        by_kind!(kind, decompress(body, out))
     }
 }
 
