@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use sheaf::{ArraySchema, Codec, ColumnInput, DType, Error, Field, File, Leaf, LeafType, WriteOptions};
 
-/// A small file touching every buffer kind: fixed, subarray, nullable, variable-length.
+/// A small file touching every buffer kind: fixed, subarray, nullable, variable-length, list.
 fn sample(codec: Codec) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.sheaf");
@@ -15,6 +15,7 @@ fn sample(codec: Codec) -> Vec<u8> {
         Field::new("pos", DType::subarray(DType::leaf(LeafType::Float(4)), vec![3])),
         Field::new("v", DType::Leaf(Leaf::new(LeafType::Float(8)).with_nullable(true))),
         Field::new("name", DType::Leaf(Leaf::new(LeafType::Utf8).with_nullable(true))),
+        Field::new("tags", DType::list(DType::leaf(LeafType::Int(4)), true)),
     ]);
     let n = 300u64;
     let ids: Vec<i64> = (0..n as i64).collect();
@@ -27,11 +28,15 @@ fn sample(codec: Codec) -> Vec<u8> {
         text.extend_from_slice(format!("row{i}").as_bytes());
         offsets.push(text.len() as u64);
     }
+    let list_offsets: Vec<u64> = (0..=n).map(|i| i * 2 - i / 3).collect();
+    let items: Vec<i32> = (0..list_offsets[n as usize] as i32).collect();
     let inputs = vec![
         ColumnInput::fixed(&ids),
         ColumnInput::fixed(&pos),
         ColumnInput::fixed(&v).with_validity(&valid),
         ColumnInput::var(&offsets, &text).with_validity(&valid),
+        ColumnInput::var(&list_offsets, &[]).with_validity(&valid),
+        ColumnInput::fixed(&items),
     ];
     sheaf::write_arrays(&path, &[(ArraySchema::new("t", dtype), inputs)], &WriteOptions::new().with_codec(codec).with_row_group_rows(100)).unwrap();
     std::fs::read(&path).unwrap()
@@ -43,6 +48,10 @@ fn read_everything(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Option<Vec<u64>>, Optio
     f.verify()?;
     let mut out = Vec::new();
     for a in f.arrays() {
+        let all: Vec<usize> = (0..a.column_descs().len()).collect();
+        for d in a.read_columns(&all, a.rows() / 4..a.rows() / 2)? {
+            out.push((d.values.to_vec(), d.offsets.clone(), d.validity.clone()));
+        }
         for c in a.columns()? {
             let d = c.read()?;
             out.push((d.values.to_vec(), d.offsets.clone(), d.validity.clone()));
@@ -173,6 +182,28 @@ fn schema_that_disagrees_with_the_directory_is_invalid() {
     reseal(&mut b);
     let e = File::from_bytes(&b).unwrap_err();
     assert!(matches!(e, Error::InvalidSchema { .. }), "{e}");
+}
+
+#[test]
+fn list_items_that_disagree_with_the_item_columns_are_invalid() {
+    let mut b = sample(Codec::None);
+    let t = footer_fields(&b);
+    let s = t.schema_offset as usize;
+    let schema = String::from_utf8(b[s..s + t.schema_len as usize].to_vec()).unwrap();
+    let (head, tail) = schema.split_once("\"item_rows\":[").unwrap();
+    let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
+    // One item fewer than the item column holds, written with as many digits.
+    let fewer = format!("{:0width$}", digits.parse::<u64>().unwrap() - 1, width = digits.len());
+    let lie = format!("{head}\"item_rows\":[{fewer}{}", &tail[digits.len()..]);
+    b[s..s + lie.len()].copy_from_slice(lie.as_bytes());
+    reseal(&mut b);
+    let f = File::from_bytes(&b).unwrap();
+    let a = f.single().unwrap();
+    let Err(e) = a.column("tags[]") else { panic!("the item column loaded") };
+    assert!(matches!(e, Error::InvalidSchema { .. }) && e.to_string().contains("tags[]"), "{e}");
+    // The list itself now ends past its items: every read of it says so.
+    let e = a.column("tags").unwrap().read().unwrap_err();
+    assert!(e.to_string().contains("list column t/tags"), "{e}");
 }
 
 #[test]

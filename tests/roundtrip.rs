@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use sheaf::{ArraySchema, ByteOrder, Codec, ColumnDesc, DType, Field, File, Leaf, LeafType, TimeUnit, WriteOptions, Writer};
 
-use crate::util::data::{assert_rows, column, Owned, Rng};
+use crate::util::data::{assert_rows, columns, level_ranges, Owned, Rng};
 
 fn leaf_type() -> impl Strategy<Value = LeafType> {
     let unit = prop_oneof![
@@ -50,6 +50,7 @@ fn dtype() -> impl Strategy<Value = DType> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 1..4)
                 .prop_map(|ds| DType::structure(ds.into_iter().enumerate().map(|(i, d)| Field::new(format!("f{i}"), d)).collect())),
+            (inner.clone(), any::<bool>()).prop_map(|(d, nullable)| DType::list(d, nullable)),
             (inner, prop::collection::vec(1u64..4, 1..3)).prop_map(|(d, shape)| {
                 if d.packed_size().is_some() {
                     DType::subarray(d, shape)
@@ -76,8 +77,23 @@ fn check_file(path: &std::path::Path, schema: &ArraySchema, data: &[Owned], rows
     assert_eq!(array.rows(), rows);
     assert_eq!(array.schema().dtype, schema.dtype);
     let mut rng = Rng(seed | 1);
-    for (i, (desc, want)) in array.column_descs().iter().zip(data).enumerate() {
+    // Rows of the array read together: columns inside lists get exactly the items of those rows.
+    let (start, end) = {
+        let s = rng.below(rows + 1);
+        (s, s + rng.below(rows - s + 1))
+    };
+    let descs = array.column_descs();
+    let ranges = level_ranges(descs, data, start..end);
+    let which: Vec<usize> = (0..descs.len()).collect();
+    for ((desc, want), got) in descs.iter().zip(data).zip(array.read_columns(&which, start..end).unwrap()) {
+        let r = &ranges[desc.level];
+        assert_eq!(got.rows, r.end - r.start, "{}", desc.name());
+        assert_rows(desc, want, &got, r.start);
+    }
+    for (i, (desc, want)) in descs.iter().zip(data).enumerate() {
         let col = array.column_at(i).unwrap();
+        let rows = want.rows;
+        assert_eq!(col.rows(), rows);
         let all = col.read().unwrap();
         assert_eq!(all.rows, rows);
         assert_rows(desc, want, &all, 0);
@@ -117,7 +133,7 @@ proptest! {
         let schema = ArraySchema::new("a", dtype);
         let descs = schema.columns();
         let mut rng = Rng(seed | 1);
-        let data: Vec<Owned> = descs.iter().map(|d| column(d, rows, &mut rng)).collect();
+        let data = columns(&descs, rows, &mut rng);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.sheaf");
         let inputs = data.iter().map(Owned::input).collect();
@@ -131,7 +147,7 @@ proptest! {
         let schema = ArraySchema::new("s", dtype).with_shape(vec![rows]);
         let descs = schema.columns();
         let mut rng = Rng(seed | 1);
-        let data: Vec<Owned> = descs.iter().map(|d| column(d, rows, &mut rng)).collect();
+        let data = columns(&descs, rows, &mut rng);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sheaf");
         let mut w = Writer::create(&path, WriteOptions::new().with_codec(codec).with_row_group_rows(group)).unwrap();
@@ -139,7 +155,8 @@ proptest! {
         let mut start = 0;
         while start < rows || (rows == 0 && start == 0) {
             let end = (start + 1 + rng.below(rows / 2 + 2)).min(rows);
-            let parts: Vec<Owned> = data.iter().zip(&descs).map(|(d, desc)| slice_rows(d, desc, start, end)).collect();
+            let ranges = level_ranges(&descs, &data, start..end);
+            let parts: Vec<Owned> = data.iter().zip(&descs).map(|(d, desc)| slice_rows(d, desc, ranges[desc.level].start, ranges[desc.level].end)).collect();
             let inputs: Vec<_> = parts.iter().map(Owned::input).collect();
             w.append_rows(id, Some(end - start), &inputs).unwrap();
             if rows == 0 { break; }
@@ -164,7 +181,8 @@ fn slice_rows(d: &Owned, desc: &ColumnDesc, start: u64, end: u64) -> Owned {
         Some(o) => {
             let base = o[start as usize];
             Owned {
-                values: d.values[base as usize..o[end as usize] as usize].to_vec(),
+                // A list's offsets count items in other columns: it has no values of its own.
+                values: if desc.is_list() { Vec::new() } else { d.values[base as usize..o[end as usize] as usize].to_vec() },
                 offsets: Some(o[start as usize..=end as usize].iter().map(|x| x - base).collect()),
                 validity,
                 rows: end - start,

@@ -45,6 +45,8 @@ struct Scan {
     any: bool,
     f32_exact: bool,
     distinct: Option<HashSet<Vec<u8>>>,
+    /// Rows seen (for a column inside a list: items).
+    rows: u64,
 }
 
 fn int_value(ty: LeafType, b: &[u8]) -> Option<i128> {
@@ -111,14 +113,17 @@ pub(crate) fn advise(array: &SourceArray<'_>, which: &[usize]) -> anyhow::Result
     for b in array.batches(which, 0, array.rows, BATCH_ROWS) {
         let (_, cols) = b?;
         for ((d, c), s) in descs.iter().zip(&cols).zip(scans.iter_mut()) {
-            scan_batch(d.leaf.ty, c, d.elements_per_row() as usize, s);
+            s.rows += c.rows;
+            if !d.is_list() {
+                scan_batch(d.leaf.ty, c, d.elements_per_row() as usize, s);
+            }
         }
     }
     Ok(descs
         .iter()
         .zip(scans)
         .map(|(d, s)| {
-            let rows = array.rows;
+            let rows = s.rows;
             let now = d.row_width().unwrap_or(0) * rows;
             let per_row = d.elements_per_row();
             let narrower = match d.leaf.ty {
@@ -172,6 +177,11 @@ fn replace_leaves(dtype: &DType, casts: &[Option<(LeafType, LeafType)>], index: 
             out
         }
         DType::SubArray { base, shape } => DType::subarray(replace_leaves(base, casts, index), shape.clone()),
+        DType::List { item, nullable } => {
+            // The list's own offsets column is never narrowed.
+            *index += 1;
+            DType::list(replace_leaves(item, casts, index), *nullable)
+        }
         DType::Struct(s) => {
             let changed = casts.iter().any(Option::is_some);
             let fields = s

@@ -107,7 +107,7 @@ impl Source {
         match self {
             Source::Sheaf(f) => {
                 for a in f.arrays() {
-                    out.push(SourceArray { name: a.name().to_string(), schema: a.schema().clone(), rows: a.rows(), kind: Kind::Sheaf(a.columns()?) });
+                    out.push(SourceArray { name: a.name().to_string(), schema: a.schema().clone(), rows: a.rows(), kind: Kind::Sheaf(a, a.columns()?) });
                 }
             }
             Source::Arrow { path, format, csv, schema, rows } => {
@@ -135,7 +135,7 @@ impl Source {
 }
 
 enum Kind<'a> {
-    Sheaf(Vec<Column<'a>>),
+    Sheaf(sheaf::Array<'a>, Vec<Column<'a>>),
     Npy(&'a NpyFile),
     Arrow { path: &'a Path, format: ArrowFormat, csv: &'a CsvOptions },
 }
@@ -161,15 +161,24 @@ impl<'a> SourceArray<'a> {
                 Err(e) => return Box::new(std::iter::once(Err(e.into()))),
             };
             let dtype = self.schema.dtype.clone();
+            let stated = self.rows;
             let mut at = 0u64;
+            let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let counter = seen.clone();
             let it = reader.map_while(move |b| {
-                if at >= end {
+                let past_stated = matches!(&b, Ok(b) if at + b.num_rows() as u64 > stated);
+                if at >= end && !(end == stated && past_stated) {
                     return None;
                 }
                 Some((|| -> anyhow::Result<Option<(u64, Vec<ColumnData<'static>>)>> {
                     let b = b?;
+                    if past_stated {
+                        // Reading on would lose rows silently: refuse the file instead.
+                        bail!("{}: holds more rows than the {stated} its metadata states", path.display());
+                    }
                     let (bs, be) = (at, at + b.num_rows() as u64);
                     at = be;
+                    counter.store(at, std::sync::atomic::Ordering::Relaxed);
                     let (s, e) = (start.max(bs), end.min(be));
                     if s >= e {
                         return Ok(None);
@@ -180,7 +189,13 @@ impl<'a> SourceArray<'a> {
                     Ok(Some((e - s, picked)))
                 })())
             });
-            return Box::new(it.filter_map(|r| r.transpose()));
+            let path = path.to_path_buf();
+            // A reader that ends early would otherwise leave a short file behind.
+            let short = std::iter::once_with(move || {
+                let got = seen.load(std::sync::atomic::Ordering::Relaxed);
+                (got < end).then(|| Err(anyhow::anyhow!("{}: unsupported: cannot read this file: its metadata states {stated} rows but the reader returned {got}", path.display())))
+            });
+            return Box::new(it.filter_map(|r| r.transpose()).chain(short.flatten()));
         }
         let mut at = start;
         Box::new(std::iter::from_fn(move || {
@@ -198,7 +213,9 @@ impl<'a> SourceArray<'a> {
     fn read(&self, which: &[usize], start: u64, end: u64) -> anyhow::Result<Vec<ColumnData<'a>>> {
         match &self.kind {
             Kind::Arrow { .. } => bail!("internal: Arrow sources are read in batches"),
-            Kind::Sheaf(cols) => which.iter().map(|&i| cols[i].read_rows(start..end).map_err(Into::into)).collect(),
+            // Columns inside lists read the items of these rows, found through the lists.
+            Kind::Sheaf(array, _) if array.schema().dtype.has_list() => Ok(array.read_columns(which, start..end)?),
+            Kind::Sheaf(_, cols) => which.iter().map(|&i| cols[i].read_rows(start..end).map_err(Into::into)).collect(),
             Kind::Npy(npy) => {
                 let itemsize = npy.header().itemsize().unwrap_or(0) as usize;
                 let layouts: Vec<ColumnLayout> = which.iter().map(|&i| npy.layouts()[i].clone()).collect();
@@ -220,7 +237,11 @@ pub(crate) fn select(dtype: &DType, select: &[String]) -> anyhow::Result<(Vec<us
     if select.is_empty() {
         return Ok(((0..descs.len()).collect(), dtype.clone()));
     }
-    let wanted: Vec<Vec<&str>> = select.iter().map(|s| s.split('.').collect()).collect();
+    // `pts[].x` names the path pts / [] / x.
+    let wanted: Vec<Vec<&str>> = select
+        .iter()
+        .map(|s| s.split('.').flat_map(|seg| match seg.strip_suffix(sheaf::LIST_ITEMS) { Some(head) => vec![head, sheaf::LIST_ITEMS], None => vec![seg] }).filter(|seg| !seg.is_empty()).collect())
+        .collect();
     for (w, text) in wanted.iter().zip(select) {
         if !descs.iter().any(|d| d.path.len() >= w.len() && d.path.iter().zip(w).all(|(a, b)| a == b)) {
             let names: Vec<String> = descs.iter().map(sheaf::ColumnDesc::name).collect();
@@ -228,7 +249,14 @@ pub(crate) fn select(dtype: &DType, select: &[String]) -> anyhow::Result<(Vec<us
         }
     }
     let keep = |path: &[String]| wanted.iter().any(|w| path.len() >= w.len() && path.iter().zip(w).all(|(a, b)| a == b));
-    let which: Vec<usize> = descs.iter().enumerate().filter(|(_, d)| keep(&d.path)).map(|(i, _)| i).collect();
+    // A list's column comes along with any of its items.
+    let under = |list: &sheaf::ColumnDesc, d: &sheaf::ColumnDesc| d.path.len() > list.path.len() && d.path.starts_with(&list.path) && d.path[list.path.len()] == sheaf::LIST_ITEMS;
+    let which: Vec<usize> = descs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| keep(&d.path) || (d.is_list() && descs.iter().any(|e| under(d, e) && keep(&e.path))))
+        .map(|(i, _)| i)
+        .collect();
     let pruned = prune(dtype, &mut Vec::new(), &keep).context("selecting columns")?;
     Ok((which, pruned))
 }
@@ -248,6 +276,12 @@ fn prune(dtype: &DType, path: &mut Vec<String>, keep: &dyn Fn(&[String]) -> bool
             (!fields.is_empty()).then(|| DType::Struct(StructType { fields, itemsize: None, aligned: false }))
         }
         DType::SubArray { base, shape } => prune(base, path, keep).map(|b| DType::subarray(b, shape.clone())),
+        DType::List { item, nullable } => {
+            path.push(sheaf::LIST_ITEMS.to_string());
+            let kept = prune(item, path, keep);
+            path.pop();
+            kept.map(|i| DType::list(i, *nullable))
+        }
         DType::Leaf(_) => keep(path).then(|| dtype.clone()),
     }
 }

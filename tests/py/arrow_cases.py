@@ -42,6 +42,14 @@ table = pa.table({
     "fsl2": pa.array([[[i, i + 1], [i + 2, i + 3]] for i in range(n)], pa.list_(pa.list_(pa.int32(), 2), 2)),
     "struct": pa.StructArray.from_arrays([pa.array(ints, pa.int64()), pa.array([f"n{i}" for i in range(n)])], names=["a", "b"], mask=pa.array(mask)),
     "nested": pa.StructArray.from_arrays([pa.StructArray.from_arrays([pa.array(ints.astype(np.float32))], names=["x"])], names=["inner"]),
+    # Variable-length lists (null lists, empty lists, null items) and what is built of them.
+    "list_i32": pa.array([None if mask[i] else [None if (i + k) % 7 == 0 else i + k for k in range(i % 4)] for i in range(n)], pa.list_(pa.int32())),
+    "large_list_str": pa.array([None if mask[i] else [f"w{i}"] * (i % 3) for i in range(n)], pa.large_list(pa.string())),
+    "list_struct": pa.array([[{"a": i, "b": f"b{k}"} for k in range(i % 3)] for i in range(n)], pa.list_(pa.struct([("a", pa.int64()), ("b", pa.string())]))),
+    "list_list": pa.array([[[float(i)] * k for k in range(i % 3)] for i in range(n)], pa.list_(pa.list_(pa.float64()))),
+    "map": pa.array([None if mask[i] else [(f"k{k}", i * k) for k in range(i % 3)] for i in range(n)], pa.map_(pa.string(), pa.int64())),
+    "list_fsl": pa.array([[[float(i), 0.0, 1.0]] * (i % 2) for i in range(n)], pa.list_(pa.list_(pa.float32(), 3))),
+    "null": pa.nulls(n),
 })
 table = table.replace_schema_metadata({"origin": "arrow_cases.py"})
 for comp in ["none", "snappy", "zstd", "gzip", "lz4", "brotli"]:

@@ -69,27 +69,35 @@ def same(a, b):
     return a.schema.equals(b.schema) and all(same_array(a[n], b[n]) for n in a.column_names)
 
 
-def decode_dictionaries(arr):
-    """spec/arrow.md: dictionary columns are stored decoded and re-encoded on export."""
-    if pa.types.is_dictionary(arr.type):
-        return arr.cast(arr.type.value_type)
-    if pa.types.is_struct(arr.type):
-        return pa.StructArray.from_arrays([decode_dictionaries(c) for c in arr.flatten()], fields=[pa.field(f.name, decode_dictionaries(arr.field(i)).type, f.nullable) for i, f in enumerate(arr.type)], mask=arr.is_null() if arr.null_count else None)
+def normalize_array(arr):
+    """spec/arrow.md: dictionary columns are stored decoded (and re-encoded on export); sheaf keeps
+    struct nulls in the leaves, so a struct is null where every leaf is. Applied at every depth,
+    inside lists and maps too."""
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        return normalize_array(arr.cast(t.value_type))
+    if pa.types.is_struct(t):
+        children = [normalize_array(c) for c in arr.flatten()]
+        fields = [pa.field(f.name, c.type, f.nullable) for f, c in zip(t, children)]
+        return pa.StructArray.from_arrays(children, fields=fields)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_map(t):
+        import pyarrow.compute as pc
+        offsets = pc.subtract(arr.offsets, arr.offsets[0])
+        mask = arr.is_null() if arr.null_count else None
+        if pa.types.is_map(t):
+            keys, items = normalize_array(arr.keys), normalize_array(arr.items)
+            return pa.MapArray.from_arrays(offsets, keys, items, mask=mask)
+        values = normalize_array(arr.flatten())
+        item = pa.field(t.value_field.name, values.type, t.value_field.nullable)
+        cls, ty = (pa.ListArray, pa.list_(item)) if pa.types.is_list(t) else (pa.LargeListArray, pa.large_list(item))
+        return cls.from_arrays(offsets, values, type=ty, mask=mask)
     return arr
-
-
-def flatten_struct(arr):
-    """spec/arrow.md: sheaf keeps struct nulls in the leaves; a struct is null where every leaf is."""
-    if not pa.types.is_struct(arr.type):
-        return arr
-    children = [flatten_struct(c) for c in arr.flatten()]
-    return pa.StructArray.from_arrays(children, fields=list(arr.type))
 
 
 def normalize(t):
     cols = []
     for col in t.columns:
-        chunks = [flatten_struct(decode_dictionaries(c)) for c in col.chunks]
+        chunks = [normalize_array(c) for c in col.chunks]
         cols.append(pa.chunked_array(chunks, type=chunks[0].type) if chunks else col)
     return pa.table(cols, names=t.column_names)
 

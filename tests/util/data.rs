@@ -48,8 +48,11 @@ impl Owned {
         self.validity.as_ref().is_none_or(|v| v[(row / 8) as usize] >> (row % 8) & 1 == 1)
     }
 
-    /// Bytes of row `row`.
+    /// Bytes of row `row` (for a list column: none, its length is in the offsets).
     pub fn row(&self, desc: &ColumnDesc, row: u64) -> &[u8] {
+        if desc.is_list() {
+            return &[];
+        }
         match &self.offsets {
             Some(o) => &self.values[o[row as usize] as usize..o[row as usize + 1] as usize],
             None => {
@@ -103,11 +106,52 @@ pub fn column(desc: &ColumnDesc, rows: u64, rng: &mut Rng) -> Owned {
     Owned { values, offsets: None, validity, rows }
 }
 
+/// Values for every column of an array of `rows` rows: a list column gets 0..4 items per row,
+/// and the columns inside it as many rows as its lists hold items.
+pub fn columns(descs: &[ColumnDesc], rows: u64, rng: &mut Rng) -> Vec<Owned> {
+    let mut level_rows = vec![rows];
+    descs
+        .iter()
+        .map(|d| {
+            let n = level_rows[d.level];
+            if d.is_list() {
+                let mut offsets = vec![0u64];
+                for _ in 0..n {
+                    offsets.push(offsets.last().unwrap() + rng.below(4));
+                }
+                level_rows.push(*offsets.last().unwrap());
+                let validity = d.leaf.nullable.then(|| (0..n.div_ceil(8)).map(|_| (rng.next() | rng.next()) as u8).collect());
+                Owned { values: Vec::new(), offsets: Some(offsets), validity, rows: n }
+            } else {
+                column(d, n, rng)
+            }
+        })
+        .collect()
+}
+
+/// The rows of every level that rows `range` of the array cover (index 0: `range`).
+pub fn level_ranges(descs: &[ColumnDesc], data: &[Owned], range: std::ops::Range<u64>) -> Vec<std::ops::Range<u64>> {
+    let mut out = vec![range];
+    for (d, o) in descs.iter().zip(data) {
+        if d.is_list() {
+            let r = out[d.level].clone();
+            let offs = o.offsets.as_ref().unwrap();
+            out.push(offs[r.start as usize]..offs[r.end as usize]);
+        }
+    }
+    out
+}
+
 /// Asserts that `got` holds rows `start..start + got.rows` of `want`: validity and bytes.
 pub fn assert_rows(desc: &ColumnDesc, want: &Owned, got: &ColumnData<'_>, start: u64) {
     for r in 0..got.rows {
         let row = start + r;
         assert_eq!(got.is_valid(r as usize), want.is_valid(row), "{}: validity of row {row}", desc.name());
+        if desc.is_list() {
+            let (o, w) = (got.offsets.as_ref().unwrap(), want.offsets.as_ref().unwrap());
+            assert_eq!(o[r as usize + 1] - o[r as usize], w[row as usize + 1] - w[row as usize], "{}: length of list {row}", desc.name());
+            continue;
+        }
         let bytes = match &got.offsets {
             Some(_) => got.var_value(r as usize).unwrap(),
             None => {

@@ -185,7 +185,7 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
     }
     let mut w = Writer::create(target, options.clone())?;
     for p in plans {
-        let plain_streamable = ArraySchema::new("", p.dtype.clone()).columns().iter().all(|c| c.row_width().is_some());
+        let plain_streamable = ArraySchema::new("", p.dtype.clone()).columns().iter().all(sheaf::ColumnDesc::is_fixed_width);
         if options.codec() == sheaf::Codec::None && plain_streamable {
             // Each column one contiguous, zero-copy region, filled batch by batch.
             let mut plain = w.begin_plain_array(p.schema(), p.end - p.start)?;
@@ -205,7 +205,7 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
                 all.push(cols);
                 Ok(())
             })?;
-            let merged = merge(all, p.end - p.start);
+            let merged = merge(all);
             let inputs: Vec<ColumnInput<'_>> = merged.iter().map(ColumnInput::from_data).collect();
             w.write_array(p.schema(), &inputs)?;
             progress.advance(p.end - p.start);
@@ -225,8 +225,8 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
 }
 
 /// Concatenates batches column by column (for writing whole plain columns with nulls or
-/// variable lengths).
-fn merge<'a>(batches: Vec<Vec<ColumnData<'a>>>, rows: u64) -> Vec<ColumnData<'a>> {
+/// variable lengths; a column inside a list has as many rows as its items).
+fn merge<'a>(batches: Vec<Vec<ColumnData<'a>>>) -> Vec<ColumnData<'a>> {
     let mut it = batches.into_iter();
     let Some(first) = it.next() else { return Vec::new() };
     let rest: Vec<Vec<ColumnData<'a>>> = it.collect();
@@ -238,13 +238,15 @@ fn merge<'a>(batches: Vec<Vec<ColumnData<'a>>>, rows: u64) -> Vec<ColumnData<'a>
         .enumerate()
         .map(|(c, head)| {
             let parts: Vec<&ColumnData<'_>> = std::iter::once(&head).chain(rest.iter().map(|b| &b[c])).collect();
+            let rows: u64 = parts.iter().map(|p| p.rows).sum();
             let mut values = Vec::new();
             let mut offsets: Option<Vec<u64>> = head.offsets.as_ref().map(|_| vec![0u64]);
             let any_nulls = parts.iter().any(|p| p.validity.is_some());
             let mut validity = any_nulls.then(|| vec![0u8; rows.div_ceil(8) as usize]);
             let mut at = 0usize;
             for p in &parts {
-                let base = values.len() as u64;
+                // A list column's offsets count items, not bytes: continue from its last one.
+                let base = offsets.as_ref().and_then(|o| o.last().copied()).unwrap_or(values.len() as u64);
                 values.extend_from_slice(&p.values);
                 if let (Some(o), Some(po)) = (offsets.as_mut(), p.offsets.as_ref()) {
                     o.extend(po[1..].iter().map(|x| x + base));
@@ -266,7 +268,7 @@ fn merge<'a>(batches: Vec<Vec<ColumnData<'a>>>, rows: u64) -> Vec<ColumnData<'a>
 /// Checks that every column fits NumPy, naming the first that does not.
 fn check_numpy(p: &Plan<'_, '_>) -> anyhow::Result<()> {
     for d in ArraySchema::new("", p.dtype.clone()).columns() {
-        if d.leaf.ty.is_variable() || d.leaf.nullable {
+        if !d.is_fixed_width() || d.leaf.nullable {
             bail!(
                 "unsupported: column {:?} is {} and has no NumPy dtype (select other columns with --select, or write sheaf)",
                 d.name(),

@@ -15,7 +15,8 @@ pub(crate) fn concat<'a>(a: Vec<sheaf::ColumnData<'a>>, b: Vec<sheaf::ColumnData
         .map(|(x, y)| {
             let rows = x.rows + y.rows;
             let mut values = x.values.to_vec();
-            let base = values.len() as u64;
+            // A list column's offsets count items, not bytes: continue from its last one.
+            let base = x.offsets.as_ref().and_then(|o| o.last().copied()).unwrap_or(values.len() as u64);
             values.extend_from_slice(&y.values);
             let offsets = match (x.offsets, y.offsets) {
                 (Some(mut o), Some(p)) => {

@@ -229,7 +229,8 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
             if groups != b.schema().fields().len() {
                 return Err(ArrowInteropError::Unreadable { format: name, reason: format!("{groups} top-level columns, of which the Arrow reader sees {} (empty groups are dropped)", b.schema().fields().len()) });
             }
-            let rows = u64::try_from(b.metadata().file_metadata().num_rows()).ok();
+            // The row groups' counts, not the file's: some writers left the file total at 0.
+            let rows = b.metadata().row_groups().iter().try_fold(0u64, |n, g| n.checked_add(u64::try_from(g.num_rows()).ok()?));
             let schema = b.schema().clone();
             let r = b.with_batch_size(BATCH_ROWS).build()?;
             Ok(BatchReader { schema, rows, batches: Box::new(r.map(move |b| b.map_err(|e| ArrowInteropError::Unreadable { format: name, reason: e.to_string() }))) })

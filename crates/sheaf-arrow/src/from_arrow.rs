@@ -78,13 +78,28 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
             let inner = match &**base {
                 d @ DType::SubArray { .. } | d @ DType::Leaf(_) => d.clone(),
                 DType::Struct(_) => return Err(ArrowInteropError::unsupported(path, array.data_type(), "fixed-size lists of structs")),
+                DType::List { .. } => return Err(ArrowInteropError::unsupported(path, array.data_type(), "variable-length lists inside fixed-size lists")),
             };
             // Shapes of nested subarrays are handled by recursing one list level per dimension.
             let inner = if shape.len() > 1 { DType::subarray(inner, shape[1..].to_vec()) } else { inner };
             walk(&values, &inner, nulls.as_ref(), path, rows, per_row * n, out)
         }
+        DType::List { item, nullable } => {
+            let nulls = combine(parent, array.nulls());
+            let validity = bitmap(nulls.as_ref());
+            if validity.is_some() && !nullable {
+                return Err(ArrowInteropError::unsupported(path, array.data_type(), "null lists in a field the schema says is not nullable"));
+            }
+            let (offsets, items) = list_parts(array, path)?;
+            let count = offsets.last().copied().unwrap_or(0) as usize;
+            out.push(ColumnData { rows: rows as u64, values: owned(&[]), offsets: Some(offsets), validity });
+            // The items are rows of a level of their own: no nulls carry into them.
+            walk(&items, item, None, &format!("{path}[]"), count, 1, out)
+        }
         DType::Leaf(leaf) => {
-            let nulls = if per_row == 1 { combine(parent, array.nulls()) } else { parent.cloned() };
+            // A Null array has no null buffer: its nulls are logical.
+            let own = if array.data_type() == &DataType::Null { array.logical_nulls() } else { array.nulls().cloned() };
+            let nulls = if per_row == 1 { combine(parent, own.as_ref()) } else { parent.cloned() };
 
             let validity = bitmap(nulls.as_ref());
             if validity.is_some() && !leaf.nullable {
@@ -95,6 +110,32 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
             Ok(())
         }
     }
+}
+
+/// A list array's offsets, rebased to start at 0, and exactly the items they cover.
+fn list_parts(array: &ArrayRef, path: &str) -> Result<(Vec<u64>, ArrayRef)> {
+    fn cut<O: arrow_array::OffsetSizeTrait>(offsets: &[O], values: &ArrayRef) -> (Vec<u64>, ArrayRef) {
+        let first = offsets.first().map_or(0, |o| o.as_usize());
+        let last = offsets.last().map_or(0, |o| o.as_usize());
+        let rebased = offsets.iter().map(|o| (o.as_usize() - first) as u64).collect();
+        (rebased, values.slice(first, last - first))
+    }
+    Ok(match array.data_type() {
+        DataType::List(_) => {
+            let l = array.as_list::<i32>();
+            cut(l.value_offsets(), l.values())
+        }
+        DataType::LargeList(_) => {
+            let l = array.as_list::<i64>();
+            cut(l.value_offsets(), l.values())
+        }
+        DataType::Map(..) => {
+            let m = array.as_map();
+            let entries: ArrayRef = std::sync::Arc::new(m.entries().clone());
+            cut(m.value_offsets(), &entries)
+        }
+        other => return Err(ArrowInteropError::unsupported(path, other, "expected a list")),
+    })
 }
 
 /// The values (and offsets) of a leaf array as sheaf stores them (little-endian, u64 offsets).
@@ -144,6 +185,7 @@ fn leaf_bytes(array: &ArrayRef, path: &str) -> Result<(Buf<'static>, Option<Vec<
             }
             (owned(&bytes), Some(offsets))
         }
+        DataType::Null => (owned(&[]), None),
         DataType::FixedSizeBinary(n) => {
             let w = *n as usize;
             let buf = &data.buffers()[0];

@@ -58,26 +58,29 @@ pub fn batch_from_leaves(schema: &ArraySchema, target: &Schema, leaves: Vec<Leaf
     match &schema.dtype {
         DType::Struct(s) => {
             for (f, tf) in s.fields.iter().zip(target.fields()) {
-                columns.push(build(&f.dtype, tf, &mut it, rows, &f.name)?);
+                columns.push(build(&f.dtype, tf, &mut it, rows, &f.name, false)?);
             }
         }
         other => {
             let tf = target.fields().first().ok_or_else(|| ArrowInteropError::unsupported("", "schema", "no fields"))?;
-            columns.push(build(other, tf, &mut it, rows, "values")?);
+            columns.push(build(other, tf, &mut it, rows, "values", false)?);
         }
     }
     let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
     Ok(RecordBatch::try_new_with_options(Arc::new(target.clone()), columns, &options)?)
 }
 
-fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuffers>, rows: usize, path: &str) -> Result<ArrayRef> {
+/// Builds one Arrow array; `under_nullable` says a struct above this one (same level of rows)
+/// may be null, so that this struct's nulls must be derived too.
+fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuffers>, rows: usize, path: &str, under_nullable: bool) -> Result<ArrayRef> {
     match (dtype, field.data_type()) {
         (DType::Struct(s), DataType::Struct(tfields)) => {
             let mut children = Vec::with_capacity(s.fields.len());
             let mut validity: Option<Vec<bool>> = None;
+            let derive = field.is_nullable() || under_nullable;
             for (f, tf) in s.fields.iter().zip(tfields.iter()) {
-                let child = build(&f.dtype, tf, leaves, rows, &format!("{path}.{}", f.name))?;
-                if field.is_nullable() {
+                let child = build(&f.dtype, tf, leaves, rows, &format!("{path}.{}", f.name), derive)?;
+                if derive {
                     // Struct nulls were carried by the leaves: a row is valid if any child is.
                     let v = validity.get_or_insert_with(|| vec![false; rows]);
                     for (i, slot) in v.iter_mut().enumerate() {
@@ -88,12 +91,19 @@ fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuf
             }
             let nulls = validity.filter(|v| v.iter().any(|b| !b)).map(NullBuffer::from);
             let nulls = if s.fields.is_empty() { None } else { nulls };
+            if derive {
+                children = mask_structs(tfields, children, nulls.as_ref())?;
+            }
             Ok(Arc::new(arrow_array::StructArray::try_new_with_length(tfields.clone(), children, nulls, rows)?))
         }
         (DType::SubArray { base, shape }, DataType::FixedSizeList(child, n)) => {
             let inner = if shape.len() > 1 { DType::subarray((**base).clone(), shape[1..].to_vec()) } else { (**base).clone() };
             let (values, row_nulls) = build_list_values(&inner, child, leaves, rows * *n as usize, path)?;
             Ok(Arc::new(arrow_array::FixedSizeListArray::try_new(child.clone(), *n, values, row_nulls)?))
+        }
+        (DType::List { item, .. }, DataType::List(child) | DataType::LargeList(child) | DataType::Map(child, _)) => {
+            let l = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, field.data_type(), "missing column data"))?;
+            build_list(item, field.data_type(), child, l, leaves, rows, path)
         }
         (DType::Leaf(leaf), dt) => {
             let l = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, dt, "missing column data"))?;
@@ -105,9 +115,62 @@ fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuf
             if f.data_type() == dt {
                 return Err(ArrowInteropError::unsupported(path, dt, "cannot build"));
             }
-            build(d, &f, leaves, rows, path)
+            build(d, &f, leaves, rows, path, under_nullable)
         }
     }
+}
+
+/// Gives every non-nullable struct among `children` the nulls of its parent (`nulls`): Arrow
+/// masks a null struct's children, and a struct that cannot be null is null exactly where its
+/// parent is. Their own derived nulls could mark a row whose fields are all null.
+fn mask_structs(fields: &arrow_schema::Fields, children: Vec<ArrayRef>, nulls: Option<&NullBuffer>) -> Result<Vec<ArrayRef>> {
+    children
+        .into_iter()
+        .zip(fields.iter())
+        .map(|(c, f)| match (f.is_nullable(), c.as_any().downcast_ref::<arrow_array::StructArray>()) {
+            (false, Some(st)) => {
+                let (inner_fields, columns, _) = st.clone().into_parts();
+                let columns = mask_structs(&inner_fields, columns, nulls)?;
+                let masked: ArrayRef = Arc::new(arrow_array::StructArray::try_new_with_length(inner_fields, columns, nulls.cloned(), arrow_array::Array::len(st))?);
+                Ok(masked)
+            }
+            _ => Ok(c),
+        })
+        .collect()
+}
+
+/// A list (or map) array from its list column's offsets and its item columns.
+fn build_list(item: &DType, dt: &DataType, child: &Arc<Field>, l: LeafBuffers, leaves: &mut impl Iterator<Item = LeafBuffers>, rows: usize, path: &str) -> Result<ArrayRef> {
+    use arrow_buffer::{OffsetBuffer, ScalarBuffer};
+    let nulls = l.nulls();
+    let offsets = l.offsets.ok_or_else(|| ArrowInteropError::unsupported(path, dt, "list column without offsets"))?;
+    // Checked here because Arrow's constructors panic on short, misaligned or decreasing offsets.
+    if offsets.len() < (rows + 1) * 8 {
+        return Err(ArrowInteropError::unsupported(path, dt, format!("{} bytes of list offsets for {rows} rows", offsets.len())));
+    }
+    let offsets = if offsets.as_ptr().align_offset(8) == 0 { offsets } else { Buffer::from_vec(offsets.to_vec()) };
+    let wide: ScalarBuffer<i64> = ScalarBuffer::new(offsets, 0, rows + 1);
+    if wide.first().is_some_and(|&o| o < 0) || wide.windows(2).any(|w| w[1] < w[0]) {
+        return Err(ArrowInteropError::unsupported(path, dt, "list offsets decrease"));
+    }
+    let count = usize::try_from(wide.last().copied().unwrap_or(0)).map_err(|_| ArrowInteropError::unsupported(path, dt, "list offsets out of range"))?;
+    let values = build(item, child, leaves, count, &format!("{path}[]"), false)?;
+    let narrow = || -> Result<OffsetBuffer<i32>> {
+        let small = wide
+            .iter()
+            .map(|&o| i32::try_from(o).map_err(|_| ArrowInteropError::unsupported(path, dt, format!("{o} items do not fit 32-bit list offsets"))))
+            .collect::<Result<Vec<i32>>>()?;
+        Ok(OffsetBuffer::new(ScalarBuffer::from(small)))
+    };
+    Ok(match dt {
+        // u64 offsets below 2^63 are the same bytes as Arrow's i64 offsets: no copy.
+        DataType::LargeList(_) => Arc::new(arrow_array::LargeListArray::try_new(child.clone(), OffsetBuffer::new(wide), values, nulls)?),
+        DataType::Map(_, sorted) => {
+            let entries = values.as_any().downcast_ref::<arrow_array::StructArray>().ok_or_else(|| ArrowInteropError::unsupported(path, dt, "map entries must be a struct"))?;
+            Arc::new(arrow_array::MapArray::try_new(child.clone(), narrow()?, entries.clone(), nulls, *sorted)?)
+        }
+        _ => Arc::new(arrow_array::ListArray::try_new(child.clone(), narrow()?, values, nulls)?),
+    })
 }
 
 /// Builds the values of a fixed-size list (`len` of them). A leaf below lists keeps its
@@ -170,6 +233,7 @@ fn leaf_array(leaf: &Leaf, dt: &DataType, l: LeafBuffers, rows: usize, path: &st
     let native = arrow_field("x", &DType::Leaf(*leaf), path)?;
     let arr: ArrayRef = match (leaf.ty, dt) {
         (ty, dt) if same_int64_storage(ty, dt) => data(dt.clone(), rows, vec![l.values], nulls)?,
+        (LeafType::Void(0), DataType::Null) => Arc::new(arrow_array::NullArray::new(rows)),
         (LeafType::Bool, DataType::Boolean) => {
             let bits = BooleanBuffer::from_iter(l.values.iter().map(|&b| b != 0));
             Arc::new(arrow_array::BooleanArray::new(bits, nulls))

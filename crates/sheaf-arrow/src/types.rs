@@ -68,11 +68,16 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
         DataType::Time32(u) | DataType::Time64(u) | DataType::Duration(u) => leaf(LeafType::Timedelta(unit_from_arrow(*u), 1)),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => leaf(LeafType::Utf8),
         DataType::Binary | DataType::LargeBinary | DataType::BinaryView => leaf(LeafType::Binary),
+        // Arrow's all-null type: a zero-width leaf, null in every row.
+        DataType::Null => Ok(DType::Leaf(Leaf::new(LeafType::Void(0)).with_nullable(true))),
         DataType::FixedSizeBinary(n) => leaf(LeafType::Bytes(u32::try_from(*n).unwrap_or(0))),
         DataType::Decimal32(..) => leaf(LeafType::Void(4)),
         DataType::Decimal64(..) => leaf(LeafType::Void(8)),
         DataType::Decimal128(..) => leaf(LeafType::Void(16)),
         DataType::Decimal256(..) => leaf(LeafType::Void(32)),
+        DataType::Dictionary(_, value) if value.is_nested() => {
+            Err(ArrowInteropError::unsupported(path, field.data_type(), "dictionary-encoded nested values (sheaf stores dictionaries decoded and could not re-encode these)"))
+        }
         DataType::Dictionary(_, value) => dtype_from_arrow(&Field::new(field.name(), (**value).clone(), field.is_nullable()), path),
         DataType::FixedSizeList(child, n) => {
             let inner = dtype_from_arrow(child, path)?;
@@ -80,6 +85,7 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
                 DType::Leaf(l) => DType::Leaf(l.with_nullable(false)),
                 other @ DType::SubArray { .. } => other,
                 DType::Struct(_) => return Err(ArrowInteropError::unsupported(path, field.data_type(), "fixed-size lists of structs")),
+                DType::List { .. } => return Err(ArrowInteropError::unsupported(path, field.data_type(), "variable-length lists inside fixed-size lists")),
             };
             // Row-level nulls of the list become the leaf's validity.
             if field.is_nullable() || child.is_nullable() {
@@ -87,6 +93,9 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
             }
             Ok(DType::subarray(inner, vec![u64::try_from(*n).unwrap_or(0)]))
         }
+        DataType::List(child) | DataType::LargeList(child) => Ok(DType::list(dtype_from_arrow(child, &format!("{path}[]"))?, field.is_nullable())),
+        // A map is a list of key/value structs; the original schema brings the Map type back.
+        DataType::Map(entries, _) => Ok(DType::list(dtype_from_arrow(entries, &format!("{path}[]"))?, field.is_nullable())),
         DataType::Struct(fields) if fields.is_empty() => Err(ArrowInteropError::unsupported(path, field.data_type(), "a struct with no fields has no columns to store")),
         DataType::Struct(fields) => {
             check_unique(fields.iter().map(|f| f.name().as_str()), path, field.data_type())?;
@@ -102,7 +111,7 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
             }
             Ok(DType::Struct(StructType { fields: out, itemsize: None, aligned: false }))
         }
-        other => Err(ArrowInteropError::unsupported(path, other, "no sheaf type holds it (lists, maps, unions, intervals, run-end encoded and null columns are not supported in format v1)")),
+        other => Err(ArrowInteropError::unsupported(path, other, "no sheaf type holds it (list views, unions, intervals and run-end encoded columns are not supported in format v1)")),
     }
 }
 
@@ -127,6 +136,8 @@ fn set_nullable(d: DType) -> DType {
             }).collect();
             DType::Struct(s)
         }
+        // Items are rows of their own level: the list's nulls do not reach them.
+        DType::List { item, .. } => DType::List { item, nullable: true },
     }
 }
 
@@ -178,6 +189,11 @@ pub fn arrow_field(name: &str, dtype: &DType, path: &str) -> Result<Field> {
                 .collect::<Result<Vec<_>>>()?;
             Ok(Field::new(name, DataType::Struct(Fields::from(fields)), false))
         }
+        DType::List { item, nullable } => {
+            let child = arrow_field("item", item, &format!("{path}[]"))?;
+            let child = if let DType::Struct(_) = **item { child.with_nullable(false) } else { child };
+            Ok(Field::new(name, DataType::LargeList(Arc::new(child)), *nullable))
+        }
     }
 }
 
@@ -185,7 +201,7 @@ fn inner_nullable(d: &DType) -> bool {
     match d {
         DType::Leaf(l) => l.nullable,
         DType::SubArray { base, .. } => inner_nullable(base),
-        DType::Struct(_) => false,
+        DType::Struct(_) | DType::List { .. } => false,
     }
 }
 

@@ -286,6 +286,7 @@ pub(crate) fn dtype_to_descr(dtype: &DType, top: bool) -> Result<String> {
             }
             Ok(format!("[{}]", parts.join(", ")))
         }
+        DType::List { .. } => Err(NpyError::Unsupported { reason: "a variable-length list has no NumPy dtype".into() }),
     }
 }
 

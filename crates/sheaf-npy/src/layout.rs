@@ -69,6 +69,8 @@ fn walk(dtype: &DType, base: usize, runs: &mut [Vec<(usize, usize)>], next: &mut
                 packed = at + f.dtype.itemsize().unwrap_or(0) as usize;
             }
         }
+        // No place in a record: only numbered, so that later columns line up.
+        DType::List { .. } => *next += sheaf::ArraySchema::new("", dtype.clone()).columns().len(),
     }
 }
 

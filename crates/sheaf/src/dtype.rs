@@ -314,7 +314,7 @@ pub struct StructType {
     pub aligned: bool,
 }
 
-/// A dtype: a leaf, a fixed-shape subarray of a dtype, or a struct.
+/// A dtype: a leaf, a fixed-shape subarray of a dtype, a struct, or a variable-length list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DType {
     /// One scalar or string per element.
@@ -328,6 +328,15 @@ pub enum DType {
     },
     /// Named fields.
     Struct(StructType),
+    /// A variable-length list of `item` per element (Arrow's List / LargeList). Stored as one
+    /// offsets column plus the item's own columns, whose rows are the items of all lists
+    /// (`spec/format.md#lists`).
+    List {
+        /// The type of each item.
+        item: Box<DType>,
+        /// Whether a whole list may be null.
+        nullable: bool,
+    },
 }
 
 impl DType {
@@ -349,6 +358,23 @@ impl DType {
         DType::SubArray { base: Box::new(base), shape }
     }
 
+    /// Shorthand for a list of `item`.
+    #[must_use]
+    pub fn list(item: DType, nullable: bool) -> Self {
+        DType::List { item: Box::new(item), nullable }
+    }
+
+    /// Whether a list appears anywhere in this dtype.
+    #[must_use]
+    pub fn has_list(&self) -> bool {
+        match self {
+            DType::Leaf(_) => false,
+            DType::SubArray { base, .. } => base.has_list(),
+            DType::Struct(s) => s.fields.iter().any(|f| f.dtype.has_list()),
+            DType::List { .. } => true,
+        }
+    }
+
     /// Packed bytes per element (sum of leaves), `None` if any leaf is variable-length.
     #[must_use]
     pub fn packed_size(&self) -> Option<u64> {
@@ -356,6 +382,7 @@ impl DType {
             DType::Leaf(l) => l.ty.itemsize(),
             DType::SubArray { base, shape } => shape.iter().try_fold(base.packed_size()?, |a, &d| a.checked_mul(d)),
             DType::Struct(s) => s.fields.iter().try_fold(0u64, |a, f| a.checked_add(f.dtype.packed_size()?)),
+            DType::List { .. } => None,
         }
     }
 
@@ -369,6 +396,7 @@ impl DType {
                 Some(n) => Some(n),
                 None => s.fields.iter().try_fold(0u64, |a, f| a.checked_add(f.dtype.itemsize()?)),
             },
+            DType::List { .. } => None,
         }
     }
 
@@ -409,6 +437,7 @@ impl DType {
                 }
                 validate_layout(s, path)
             }
+            DType::List { item, .. } => item.validate_at(depth + 1, &format!("{path}[]")),
         }
     }
 }

@@ -46,31 +46,70 @@ impl ArraySchema {
         self
     }
 
-    /// The leaf columns of this array, depth-first.
+    /// The leaf columns of this array, depth-first (a list contributes its offsets column, then
+    /// its item's columns).
     #[must_use]
     pub fn columns(&self) -> Vec<ColumnDesc> {
         let mut out = Vec::new();
-        flatten(&self.dtype, &mut Vec::new(), &mut Vec::new(), &mut out);
+        flatten(&self.dtype, &mut Vec::new(), &mut Vec::new(), (0, &mut 0), &mut out);
         out
+    }
+
+    /// How many list levels the dtype has (levels of rows besides the array's own).
+    #[must_use]
+    pub fn list_levels(&self) -> usize {
+        self.columns().iter().filter(|c| c.is_list()).count()
     }
 }
 
+/// Path segment that stands for "the items of this list".
+pub const LIST_ITEMS: &str = "[]";
+
 /// One leaf column: where it sits in the dtype tree and what one row of it holds.
+///
+/// A list contributes two kinds of column: the list's own column (its rows are the rows holding
+/// the lists; [`ColumnDesc::is_list`]) and its item's columns, whose rows are the items of every
+/// list together (a new *level* of rows). Level 0 is the array's rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnDesc {
-    /// Field names from the array's dtype down to this leaf (empty for a non-struct array).
+    /// Field names from the array's dtype down to this leaf (empty for a non-struct array;
+    /// [`LIST_ITEMS`] where the path enters a list's items).
     pub path: Vec<String>,
-    /// The leaf type.
+    /// The leaf type (for a list column, `u8`: the stored end offsets; nullable when lists may
+    /// be null).
     pub leaf: Leaf,
     /// Subarray dimensions accumulated on the way down (empty for scalars).
     pub shape: Vec<u64>,
+    /// The level of rows this column has (0: the array's rows).
+    pub level: usize,
+    /// For a list column, the level its items form.
+    pub items_level: Option<usize>,
 }
 
 impl ColumnDesc {
-    /// The dotted path (`pos`, `a.b`), or `""` for a plain array.
+    /// A column at level 0 that is not a list.
+    #[must_use]
+    pub fn new(path: Vec<String>, leaf: Leaf, shape: Vec<u64>) -> Self {
+        ColumnDesc { path, leaf, shape, level: 0, items_level: None }
+    }
+
+    /// Whether this is a list's offsets column.
+    #[must_use]
+    pub fn is_list(&self) -> bool {
+        self.items_level.is_some()
+    }
+
+    /// The dotted path (`pos`, `a.b`, `tags[]`, `pts[].x`), or `""` for a plain array.
     #[must_use]
     pub fn name(&self) -> String {
-        self.path.join(".")
+        let mut s = String::new();
+        for (i, seg) in self.path.iter().enumerate() {
+            if seg != LIST_ITEMS && i > 0 {
+                s.push('.');
+            }
+            s.push_str(seg);
+        }
+        s
     }
 
     /// Elements per row (product of the subarray shape).
@@ -79,16 +118,23 @@ impl ColumnDesc {
         self.shape.iter().product()
     }
 
-    /// Bytes per row, `None` for variable-length leaves.
+    /// Bytes per row as stored, `None` for variable-length leaves. A list column stores one u64
+    /// end offset per row.
     #[must_use]
     pub fn row_width(&self) -> Option<u64> {
         self.leaf.ty.itemsize()?.checked_mul(self.elements_per_row())
     }
 
-    /// Short type text: `f4`, `f4(3,)`, `M8[ns]`, `utf8?` (nullable).
+    /// Whether a row has a fixed width to the user: not variable-length, not a list.
+    #[must_use]
+    pub fn is_fixed_width(&self) -> bool {
+        !self.is_list() && self.row_width().is_some()
+    }
+
+    /// Short type text: `f4`, `f4(3,)`, `M8[ns]`, `utf8?` (nullable), `list`.
     #[must_use]
     pub fn type_text(&self) -> String {
-        let mut s = self.leaf.ty.to_string();
+        let mut s = if self.is_list() { "list".to_string() } else { self.leaf.ty.to_string() };
         if !self.shape.is_empty() {
             let dims: Vec<String> = self.shape.iter().map(u64::to_string).collect();
             s.push_str(&format!("({}{})", dims.join(","), if dims.len() == 1 { "," } else { "" }));
@@ -100,21 +146,32 @@ impl ColumnDesc {
     }
 }
 
-fn flatten(dtype: &DType, path: &mut Vec<String>, shape: &mut Vec<u64>, out: &mut Vec<ColumnDesc>) {
+/// Depth-first flattening; `levels` is (the level of the rows here, the last level numbered).
+fn flatten(dtype: &DType, path: &mut Vec<String>, shape: &mut Vec<u64>, levels: (usize, &mut usize), out: &mut Vec<ColumnDesc>) {
+    let (level, last) = levels;
     match dtype {
-        DType::Leaf(leaf) => out.push(ColumnDesc { path: path.clone(), leaf: *leaf, shape: shape.clone() }),
+        DType::Leaf(leaf) => out.push(ColumnDesc { path: path.clone(), leaf: *leaf, shape: shape.clone(), level, items_level: None }),
         DType::SubArray { base, shape: dims } => {
             let n = shape.len();
             shape.extend_from_slice(dims);
-            flatten(base, path, shape, out);
+            flatten(base, path, shape, (level, last), out);
             shape.truncate(n);
         }
         DType::Struct(s) => {
             for f in &s.fields {
                 path.push(f.name.clone());
-                flatten(&f.dtype, path, shape, out);
+                flatten(&f.dtype, path, shape, (level, &mut *last), out);
                 path.pop();
             }
+        }
+        DType::List { item, nullable } => {
+            *last += 1;
+            let items = *last;
+            let leaf = Leaf::new(LeafType::UInt(8)).with_nullable(*nullable);
+            out.push(ColumnDesc { path: path.clone(), leaf, shape: shape.clone(), level, items_level: Some(items) });
+            path.push(LIST_ITEMS.to_string());
+            flatten(item, path, &mut Vec::new(), (items, last), out);
+            path.pop();
         }
     }
 }
@@ -135,6 +192,18 @@ pub(crate) struct StoredArray {
     pub(crate) rows: u64,
     pub(crate) first_column: usize,
     pub(crate) columns: Vec<ColumnDesc>,
+    /// Rows of each list level (index 0: level 1).
+    pub(crate) item_rows: Vec<u64>,
+}
+
+impl StoredArray {
+    /// Rows at `level` (0: the array's rows).
+    pub(crate) fn level_rows(&self, level: usize) -> u64 {
+        match level {
+            0 => self.rows,
+            l => self.item_rows.get(l - 1).copied().unwrap_or(0),
+        }
+    }
 }
 
 pub(crate) fn dtype_to_json(dtype: &DType) -> Value {
@@ -178,6 +247,14 @@ pub(crate) fn dtype_to_json(dtype: &DType) -> Value {
             }
             Value::Object(m)
         }
+        DType::List { item, nullable } => {
+            let mut m = Map::new();
+            m.insert("list".into(), dtype_to_json(item));
+            if *nullable {
+                m.insert("nullable".into(), json!(true));
+            }
+            Value::Object(m)
+        }
     }
 }
 
@@ -208,6 +285,13 @@ pub(crate) fn dtype_from_json(v: &Value, depth: usize) -> Result<DType> {
         };
         return Ok(DType::Leaf(Leaf::new(ty).with_byte_order(order).with_nullable(nullable)));
     }
+    if let Some(item) = m.get("list") {
+        let nullable = match m.get("nullable") {
+            None => false,
+            Some(b) => b.as_bool().ok_or_else(|| Error::schema("nullable must be a boolean"))?,
+        };
+        return Ok(DType::list(dtype_from_json(item, depth + 1)?, nullable));
+    }
     if let Some(base) = m.get("subarray") {
         let shape = m
             .get("shape")
@@ -236,7 +320,7 @@ pub(crate) fn dtype_from_json(v: &Value, depth: usize) -> Result<DType> {
         let aligned = m.get("aligned").and_then(Value::as_bool).unwrap_or(false);
         return Ok(DType::Struct(StructType { fields: out, itemsize, aligned }));
     }
-    Err(Error::schema("dtype needs \"type\", \"subarray\" or \"fields\""))
+    Err(Error::schema("dtype needs \"type\", \"subarray\", \"fields\" or \"list\""))
 }
 
 fn metadata_to_json(m: &BTreeMap<String, String>) -> Value {
@@ -251,11 +335,12 @@ fn metadata_from_json(v: Option<&Value>) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-/// Serialises the schema document (arrays with their final row counts).
-pub(crate) fn encode_schema(arrays: &[(&ArraySchema, u64)], metadata: &BTreeMap<String, String>) -> Vec<u8> {
+/// Serialises the schema document (arrays with their final row counts and the rows of each
+/// list level).
+pub(crate) fn encode_schema(arrays: &[(&ArraySchema, u64, &[u64])], metadata: &BTreeMap<String, String>) -> Vec<u8> {
     let arrays: Vec<Value> = arrays
         .iter()
-        .map(|(a, rows)| {
+        .map(|(a, rows, item_rows)| {
             let shape = a.shape.clone().unwrap_or_else(|| vec![*rows]);
             let mut m = Map::new();
             m.insert("name".into(), json!(a.name));
@@ -265,6 +350,9 @@ pub(crate) fn encode_schema(arrays: &[(&ArraySchema, u64)], metadata: &BTreeMap<
                 m.insert("fortran_order".into(), json!(true));
             }
             m.insert("dtype".into(), dtype_to_json(&a.dtype));
+            if !item_rows.is_empty() {
+                m.insert("item_rows".into(), json!(item_rows));
+            }
             if !a.metadata.is_empty() {
                 m.insert("metadata".into(), metadata_to_json(&a.metadata));
             }
@@ -305,7 +393,20 @@ pub(crate) fn decode_schema(bytes: &[u8], column_count: usize) -> Result<(Vec<St
         let fortran_order = m.get("fortran_order").and_then(Value::as_bool).unwrap_or(false);
         let schema = ArraySchema { name, dtype, shape: Some(shape), fortran_order, metadata: metadata_from_json(m.get("metadata"))? };
         let columns = schema.columns();
-        let stored = StoredArray { rows, first_column, columns, schema };
+        let levels = columns.iter().filter(|c| c.is_list()).count();
+        let item_rows = match m.get("item_rows") {
+            None => Vec::new(),
+            Some(v) => v
+                .as_array()
+                .ok_or_else(|| Error::schema(format!("array {:?}: item_rows must be an array", schema.name)))?
+                .iter()
+                .map(|d| get_u64(d, "item_rows entry"))
+                .collect::<Result<Vec<_>>>()?,
+        };
+        if item_rows.len() != levels {
+            return Err(Error::schema(format!("array {:?}: {} item_rows entries for {levels} lists", schema.name, item_rows.len())));
+        }
+        let stored = StoredArray { rows, first_column, columns, schema, item_rows };
         first_column = first_column
             .checked_add(stored.columns.len())
             .filter(|&n| n <= column_count)
@@ -343,7 +444,7 @@ mod tests {
         f.offset = Some(8);
         let dt = DType::Struct(StructType { fields: vec![f], itemsize: Some(24), aligned: true });
         let a = ArraySchema::new("x", dt).with_shape(vec![2, 3]).with_fortran_order(true);
-        let bytes = encode_schema(&[(&a, 6)], &BTreeMap::new());
+        let bytes = encode_schema(&[(&a, 6, &[])], &BTreeMap::new());
         let (arrays, _) = decode_schema(&bytes, 1).unwrap();
         assert_eq!(arrays[0].schema, a);
         assert_eq!(arrays[0].rows, 6);

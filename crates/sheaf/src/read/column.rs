@@ -178,10 +178,10 @@ impl<'f> Column<'f> {
                 spans.push((r.offset, r.stored_len));
             }
         }
-        if total != self.array.rows {
-            return Err(Error::InvalidSchema {
-                reason: format!("column {}: chunks hold {total} rows, the array has {}", self.name, self.array.rows),
-            });
+        let expected = self.array.level_rows(self.desc.level);
+        if total != expected {
+            let what = if self.desc.level == 0 { "the array has" } else { "its list level has" };
+            return Err(Error::InvalidSchema { reason: format!("column {}: chunks hold {total} rows, {what} {expected}", self.name) });
         }
         spans.sort_unstable();
         let mut end = 0u64;
@@ -208,10 +208,10 @@ impl<'f> Column<'f> {
         &self.name
     }
 
-    /// Rows.
+    /// Rows: the array's rows, or for a column inside a list, the items of all its lists.
     #[must_use]
     pub fn rows(&self) -> u64 {
-        self.array.rows
+        self.array.level_rows(self.desc.level)
     }
 
     /// The chunk entries.
@@ -242,7 +242,7 @@ impl<'f> Column<'f> {
     /// plain, fixed width.
     #[must_use]
     pub fn is_zero_copy(&self) -> bool {
-        self.desc.row_width().is_some()
+        self.desc.is_fixed_width()
             && self.chunks.len() <= 1
             && self.chunks.iter().all(|c| c.values.is_plain() && c.null_count == 0)
     }
@@ -255,6 +255,10 @@ impl<'f> Column<'f> {
     /// # Errors
     /// A checksum mismatch (only when verifying zero-copy reads).
     pub fn plain_layout(&self) -> Result<Option<PlainLayout>> {
+        if self.desc.is_list() {
+            // Stored end offsets are not the offsets readers are given.
+            return Ok(None);
+        }
         let [c] = self.chunks.as_slice() else {
             return Ok(if self.chunks.is_empty() { Some(PlainLayout::default()) } else { None });
         };
@@ -344,16 +348,84 @@ impl<'f> Column<'f> {
     /// # Errors
     /// As [`Column::read`].
     pub fn read_chunk(&self, index: usize) -> Result<ColumnData<'f>> {
+        if self.desc.is_list() {
+            let start = *self.row_starts.get(index).ok_or_else(|| Error::NotFound { kind: "chunk", name: index.to_string() })?;
+            return self.read_rows(start..self.row_starts[index + 1]);
+        }
+        self.read_stored_chunk(index)
+    }
+
+    /// Chunk `index` as stored (a list column's end offsets as they are).
+    pub(crate) fn read_stored_chunk(&self, index: usize) -> Result<ColumnData<'f>> {
         let c = self.chunks.get(index).ok_or_else(|| Error::NotFound { kind: "chunk", name: index.to_string() })?;
         let d = decode_chunk(self, index, c)?;
         Ok(ColumnData { rows: c.row_count, values: d.values, offsets: d.offsets, validity: d.validity })
     }
 
-    /// Decodes rows `range`, touching only the chunks it overlaps.
+    /// Decodes rows `range`, touching only the chunks it overlaps. A list column gives its rows
+    /// as `rows + 1` offsets from 0 into the items of those rows (no values); the items are
+    /// the rows [`Column::items_of`] names in the item columns.
     ///
     /// # Errors
-    /// [`Error::RowRange`] and as [`Column::read`].
+    /// [`Error::RowRange`] and as [`Column::read`]; a list's offsets that decrease or pass its
+    /// items.
     pub fn read_rows(&self, range: Range<u64>) -> Result<ColumnData<'f>> {
+        if self.desc.is_list() {
+            return self.read_list_rows(range);
+        }
+        self.read_stored_rows(range)
+    }
+
+    /// The stored end offset of a list column before row `row` (0 for the first row).
+    fn list_end_before(&self, row: u64) -> Result<u64> {
+        if row == 0 {
+            return Ok(0);
+        }
+        let d = self.read_stored_rows(row - 1..row)?;
+        Ok(d.values_as::<u64>()?.first().copied().unwrap_or(0))
+    }
+
+    /// For a list column, the rows of its item columns that hold the items of rows `range`.
+    ///
+    /// # Errors
+    /// Not a list column; as [`Column::read_rows`].
+    pub fn items_of(&self, range: Range<u64>) -> Result<Range<u64>> {
+        let Some(items) = self.desc.items_level else {
+            return Err(Error::BadInput { column: self.name.clone(), reason: "not a list column".into() });
+        };
+        let (start, end) = (self.list_end_before(range.start)?, self.list_end_before(range.end)?);
+        let total = self.array.level_rows(items);
+        if start > end || end > total {
+            return Err(Error::InvalidSchema { reason: format!("list column {}: rows {range:?} end at items {start}..{end} of {total}", self.name) });
+        }
+        Ok(start..end)
+    }
+
+    fn read_list_rows(&self, range: Range<u64>) -> Result<ColumnData<'f>> {
+        let total = self.array.level_rows(self.desc.items_level.unwrap_or(0));
+        let before = self.list_end_before(range.start)?;
+        let stored = self.read_stored_rows(range.clone())?;
+        let ends = stored.values_as::<u64>().map_err(|_| Error::BadInput { column: self.name.clone(), reason: "stored list offsets are misaligned".into() })?;
+        let mut offsets = Vec::with_capacity(ends.len() + 1);
+        offsets.push(0u64);
+        let mut prev = before;
+        for (i, &e) in ends.iter().enumerate() {
+            if e < prev || e > total {
+                return Err(Error::InvalidSchema {
+                    reason: format!("list column {}: row {} ends at item {e}, after {prev}, of {total} items", self.name, range.start + i as u64),
+                });
+            }
+            offsets.push(e - before);
+            prev = e;
+        }
+        if range.end == self.rows() && prev != total {
+            return Err(Error::InvalidSchema { reason: format!("list column {}: the lists hold {prev} items, the item columns {total}", self.name) });
+        }
+        Ok(ColumnData { rows: stored.rows, values: Buf::Owned(AlignedBytes::zeroed(0)), offsets: Some(offsets), validity: stored.validity })
+    }
+
+    /// Rows `range` as stored (a list column's end offsets as they are).
+    pub(crate) fn read_stored_rows(&self, range: Range<u64>) -> Result<ColumnData<'f>> {
         let rows = self.rows();
         if range.start > range.end || range.end > rows {
             return Err(Error::RowRange { array: self.array.schema.name.clone(), start: range.start, end: range.end, rows });
@@ -425,7 +497,7 @@ impl<'f> Column<'f> {
     /// [`Error::BadInput`] for a variable-length column or a wrong length, and as
     /// [`Column::read`].
     pub fn read_values_into(&self, out: &mut [u8]) -> Result<()> {
-        let Some(w) = self.desc.row_width() else {
+        let Some(w) = self.desc.row_width().filter(|_| self.desc.is_fixed_width()) else {
             return Err(Error::BadInput { column: self.name.clone(), reason: "variable-length columns have no fixed layout to decode into".into() });
         };
         if out.len() as u64 != self.rows().saturating_mul(w) {

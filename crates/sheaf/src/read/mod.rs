@@ -312,6 +312,41 @@ impl<'f> Array<'f> {
         self.column_at(index)
     }
 
+    /// Rows `range` of the columns at `which` (indices in [`Array::column_descs`] order). Columns
+    /// inside lists get exactly the items of those rows, and list columns their offsets into
+    /// them (see [`Column::read_rows`]).
+    ///
+    /// # Errors
+    /// As [`Column::read_rows`].
+    pub fn read_columns(&self, which: &[usize], range: std::ops::Range<u64>) -> Result<Vec<ColumnData<'f>>> {
+        let ranges = self.level_ranges(range)?;
+        which
+            .iter()
+            .map(|&i| {
+                let col = self.column_at(i)?;
+                col.read_rows(ranges[col.desc().level].clone()).map_err(|e| self.locate(e))
+            })
+            .collect()
+    }
+
+    /// The rows of every level (index 0: `range` itself, then each list's items) that rows
+    /// `range` of the array cover.
+    ///
+    /// # Errors
+    /// As [`Column::items_of`].
+    pub fn level_ranges(&self, range: std::ops::Range<u64>) -> Result<Vec<std::ops::Range<u64>>> {
+        let mut ranges = vec![range];
+        for (i, d) in self.stored().columns.iter().enumerate() {
+            if d.is_list() {
+                // Levels are numbered in column order, so the list's own level is known here.
+                let own = ranges.get(d.level).cloned().unwrap_or(0..0);
+                let items = self.column_at(i)?.items_of(own).map_err(|e| self.locate(e))?;
+                ranges.push(items);
+            }
+        }
+        Ok(ranges)
+    }
+
     fn locate(&self, e: Error) -> Error {
         match &self.file.path {
             Some(p) => e.in_file(p),

@@ -72,6 +72,33 @@ impl<'a> ColumnInput<'a> {
         }
     }
 
+    /// For a list column: (rows, items) of `Var` input whose offsets count items of the list's
+    /// item columns (its data is not used and should be empty).
+    pub(crate) fn list_rows(&self, desc: &ColumnDesc, name: &str) -> Result<(u64, u64)> {
+        let bad = |reason: String| Error::BadInput { column: name.to_string(), reason };
+        let ColumnInput::Var { offsets, validity, .. } = self else {
+            return Err(bad("a list column takes offsets (ColumnInput::var with empty data)".into()));
+        };
+        let Some((&first, rest)) = offsets.split_first() else { return Err(bad("offsets must hold rows + 1 entries".into())) };
+        let mut prev = first;
+        for &o in rest {
+            if o < prev {
+                return Err(bad("list offsets decrease".into()));
+            }
+            prev = o;
+        }
+        let rows = rest.len() as u64;
+        if let Some(v) = validity {
+            if !desc.leaf.nullable {
+                return Err(bad("validity given for a list that is not nullable".into()));
+            }
+            if (v.len() as u64) < rows.div_ceil(8) {
+                return Err(bad(format!("validity bitmap of {} bytes is short for {rows} rows", v.len())));
+            }
+        }
+        Ok((rows, prev - first))
+    }
+
     /// Rows held, checked against the column's description; `None` for zero-width columns,
     /// whose bytes cannot tell.
     pub(crate) fn rows(&self, desc: &ColumnDesc, name: &str) -> Result<Option<u64>> {

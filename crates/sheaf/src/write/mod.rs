@@ -148,9 +148,12 @@ struct ArrayState {
     columns: Vec<ColumnDesc>,
     names: Vec<String>,
     rows: u64,
+    /// Rows written so far at each list level (index 0: level 1).
+    item_rows: Vec<u64>,
     /// Copied rows not yet written, per column.
     pending: Vec<encode::Pending>,
-    pending_rows: u64,
+    /// Pending rows per level (index 0: the array's rows).
+    pending_rows: Vec<u64>,
     chunks: Vec<Vec<ChunkEntry>>,
     plans: Vec<Option<ColumnPlan>>,
 }
@@ -192,13 +195,15 @@ impl Writer {
         let columns = schema.columns();
         let names = columns.iter().map(|c| if c.path.is_empty() { schema.name.clone() } else { c.name() }).collect();
         let n = columns.len();
+        let levels = columns.iter().filter(|c| c.is_list()).count();
         self.arrays.push(ArrayState {
             pending: columns.iter().map(encode::Pending::new).collect(),
             columns,
             names,
             schema,
             rows: 0,
-            pending_rows: 0,
+            item_rows: vec![0; levels],
+            pending_rows: vec![0; levels + 1],
             chunks: vec![Vec::new(); n],
             plans: vec![None; n],
         });
@@ -226,15 +231,21 @@ impl Writer {
         let threads = rayon::current_num_threads() as u64;
         let group = self.options.row_group_rows();
         let state = self.state(id)?;
-        let rows = batch_rows(state, rows, columns)?;
-        for (p, c) in state.pending.iter_mut().zip(columns) {
-            p.push(c, rows);
+        let counts = batch_rows(state, rows, columns)?;
+        let columns = global_list_ends(&state.columns, columns, &state.item_rows);
+        for ((p, c), d) in state.pending.iter_mut().zip(columns.iter()).zip(&state.columns) {
+            p.push(&c.input(), counts[d.level]);
         }
-        state.pending_rows += rows;
-        state.rows += rows;
+        for (p, n) in state.pending_rows.iter_mut().zip(&counts) {
+            *p += n;
+        }
+        state.rows += counts[0];
+        for (t, n) in state.item_rows.iter_mut().zip(&counts[1..]) {
+            *t += n;
+        }
         // With fewer columns than threads, gather several row groups so every thread has one.
         let per_flush = threads.div_ceil(state.columns.len().max(1) as u64).max(1);
-        if state.pending_rows >= group * per_flush {
+        if state.pending_rows.iter().any(|&p| p >= group * per_flush) {
             self.flush_pending(id, false)?;
         }
         Ok(())
@@ -245,14 +256,16 @@ impl Writer {
         let group = self.options.row_group_rows();
         let codec = self.options.codec;
         let state = &mut self.arrays[id.0];
-        let take = if all { state.pending_rows } else { state.pending_rows / group * group };
-        if take == 0 {
+        let take: Vec<u64> = state.pending_rows.iter().map(|&p| if all { p } else { p / group * group }).collect();
+        if take.iter().all(|&t| t == 0) {
             return Ok(());
         }
-        let pendings: Vec<encode::Pending> = state.pending.iter_mut().zip(&state.columns).map(|(p, d)| p.take_front(take, d)).collect();
+        let pendings: Vec<encode::Pending> = state.pending.iter_mut().zip(&state.columns).map(|(p, d)| p.take_front(take[d.level], d)).collect();
         let inputs: Vec<ColumnInput<'_>> = pendings.iter().map(encode::Pending::as_input).collect();
-        state.pending_rows -= take;
-        let items = row_group_items(&state.columns, &inputs, take, group);
+        for (p, t) in state.pending_rows.iter_mut().zip(&take) {
+            *p -= t;
+        }
+        let items = level_items(&state.columns, &inputs, &take, group);
         self.encode_and_write(id, &items, codec)
     }
 
@@ -324,7 +337,7 @@ impl Writer {
             self.flush_pending(ArrayId(i), true)?;
         }
         let mut directory = Vec::new();
-        let mut summary: Vec<(ArraySchema, u64)> = Vec::new();
+        let mut summary: Vec<(ArraySchema, u64, Vec<u64>)> = Vec::new();
         for i in 0..self.arrays.len() {
             let chunks = std::mem::take(&mut self.arrays[i].chunks);
             for table in chunks {
@@ -347,9 +360,9 @@ impl Writer {
                     return Err(Error::schema(format!("array {:?}: shape {shape:?} does not hold the {} rows written", a.schema.name, a.rows)));
                 }
             }
-            summary.push((a.schema.clone(), a.rows));
+            summary.push((a.schema.clone(), a.rows, a.item_rows.clone()));
         }
-        let refs: Vec<(&ArraySchema, u64)> = summary.iter().map(|(s, r)| (s, *r)).collect();
+        let refs: Vec<(&ArraySchema, u64, &[u64])> = summary.iter().map(|(s, r, i)| (s, *r, i.as_slice())).collect();
         let schema = encode_schema(&refs, &self.options.metadata);
         let schema_offset = self.write_bytes(&schema)?;
         let directory_offset = self.write_bytes(&directory)?;
@@ -383,12 +396,16 @@ impl Writer {
     pub fn write_array(&mut self, schema: ArraySchema, inputs: &[ColumnInput<'_>]) -> Result<ArrayId> {
         let explicit = schema.shape.as_ref().map(|s| s.iter().product::<u64>());
         let id = self.add_array(schema)?;
-        let rows = batch_rows(&self.arrays[id.0], explicit, inputs)?;
+        let counts = batch_rows(&self.arrays[id.0], explicit, inputs)?;
+        let owned = global_list_ends(&self.arrays[id.0].columns, inputs, &self.arrays[id.0].item_rows);
+        let inputs: Vec<ColumnInput<'_>> = owned.iter().map(ListEnds::input).collect();
+        let state = &mut self.arrays[id.0];
+        state.rows = counts[0];
+        state.item_rows = counts[1..].to_vec();
         if self.options.codec == Codec::None {
-            self.write_plain_columns(id, inputs, rows)?;
+            self.write_plain_columns(id, &inputs, &counts)?;
         } else {
-            let items = row_group_items(&self.arrays[id.0].columns, inputs, rows, self.options.row_group_rows());
-            self.arrays[id.0].rows = rows;
+            let items = level_items(&self.arrays[id.0].columns, &inputs, &counts, self.options.row_group_rows());
             self.encode_and_write(id, &items, self.options.codec)?;
         }
         Ok(id)
@@ -406,7 +423,7 @@ impl Writer {
         let mut validity = Vec::new();
         let mut end = self.pos;
         for c in &self.arrays[id.0].columns {
-            let w = c.row_width().ok_or_else(|| Error::BadInput { column: c.name(), reason: "plain streaming needs fixed-width columns".into() })?;
+            let w = c.row_width().filter(|_| c.is_fixed_width()).ok_or_else(|| Error::BadInput { column: c.name(), reason: "plain streaming needs fixed-width columns".into() })?;
             let len = w.checked_mul(rows).ok_or_else(|| Error::BadInput { column: c.name(), reason: "size overflows".into() })?;
             let offset = align_up(end);
             regions.push((offset, len));
@@ -437,48 +454,98 @@ impl Writer {
         &self.options
     }
 
-    fn write_plain_columns(&mut self, id: ArrayId, inputs: &[ColumnInput<'_>], rows: u64) -> Result<()> {
+    fn write_plain_columns(&mut self, id: ArrayId, inputs: &[ColumnInput<'_>], counts: &[u64]) -> Result<()> {
         for (c, input) in inputs.iter().enumerate() {
-            let chunk = plain_chunk(&self.arrays[id.0].columns[c], input, rows);
+            let desc = &self.arrays[id.0].columns[c];
+            let chunk = plain_chunk(desc, input, counts[desc.level]);
             let entry = self.write_chunk(chunk)?;
             self.arrays[id.0].chunks[c].push(entry);
         }
-        self.arrays[id.0].rows += rows;
         Ok(())
     }
 }
 
-fn batch_rows(state: &ArrayState, rows: Option<u64>, columns: &[ColumnInput<'_>]) -> Result<u64> {
+/// Rows of a batch at each level (index 0: the array's rows, then each list's items), checked
+/// column by column.
+fn batch_rows(state: &ArrayState, rows: Option<u64>, columns: &[ColumnInput<'_>]) -> Result<Vec<u64>> {
     if columns.len() != state.columns.len() {
         return Err(Error::BadInput {
             column: state.schema.name.clone(),
             reason: format!("{} column inputs for {} columns", columns.len(), state.columns.len()),
         });
     }
-    let mut found = rows;
+    let mut found: Vec<Option<u64>> = vec![None; state.item_rows.len() + 1];
+    found[0] = rows;
     for ((desc, name), input) in state.columns.iter().zip(&state.names).zip(columns) {
-        if let Some(n) = input.rows(desc, name)? {
-            match found {
+        let n = match desc.items_level {
+            Some(items) => {
+                let (n, item_count) = input.list_rows(desc, name)?;
+                found[items] = Some(item_count);
+                Some(n)
+            }
+            None => input.rows(desc, name)?,
+        };
+        if let Some(n) = n {
+            match found[desc.level] {
                 Some(f) if f != n => {
-                    return Err(Error::BadInput { column: name.clone(), reason: format!("{n} rows where the other columns have {f}") });
+                    let what = if desc.level == 0 { "rows" } else { "items" };
+                    return Err(Error::BadInput { column: name.clone(), reason: format!("{n} {what} where the other columns have {f}") });
                 }
-                _ => found = Some(n),
+                _ => found[desc.level] = Some(n),
             }
         }
     }
-    found.ok_or_else(|| Error::BadInput { column: state.schema.name.clone(), reason: "no column tells the row count; state it".into() })
+    found
+        .into_iter()
+        .map(|f| f.ok_or_else(|| Error::BadInput { column: state.schema.name.clone(), reason: "no column tells the row count; state it".into() }))
+        .collect()
 }
 
-/// Splits whole-column inputs into (column, chunk input, rows) items, row group by row group.
-fn row_group_items<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], rows: u64, group: u64) -> Vec<(usize, Slice<'a>, u64)> {
-    let mut items = Vec::new();
-    let mut start = 0;
-    while start < rows {
-        let end = (start + group).min(rows);
-        for (c, input) in inputs.iter().enumerate() {
-            items.push((c, encode::slice_input(&Slice::whole(*input), &descs[c], start, end), end - start));
+/// A column's input with any list offsets turned into the stored form: one u64 end offset per
+/// row, counted from the first item of the column (`base` items were written before).
+enum ListEnds<'a> {
+    Other(ColumnInput<'a>),
+    List { ends: Vec<u64>, validity: Option<&'a [u8]> },
+}
+
+impl ListEnds<'_> {
+    fn input(&self) -> ColumnInput<'_> {
+        match self {
+            ListEnds::Other(i) => *i,
+            ListEnds::List { ends, validity } => ColumnInput::Fixed { bytes: bytemuck::cast_slice(ends), validity: *validity },
         }
-        start = end;
+    }
+}
+
+/// The inputs with list columns converted to stored end offsets (inputs already checked).
+fn global_list_ends<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], item_rows: &[u64]) -> Vec<ListEnds<'a>> {
+    descs
+        .iter()
+        .zip(inputs)
+        .map(|(d, input)| match (d.items_level, input) {
+            (Some(items), ColumnInput::Var { offsets, validity, .. }) => {
+                let base = item_rows[items - 1];
+                let first = offsets.first().copied().unwrap_or(0);
+                ListEnds::List { ends: offsets.iter().skip(1).map(|o| base + (o - first)).collect(), validity: *validity }
+            }
+            _ => ListEnds::Other(*input),
+        })
+        .collect()
+}
+
+/// Splits whole-column inputs into (column, chunk input, rows) items, row group by row group,
+/// each level of rows (`counts[level]` rows) on its own.
+fn level_items<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], counts: &[u64], group: u64) -> Vec<(usize, Slice<'a>, u64)> {
+    let mut items = Vec::new();
+    for (level, &rows) in counts.iter().enumerate() {
+        let mut start = 0;
+        while start < rows {
+            let end = (start + group).min(rows);
+            for (c, input) in inputs.iter().enumerate().filter(|(c, _)| descs[*c].level == level) {
+                items.push((c, encode::slice_input(&Slice::whole(*input), &descs[c], start, end), end - start));
+            }
+            start = end;
+        }
     }
     items
 }
@@ -503,7 +570,7 @@ impl PlainArray<'_> {
     /// Inputs that do not match the columns or overrun the declared rows; I/O errors.
     pub fn append(&mut self, columns: &[ColumnInput<'_>]) -> Result<()> {
         let state = &self.writer.arrays[self.id.0];
-        let n = batch_rows(state, None, columns)?;
+        let n = batch_rows(state, None, columns)?[0];
         if self.written + n > self.rows {
             return Err(Error::BadInput { column: state.schema.name.clone(), reason: format!("more than the {} rows declared", self.rows) });
         }
