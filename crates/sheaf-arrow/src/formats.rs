@@ -201,6 +201,71 @@ pub fn parse_type(text: &str) -> Result<DataType> {
     })
 }
 
+/// Parquet row groups decoded on several threads at once, handed out in file order. The arrow-rs
+/// decoder is single-threaded, so one reader leaves cores idle; each row group gets its own
+/// reader on its own thread, at most one per core ahead of the consumer (memory stays bounded by
+/// those row groups).
+struct RowGroups {
+    path: PathBuf,
+    metadata: parquet::arrow::arrow_reader::ArrowReaderMetadata,
+    next_group: usize,
+    pending: std::collections::VecDeque<std::sync::mpsc::Receiver<Result<Vec<RecordBatch>>>>,
+    ready: std::collections::VecDeque<RecordBatch>,
+    ahead: usize,
+}
+
+impl RowGroups {
+    fn new(path: &Path, metadata: parquet::arrow::arrow_reader::ArrowReaderMetadata) -> Self {
+        let ahead = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(2);
+        RowGroups { path: path.to_path_buf(), metadata, next_group: 0, pending: std::collections::VecDeque::new(), ready: std::collections::VecDeque::new(), ahead }
+    }
+
+    fn decode(path: &Path, metadata: parquet::arrow::arrow_reader::ArrowReaderMetadata, group: usize) -> Result<Vec<RecordBatch>> {
+        let unreadable = |reason: String| ArrowInteropError::Unreadable { format: ArrowFormat::Parquet.name(), reason };
+        let file = File::open(path).map_err(|e| io(path, e))?;
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata).with_row_groups(vec![group]).with_batch_size(BATCH_ROWS).build()?;
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.map(|b| b.map_err(|e| unreadable(e.to_string()))).collect::<Result<Vec<_>>>()));
+        decoded.unwrap_or_else(|p| Err(unreadable(format!("the Parquet reader failed on this file: {}", panic_text(&p)))))
+    }
+
+    fn start_more(&mut self) {
+        while self.pending.len() < self.ahead && self.next_group < self.metadata.metadata().num_row_groups() {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let (path, metadata, group) = (self.path.clone(), self.metadata.clone(), self.next_group);
+            std::thread::spawn(move || {
+                let _ = tx.send(Self::decode(&path, metadata, group));
+            });
+            self.pending.push_back(rx);
+            self.next_group += 1;
+        }
+    }
+}
+
+impl Iterator for RowGroups {
+    type Item = Result<RecordBatch>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(b) = self.ready.pop_front() {
+                return Some(Ok(b));
+            }
+            self.start_more();
+            let rx = self.pending.pop_front()?;
+            match rx.recv() {
+                Ok(Ok(batches)) => self.ready.extend(batches),
+                Ok(Err(e)) => {
+                    // Nothing after a failed row group: stop here.
+                    self.pending.clear();
+                    self.next_group = usize::MAX;
+                    return Some(Err(e));
+                }
+                Err(_) => return Some(Err(ArrowInteropError::Unreadable { format: ArrowFormat::Parquet.name(), reason: "a row group decoder stopped".into() })),
+            }
+            // Keep the other threads busy while this row group is consumed.
+            self.start_more();
+        }
+    }
+}
+
 /// Opens `path` for reading batches.
 ///
 /// # Errors
@@ -224,7 +289,8 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
             Ok(BatchReader { schema: r.schema(), rows: ipc_rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
         }
         ArrowFormat::Parquet => {
-            let b = ParquetRecordBatchReaderBuilder::try_new(file)?;
+            let metadata = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, parquet::arrow::arrow_reader::ArrowReaderOptions::new())?;
+            let b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone());
             let groups = b.parquet_schema().root_schema().get_fields().len();
             if groups != b.schema().fields().len() {
                 return Err(ArrowInteropError::Unreadable { format: name, reason: format!("{groups} top-level columns, of which the Arrow reader sees {} (empty groups are dropped)", b.schema().fields().len()) });
@@ -232,8 +298,8 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
             // The row groups' counts, not the file's: some writers left the file total at 0.
             let rows = b.metadata().row_groups().iter().try_fold(0u64, |n, g| n.checked_add(u64::try_from(g.num_rows()).ok()?));
             let schema = b.schema().clone();
-            let r = b.with_batch_size(BATCH_ROWS).build()?;
-            Ok(BatchReader { schema, rows, batches: Box::new(r.map(move |b| b.map_err(|e| ArrowInteropError::Unreadable { format: name, reason: e.to_string() }))) })
+            let groups = RowGroups::new(path, metadata);
+            Ok(BatchReader { schema, rows, batches: Box::new(groups) })
         }
         ArrowFormat::Csv => {
             let fmt = arrow_csv::reader::Format::default().with_header(csv.header).with_delimiter(csv.delimiter);
