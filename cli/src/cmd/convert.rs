@@ -279,18 +279,38 @@ fn check_numpy(p: &Plan<'_, '_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_records(p: &Plan<'_, '_>, mut sink: impl FnMut(&[u8]) -> anyhow::Result<()>, progress: &Progress) -> anyhow::Result<()> {
+/// Streams the planned rows as NumPy records to `sink`. Records are built (in parallel) while a
+/// second thread writes the previous batch, so the transposition hides behind the write; two
+/// record buffers go round between the threads, so memory stays warm and bounded.
+fn write_records(p: &Plan<'_, '_>, sink: impl FnMut(&[u8]) -> anyhow::Result<()> + Send, progress: &Progress) -> anyhow::Result<()> {
     let lay = layouts(&p.dtype);
     let itemsize = p.dtype.itemsize().unwrap_or(0) as usize;
-    let mut records = Vec::new();
-    p.for_each_batch(batch_rows(itemsize as u64), |n, cols| {
-        let slices: Vec<&[u8]> = cols.iter().map(|c| &*c.values).collect();
-        records.clear();
-        records.resize(n as usize * itemsize, 0);
-        columns_to_records(&slices, &lay, itemsize, &mut records);
-        sink(&records)?;
-        progress.advance(n);
-        Ok(())
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let mut sink = sink;
+        let writer = scope.spawn(move || -> anyhow::Result<()> {
+            for records in full_rx {
+                sink(&records)?;
+                // The builder may have finished already: a buffer with nowhere to go is dropped.
+                let _ = empty_tx.send(records);
+            }
+            Ok(())
+        });
+        let built = p.for_each_batch(batch_rows(itemsize as u64), |n, cols| {
+            let slices: Vec<&[u8]> = cols.iter().map(|c| &*c.values).collect();
+            let mut records = empty_rx.try_recv().unwrap_or_default();
+            records.clear();
+            records.resize(n as usize * itemsize, 0);
+            columns_to_records(&slices, &lay, itemsize, &mut records);
+            full_tx.send(records).map_err(|_| anyhow::anyhow!("the output writer stopped"))?;
+            progress.advance(n);
+            Ok(())
+        });
+        drop(full_tx);
+        let written = writer.join().map_err(|_| anyhow::anyhow!("the output writer failed"))?;
+        // The writer's own error says more than "stopped".
+        written.and(built)
     })
 }
 
