@@ -19,32 +19,7 @@ impl Codec for Dictionary {
     }
 
     fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
-        if width == 0 || input.len() % width != 0 {
-            return None;
-        }
-        let mut index: HashMap<&[u8], u32> = HashMap::new();
-        let mut entries: Vec<&[u8]> = Vec::new();
-        let mut codes = Vec::with_capacity(input.len() / width);
-        for v in input.chunks_exact(width) {
-            let next = entries.len() as u32;
-            let code = *index.entry(v).or_insert_with(|| {
-                entries.push(v);
-                next
-            });
-            if entries.len() > MAX_ENTRIES {
-                return None;
-            }
-            codes.push(u64::from(code));
-        }
-        let bits = 64 - (entries.len().saturating_sub(1) as u64).leading_zeros();
-        out.extend_from_slice(&(codes.len() as u64).to_le_bytes());
-        out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
-        out.extend_from_slice(&[bits as u8, 0, 0, 0, 0, 0, 0, 0]);
-        for e in &entries {
-            out.extend_from_slice(e);
-        }
-        pack(codes.into_iter(), bits, out);
-        Some(())
+        encode(input, width, false, out)
     }
 
     fn decoded_len(&self, input: &[u8], width: usize) -> DecodeResult<usize> {
@@ -68,13 +43,56 @@ impl Codec for Dictionary {
         if count > 0 && entries == 0 {
             return Err("empty dictionary with values to decode".into());
         }
+        let entry = |code: usize| dict.get(code * width..code * width + width).ok_or_else(|| format!("code {code} out of {entries} entries"));
+        if bits == 8 {
+            // Byte-aligned codes (the form an entropy stage follows): one byte a value.
+            for (dst, &code) in out.chunks_exact_mut(width).zip(packed) {
+                dst.copy_from_slice(entry(usize::from(code))?);
+            }
+            return Ok(());
+        }
         for (i, dst) in out.chunks_exact_mut(width).enumerate() {
-            let code = unpack_one(packed, bits, i) as usize;
-            let v = dict.get(code * width..code * width + width).ok_or_else(|| format!("code {code} out of {entries} entries"))?;
-            dst.copy_from_slice(v);
+            dst.copy_from_slice(entry(unpack_one(packed, bits, i) as usize)?);
         }
         Ok(())
     }
+}
+
+/// Encodes `input` as a dictionary plus codes; `aligned` rounds the code width up to 8 or 16
+/// bits, so that a following entropy coder (zstd's Huffman stage) sees one symbol per code
+/// instead of codes straddling bytes. Readers need not know: the width is in the header.
+pub(crate) fn encode(input: &[u8], width: usize, aligned: bool, out: &mut Vec<u8>) -> Option<()> {
+    if width == 0 || input.len() % width != 0 {
+        return None;
+    }
+    let mut index: HashMap<&[u8], u32> = HashMap::new();
+    let mut entries: Vec<&[u8]> = Vec::new();
+    let mut codes = Vec::with_capacity(input.len() / width);
+    for v in input.chunks_exact(width) {
+        let next = entries.len() as u32;
+        let code = *index.entry(v).or_insert_with(|| {
+            entries.push(v);
+            next
+        });
+        if entries.len() > MAX_ENTRIES {
+            return None;
+        }
+        codes.push(u64::from(code));
+    }
+    let needed = 64 - (entries.len().saturating_sub(1) as u64).leading_zeros();
+    let bits = match (aligned, needed) {
+        (false, n) => n,
+        (true, 0..=8) => 8,
+        (true, _) => 16,
+    };
+    out.extend_from_slice(&(codes.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+    out.extend_from_slice(&[bits as u8, 0, 0, 0, 0, 0, 0, 0]);
+    for e in &entries {
+        out.extend_from_slice(e);
+    }
+    pack(codes.into_iter(), bits, out);
+    Some(())
 }
 
 #[cfg(test)]
@@ -87,6 +105,8 @@ mod tests {
         let data: Vec<u8> = (0..3000).flat_map(|i| syms[i * 7 % 3].to_vec()).collect();
         let n = round_trip(&[Stage::Dictionary], &data, 8).unwrap();
         assert!(n < 24 + 24 + 3000 / 4 + 1, "{n}");
+        let aligned = round_trip(&[Stage::ByteDictionary], &data, 8).unwrap();
+        assert_eq!(aligned, 24 + 24 + 3000, "one byte a code");
         round_trip(&[Stage::Dictionary], &[], 8).unwrap();
     }
 }

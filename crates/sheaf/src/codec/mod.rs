@@ -9,6 +9,7 @@
 mod auto;
 mod bitpack;
 mod constant;
+mod decimal;
 mod delta;
 mod dictionary;
 mod lz4;
@@ -36,6 +37,8 @@ pub mod ids {
     pub const DICTIONARY: u8 = 5;
     /// Rows of several values into one stream per value position.
     pub const TRANSPOSE: u8 = 6;
+    /// Exact decimal floats as scaled integers.
+    pub const DECIMAL: u8 = 7;
     /// Zstandard frame.
     pub const ZSTD: u8 = 16;
     /// LZ4 block with its decoded length in front.
@@ -73,15 +76,21 @@ pub enum Stage {
     Constant,
     /// Dictionary plus bit-packed indices.
     Dictionary,
+    /// Dictionary with indices of 8 or 16 bits (same id and format as `Dictionary`), for an
+    /// entropy coder to follow.
+    ByteDictionary,
     /// Rows of this many values into one stream per position.
     Transpose(usize),
+    /// Floats that are exact decimals as the integers they scale from.
+    Decimal,
     /// Zstandard at a level.
     Zstd(i32),
     /// LZ4 block.
     Lz4,
     /// pcodec with the numeric type id of `pco_kinds`, the data cut into `parts` equal chunks
-    /// each with its own model (the components after a `transpose`).
-    Pco(u8, usize),
+    /// each with its own model (the components after a `transpose`), at a pcodec compression
+    /// level (0..=12; encode-time only).
+    Pco(u8, usize, u8),
 }
 
 impl Stage {
@@ -93,8 +102,9 @@ impl Stage {
             Stage::Delta => ids::DELTA,
             Stage::BitPack => ids::BITPACK,
             Stage::Constant => ids::CONSTANT,
-            Stage::Dictionary => ids::DICTIONARY,
+            Stage::Dictionary | Stage::ByteDictionary => ids::DICTIONARY,
             Stage::Transpose(_) => ids::TRANSPOSE,
+            Stage::Decimal => ids::DECIMAL,
             Stage::Zstd(_) => ids::ZSTD,
             Stage::Lz4 => ids::LZ4,
             Stage::Pco(..) => ids::PCO,
@@ -105,7 +115,8 @@ impl Stage {
         match self {
             Stage::Zstd(level) => zstd::encode(input, level, out),
             Stage::Transpose(k) => transpose::encode(input, width, k, out),
-            Stage::Pco(kind, parts) => pco::encode(input, width, kind, parts, out),
+            Stage::Pco(kind, parts, level) => pco::encode(input, width, kind, parts, level, out),
+            Stage::ByteDictionary => dictionary::encode(input, width, true, out),
             other => codec(other.id())?.encode(input, width, out),
         }
     }
@@ -120,6 +131,7 @@ pub(crate) fn codec(id: u8) -> Option<&'static dyn Codec> {
         ids::CONSTANT => &constant::Constant,
         ids::DICTIONARY => &dictionary::Dictionary,
         ids::TRANSPOSE => &transpose::Transpose,
+        ids::DECIMAL => &decimal::Decimal,
         ids::ZSTD => &zstd::Zstd,
         ids::LZ4 => &lz4::Lz4,
         ids::PCO => &pco::Pco,

@@ -58,9 +58,9 @@ fn width_of(kind: u8) -> Option<usize> {
     })
 }
 
-fn compress<T: pco::data_types::Number + bytemuck::Pod>(input: &[u8], parts: usize) -> Option<Vec<u8>> {
+fn compress<T: pco::data_types::Number + bytemuck::Pod>(input: &[u8], parts: usize, level: u8) -> Option<Vec<u8>> {
     let nums: Vec<T> = input.chunks_exact(std::mem::size_of::<T>()).map(bytemuck::pod_read_unaligned).collect();
-    let mut config = ChunkConfig::default();
+    let mut config = ChunkConfig::default().with_compression_level(usize::from(level.min(12)));
     if parts > 1 && nums.len() >= parts {
         // One pcodec chunk per part, so that each component gets a model of its own. A remainder
         // (a preceding stage's header) is a chunk of its own in front, so that it neither
@@ -84,12 +84,12 @@ fn compress<T: pco::data_types::Number + bytemuck::Pod>(input: &[u8], parts: usi
 }
 
 /// Encodes `input` (values of `width` bytes) as pcodec numbers of type `kind`, in `parts`
-/// equal chunks.
-pub(crate) fn encode(input: &[u8], width: usize, kind: u8, parts: usize, out: &mut Vec<u8>) -> Option<()> {
+/// equal chunks, at pcodec compression `level`.
+pub(crate) fn encode(input: &[u8], width: usize, kind: u8, parts: usize, level: u8, out: &mut Vec<u8>) -> Option<()> {
     if width_of(kind) != Some(width) || input.len() % width != 0 {
         return None;
     }
-    let body = by_kind!(kind, compress(input, parts))?;
+    let body = by_kind!(kind, compress(input, parts, level))?;
     out.reserve(HEADER + body.len());
     out.extend_from_slice(&((input.len() / width) as u64).to_le_bytes());
     out.extend_from_slice(&[kind, 0, 0, 0, 0, 0, 0, 0]);
@@ -153,12 +153,12 @@ mod tests {
     fn round_trips_and_beats_zstd_on_a_smooth_signal() {
         let vals: Vec<f64> = (0..50_000).map(|i| (f64::from(i) / 1000.0).sin() * 100.0 + f64::from(i % 7) * 1e-3).collect();
         let bytes: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let p = round_trip(&[Stage::Pco(kinds::F64, 1)], &bytes, 8).unwrap();
+        let p = round_trip(&[Stage::Pco(kinds::F64, 1, 8)], &bytes, 8).unwrap();
         let z = round_trip(&[Stage::Zstd(3)], &bytes, 8).unwrap();
         assert!(p < z, "pco {p} vs zstd {z}");
         let ints: Vec<u8> = (0..1000i32).flat_map(|v| (v * 3 - 100).to_le_bytes()).collect();
-        round_trip(&[Stage::Transpose(2), Stage::Pco(kinds::I32, 2)], &ints, 4).unwrap();
-        assert!(round_trip(&[Stage::Pco(kinds::F64, 1)], &ints, 4).is_none(), "width mismatch refused");
+        round_trip(&[Stage::Transpose(2), Stage::Pco(kinds::I32, 2, 8)], &ints, 4).unwrap();
+        assert!(round_trip(&[Stage::Pco(kinds::F64, 1, 8)], &ints, 4).is_none(), "width mismatch refused");
     }
 }
 
@@ -182,8 +182,8 @@ mod component_tests {
                 bytes.extend_from_slice(&v.to_le_bytes());
             }
         }
-        let plain = encode_pipeline(&[Stage::Pco(kinds::F32, 1)], &bytes, 4).unwrap().0.len();
-        let split = encode_pipeline(&[Stage::Transpose(3), Stage::Pco(kinds::F32, 3)], &bytes, 4).unwrap().0.len();
+        let plain = encode_pipeline(&[Stage::Pco(kinds::F32, 1, 8)], &bytes, 4).unwrap().0.len();
+        let split = encode_pipeline(&[Stage::Transpose(3), Stage::Pco(kinds::F32, 3, 8)], &bytes, 4).unwrap().0.len();
         assert!(split < plain, "transposed {split} vs interleaved {plain}");
     }
 }

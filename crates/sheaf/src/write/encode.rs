@@ -94,6 +94,11 @@ fn pco_kind(ty: LeafType) -> Option<u8> {
         LeafType::UInt(8) => k::U64,
         LeafType::Float(4) | LeafType::Complex(8) => k::F32,
         LeafType::Float(8) | LeafType::Complex(16) => k::F64,
+        // Fixed-width strings and raw bytes of a number's width: pcodec bins their bit patterns
+        // as unsigned integers, which codes a column of few distinct symbols near its entropy.
+        LeafType::Bytes(2) | LeafType::Void(2) => k::U16,
+        LeafType::Bytes(4) | LeafType::Void(4) | LeafType::Unicode(1) => k::U32,
+        LeafType::Bytes(8) | LeafType::Void(8) | LeafType::Unicode(2) => k::U64,
         _ => return None,
     })
 }
