@@ -23,6 +23,9 @@ fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<St
     if let Some(kind) = pco {
         base.push(vec![Stage::Pco(kind, 1, pco_level)]);
     }
+    // Symbols of any width: dictionary indices modelled by pcodec (decodes slower than the
+    // byte codecs, so it comes after them).
+    base.push(vec![Stage::DictionaryPco(pco_level)]);
     // Floats that are exact decimals, as integers: for scalar columns only (after `transpose`'s
     // header the values would no longer be floats).
     let integers = match pco {
@@ -39,7 +42,7 @@ fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<St
     }
     let mut out = Vec::with_capacity(base.len() * 2);
     for c in base {
-        let dictionary = c.first() == Some(&Stage::Dictionary);
+        let dictionary = matches!(c.first(), Some(Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_)));
         // pcodec models one distribution: components of a row are modelled apart, never mixed.
         if !matches!(c.first(), Some(Stage::Pco(..))) {
             out.push(c.clone());
@@ -76,6 +79,7 @@ fn flat_candidates(width: usize, level: i32) -> Vec<Vec<Stage>> {
         }
     }
     c.push(vec![Stage::Dictionary, Stage::Zstd(level)]);
+    c.push(vec![Stage::ByteDictionary, Stage::Zstd(level)]);
     c
 }
 

@@ -39,6 +39,8 @@ pub mod ids {
     pub const TRANSPOSE: u8 = 6;
     /// Exact decimal floats as scaled integers.
     pub const DECIMAL: u8 = 7;
+    /// Dictionary with pcodec-coded indices.
+    pub const DICTIONARY_PCO: u8 = 8;
     /// Zstandard frame.
     pub const ZSTD: u8 = 16;
     /// LZ4 block with its decoded length in front.
@@ -83,6 +85,8 @@ pub enum Stage {
     Transpose(usize),
     /// Floats that are exact decimals as the integers they scale from.
     Decimal,
+    /// Dictionary whose indices pcodec codes, at a pcodec level (encode-time only).
+    DictionaryPco(u8),
     /// Zstandard at a level.
     Zstd(i32),
     /// LZ4 block.
@@ -105,6 +109,7 @@ impl Stage {
             Stage::Dictionary | Stage::ByteDictionary => ids::DICTIONARY,
             Stage::Transpose(_) => ids::TRANSPOSE,
             Stage::Decimal => ids::DECIMAL,
+            Stage::DictionaryPco(_) => ids::DICTIONARY_PCO,
             Stage::Zstd(_) => ids::ZSTD,
             Stage::Lz4 => ids::LZ4,
             Stage::Pco(..) => ids::PCO,
@@ -117,6 +122,7 @@ impl Stage {
             Stage::Transpose(k) => transpose::encode(input, width, k, out),
             Stage::Pco(kind, parts, level) => pco::encode(input, width, kind, parts, level, out),
             Stage::ByteDictionary => dictionary::encode(input, width, true, out),
+            Stage::DictionaryPco(level) => dictionary::encode_pco(input, width, level, out),
             other => codec(other.id())?.encode(input, width, out),
         }
     }
@@ -132,6 +138,7 @@ pub(crate) fn codec(id: u8) -> Option<&'static dyn Codec> {
         ids::DICTIONARY => &dictionary::Dictionary,
         ids::TRANSPOSE => &transpose::Transpose,
         ids::DECIMAL => &decimal::Decimal,
+        ids::DICTIONARY_PCO => &dictionary::DictionaryPco,
         ids::ZSTD => &zstd::Zstd,
         ids::LZ4 => &lz4::Lz4,
         ids::PCO => &pco::Pco,

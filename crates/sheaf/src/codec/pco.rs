@@ -97,6 +97,16 @@ pub(crate) fn encode(input: &[u8], width: usize, kind: u8, parts: usize, level: 
     Some(())
 }
 
+/// pcodec's standalone format of u16 values, at `level` (dictionary indices).
+pub(crate) fn compress_u16(values: &[u16], level: u8) -> Option<Vec<u8>> {
+    compress::<u16>(bytemuck::cast_slice(values), 1, level)
+}
+
+/// Decodes exactly `out.len()` u16 values of pcodec's standalone format.
+pub(crate) fn decompress_u16(src: &[u8], out: &mut [u16]) -> DecodeResult<()> {
+    decompress::<u16>(src, bytemuck::cast_slice_mut(out))
+}
+
 fn decompress<T: pco::data_types::Number + bytemuck::Pod>(src: &[u8], out: &mut [u8]) -> DecodeResult<()> {
     let n = out.len() / std::mem::size_of::<T>();
     let run = |dst: &mut [T]| -> DecodeResult<()> {
