@@ -59,24 +59,34 @@ impl Codec for Dictionary {
 }
 
 /// The distinct values of `input` in order of first appearance, and each value's index; `None`
-/// past [`MAX_ENTRIES`].
+/// past [`MAX_ENTRIES`]. Values of up to 8 bytes are hashed as one integer.
 fn index(input: &[u8], width: usize) -> Option<(Vec<&[u8]>, Vec<u16>)> {
     if width == 0 || input.len() % width != 0 {
         return None;
     }
-    let mut index: HashMap<&[u8], u16> = HashMap::new();
+    if width <= 8 {
+        let mut pad = [0u8; 8];
+        return index_by(input, width, |v: &[u8]| {
+            pad[..width].copy_from_slice(v);
+            u64::from_le_bytes(pad)
+        });
+    }
+    index_by(input, width, |v: &[u8]| v)
+}
+
+fn index_by<'a, K: std::hash::Hash + Eq>(input: &'a [u8], width: usize, mut key: impl FnMut(&'a [u8]) -> K) -> Option<(Vec<&'a [u8]>, Vec<u16>)> {
+    let mut index: HashMap<K, u16, ahash::RandomState> = HashMap::default();
     let mut entries: Vec<&[u8]> = Vec::new();
     let mut codes = Vec::with_capacity(input.len() / width);
     for v in input.chunks_exact(width) {
-        let code = match index.get(v) {
-            Some(&c) => c,
-            None => {
-                let c = u16::try_from(entries.len()).ok()?;
-                entries.push(v);
-                index.insert(v, c);
-                c
-            }
-        };
+        let next = entries.len();
+        let code = *index.entry(key(v)).or_insert_with(|| {
+            entries.push(v);
+            u16::try_from(next).unwrap_or(u16::MAX)
+        });
+        if entries.len() > MAX_ENTRIES {
+            return None;
+        }
         codes.push(code);
     }
     Some((entries, codes))
