@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use sheaf::{ArraySchema, ByteOrder, Codec, ColumnDesc, DType, Field, Leaf, LeafType, TimeUnit, WriteOptions};
 
-use crate::util::data::{column, Owned, Rng};
+use crate::util::data::{columns, Owned, Rng};
 use crate::util::run_python;
 
 fn typed(desc: &ColumnDesc, bytes: &[u8]) -> Value {
@@ -59,8 +59,13 @@ fn expected(schema: &ArraySchema, data: &[Owned]) -> Value {
         .iter()
         .zip(data)
         .map(|(desc, d)| {
-            let rows: Vec<Value> = (0..d.rows).map(|r| typed(desc, d.row(desc, r))).collect();
             let valid: Vec<bool> = (0..d.rows).map(|r| d.is_valid(r)).collect();
+            if desc.is_list() {
+                // A list row is checked by its length; its items are the item columns' rows.
+                let lengths: Vec<u64> = d.offsets.as_ref().unwrap().windows(2).map(|w| w[1] - w[0]).collect();
+                return json!({"path": desc.path, "type": "list", "shape": desc.shape, "rows": lengths, "valid": valid});
+            }
+            let rows: Vec<Value> = (0..d.rows).map(|r| typed(desc, d.row(desc, r))).collect();
             json!({"path": desc.path, "type": desc.leaf.ty.to_string(), "shape": desc.shape, "rows": rows, "valid": valid})
         })
         .collect();
@@ -92,6 +97,11 @@ fn schema() -> ArraySchema {
         Field::new("maybe", DType::Leaf(Leaf::new(LeafType::Float(8)).with_nullable(true))),
         Field::new("name", DType::Leaf(Leaf::new(LeafType::Utf8).with_nullable(true))),
         Field::new("blob", leaf(LeafType::Binary)),
+        Field::new("tags", DType::list(leaf(LeafType::Int(4)), true)),
+        Field::new(
+            "pts",
+            DType::list(DType::structure(vec![Field::new("x", leaf(LeafType::Float(8))), Field::new("lbl", DType::Leaf(Leaf::new(LeafType::Utf8).with_nullable(true)))]), false),
+        ),
     ]);
     ArraySchema::new("records", dtype)
 }
@@ -102,11 +112,11 @@ fn python_reader_written_from_the_spec_reads_rust_files() {
     let schema = schema();
     let rows = 2500u64;
     let mut rng = Rng(42);
-    let data: Vec<Owned> = schema
-        .columns()
-        .iter()
-        .map(|d| {
-            let mut c = column(d, rows, &mut rng);
+    let descs = schema.columns();
+    let data: Vec<Owned> = columns(&descs, rows, &mut rng)
+        .into_iter()
+        .zip(&descs)
+        .map(|(mut c, d)| {
             if let LeafType::Unicode(n) = d.leaf.ty {
                 c.values = (0..rows).flat_map(|_| unicode_text(&mut rng, n as usize)).collect();
             }

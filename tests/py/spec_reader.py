@@ -1,7 +1,8 @@
 """An independent sheaf v1 reader, written from spec/ (format.md, dtypes.md, codecs.md) alone.
 
 It reads plain and zstd-compressed files, checks the magic, version, footer checksum, chunk
-table checksums and buffer checksums, and rebuilds every column as a NumPy array. Run as
+table checksums and buffer checksums, and rebuilds every column as a NumPy array, lists (format
+1.1) included: a list column's stored end offsets become each row's length. Run as
 
     python spec_reader.py EXPECTED.json FILE.sheaf [FILE.sheaf ...]
 
@@ -49,15 +50,23 @@ def parse_trailer(data):
     return json.loads(schema), directory, ncols
 
 
-def leaves(dtype, path=(), shape=()):
-    """Depth-first leaf columns: (path, leaf dict, subarray shape)."""
+def leaves(dtype, path=(), shape=(), level=0, levels=None):
+    """Depth-first leaf columns: (path, leaf dict, subarray shape, level of rows). A list gives
+    its own column (type u8: end offsets) and then its item's columns, at a new level numbered
+    in column order (dtypes.md#flattening)."""
+    levels = [0] if levels is None else levels
     if "type" in dtype:
-        yield list(path), dtype, list(shape)
+        yield list(path), dtype, list(shape), level
     elif "subarray" in dtype:
-        yield from leaves(dtype["subarray"], path, tuple(shape) + tuple(dtype["shape"]))
+        yield from leaves(dtype["subarray"], path, tuple(shape) + tuple(dtype["shape"]), level, levels)
+    elif "list" in dtype:
+        levels[0] += 1
+        items = levels[0]
+        yield list(path), {"type": "u8", "nullable": dtype.get("nullable", False), "list": items}, list(shape), level
+        yield from leaves(dtype["list"], path + ("[]",), (), items, levels)
     else:
         for f in dtype["fields"]:
-            yield from leaves(f["dtype"], path + (f["name"],), shape)
+            yield from leaves(f["dtype"], path + (f["name"],), shape, level, levels)
 
 
 def numpy_leaf(type_text):
@@ -161,16 +170,28 @@ def check(path, expected):
     col_index = 0
     for array, want in zip(schema["arrays"], expected["arrays"]):
         assert array["name"] == want["name"], (array["name"], want["name"])
-        rows = array["rows"]
-        assert int(np.prod(array["shape"])) == rows
+        assert int(np.prod(array["shape"])) == array["rows"]
+        level_rows = [array["rows"]] + array.get("item_rows", [])
         cols = list(leaves(array["dtype"]))
         assert len(cols) == len(want["columns"])
-        for (p, leaf, shape), wcol in zip(cols, want["columns"]):
+        for (p, leaf, shape, level), wcol in zip(cols, want["columns"]):
             entry = directory[col_index * DIR_ENTRY:(col_index + 1) * DIR_ENTRY]
             col_index += 1
-            assert p == wcol["path"] and leaf["type"] == wcol["type"] and shape == wcol["shape"], (p, leaf, shape)
+            rows = level_rows[level]
+            want_type = "list" if "list" in leaf else leaf["type"]
+            assert p == wcol["path"] and want_type == wcol["type"] and shape == wcol["shape"], (p, leaf, shape)
             values, valid = read_column(data, entry, leaf, shape, rows)
             assert valid.tolist() == wcol["valid"], f"{p}: validity"
+            if "list" in leaf:
+                # Ends count from the column's first item: lengths are their differences, and the
+                # last end is the item level's row count (format.md#lists).
+                ends = values.astype(np.int64)
+                if rows and ends[-1] != level_rows[leaf["list"]]:
+                    raise SpecError(f"{path}: list {'.'.join(p)} ends at {ends[-1]}, items hold {level_rows[leaf['list']]}")
+                lengths = np.diff(np.concatenate([[0], ends])).tolist()
+                if lengths != wcol["rows"]:
+                    raise SpecError(f"{path}: list {'.'.join(p)}: lengths {lengths[:10]} expected {wcol['rows'][:10]}")
+                continue
             if leaf["type"][0] in "SV":
                 # NumPy strips trailing NULs from S scalars; compare the stored bytes.
                 values = values.view(np.uint8).reshape(rows, -1)
