@@ -129,6 +129,12 @@ fn list_parts(array: &ArrayRef, path: &str) -> Result<(Vec<u64>, ArrayRef)> {
             let l = array.as_list::<i64>();
             cut(l.value_offsets(), l.values())
         }
+        DataType::ListView(child) | DataType::LargeListView(child) => {
+            // Views may overlap and skip: as a plain list, items in row order.
+            let plain = arrow_cast::cast(array, &DataType::LargeList(child.clone()))?;
+            let l = plain.as_list::<i64>();
+            cut(l.value_offsets(), l.values())
+        }
         DataType::Map(..) => {
             let m = array.as_map();
             let entries: ArrayRef = std::sync::Arc::new(m.entries().clone());

@@ -105,6 +105,11 @@ fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuf
             let l = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, field.data_type(), "missing column data"))?;
             build_list(item, field.data_type(), child, l, leaves, rows, path)
         }
+        (DType::List { item, .. }, dt @ (DataType::ListView(child) | DataType::LargeListView(child))) => {
+            let l = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, dt, "missing column data"))?;
+            let plain = build_list(item, &DataType::LargeList(child.clone()), child, l, leaves, rows, path)?;
+            Ok(arrow_cast::cast(&plain, dt)?)
+        }
         (DType::Leaf(leaf), dt) => {
             let l = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, dt, "missing column data"))?;
             leaf_array(leaf, dt, l, rows, path)
@@ -234,6 +239,7 @@ fn leaf_array(leaf: &Leaf, dt: &DataType, l: LeafBuffers, rows: usize, path: &st
     let arr: ArrayRef = match (leaf.ty, dt) {
         (ty, dt) if same_int64_storage(ty, dt) => data(dt.clone(), rows, vec![l.values], nulls)?,
         (LeafType::Void(0), DataType::Null) => Arc::new(arrow_array::NullArray::new(rows)),
+        (LeafType::Void(_), DataType::Interval(_)) => data(dt.clone(), rows, vec![l.values], nulls)?,
         (LeafType::Bool, DataType::Boolean) => {
             let bits = BooleanBuffer::from_iter(l.values.iter().map(|&b| b != 0));
             Arc::new(arrow_array::BooleanArray::new(bits, nulls))

@@ -93,7 +93,13 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
             }
             Ok(DType::subarray(inner, vec![u64::try_from(*n).unwrap_or(0)]))
         }
-        DataType::List(child) | DataType::LargeList(child) => Ok(DType::list(dtype_from_arrow(child, &format!("{path}[]"))?, field.is_nullable())),
+        DataType::List(child) | DataType::LargeList(child) | DataType::ListView(child) | DataType::LargeListView(child) => {
+            Ok(DType::list(dtype_from_arrow(child, &format!("{path}[]"))?, field.is_nullable()))
+        }
+        // Intervals are stored as their raw little-endian parts; `arrow:schema` restores the type.
+        DataType::Interval(arrow_schema::IntervalUnit::YearMonth) => leaf(LeafType::Void(4)),
+        DataType::Interval(arrow_schema::IntervalUnit::DayTime) => leaf(LeafType::Void(8)),
+        DataType::Interval(arrow_schema::IntervalUnit::MonthDayNano) => leaf(LeafType::Void(16)),
         // A map is a list of key/value structs; the original schema brings the Map type back.
         DataType::Map(entries, _) => Ok(DType::list(dtype_from_arrow(entries, &format!("{path}[]"))?, field.is_nullable())),
         DataType::Struct(fields) if fields.is_empty() => Err(ArrowInteropError::unsupported(path, field.data_type(), "a struct with no fields has no columns to store")),
@@ -111,7 +117,7 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
             }
             Ok(DType::Struct(StructType { fields: out, itemsize: None, aligned: false }))
         }
-        other => Err(ArrowInteropError::unsupported(path, other, "no sheaf type holds it (list views, unions, intervals and run-end encoded columns are not supported in format v1)")),
+        other => Err(ArrowInteropError::unsupported(path, other, "no sheaf type holds it (unions and run-end encoded columns are not supported in format v1)")),
     }
 }
 
