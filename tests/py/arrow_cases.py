@@ -61,3 +61,15 @@ with ipc.new_stream(out / "all.arrows", table.schema) as w:
         w.write_batch(b)
 csv_table = table.select(["bool", "i64", "f64", "utf8", "date32"])
 pcsv.write_csv(csv_table, out / "some.csv")
+
+# Arrow-only encodings and types (Parquet has no run-end encoding or list views): IPC files.
+import pyarrow.compute as pc  # noqa: E402
+
+ipc_only = pa.table({
+    "ree_bool": pc.run_end_encode(arr(np.arange(n) // 7 % 2 == 0, pa.bool_())),
+    "ree_i32": pc.run_end_encode(arr(np.arange(n) // 5, pa.int32())),
+    "ree_str": pc.run_end_encode(arr([f"r{i // 11}" for i in range(n)], pa.string())),
+    "plain_bool": arr(rng.random(n) < 0.3, pa.bool_()),
+    "interval_mdn": pa.array([None if mask[i] else pa.MonthDayNano([i % 12, i % 28, i * 1000]) for i in range(n)], pa.month_day_nano_interval()),
+})
+feather.write_feather(ipc_only, out / "ipc_only.arrow", compression="uncompressed", chunksize=1000)

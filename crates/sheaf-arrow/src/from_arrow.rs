@@ -52,6 +52,10 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
         let decoded = arrow_cast::cast(array, value)?;
         return walk(&decoded, dtype, parent, path, rows, per_row, out);
     }
+    if let DataType::RunEndEncoded(_, values) = array.data_type() {
+        let decoded = arrow_cast::cast(array, values.data_type())?;
+        return walk(&decoded, dtype, parent, path, rows, per_row, out);
+    }
     match dtype {
         DType::Struct(s) => {
             let st = array.as_struct_opt().ok_or_else(|| ArrowInteropError::unsupported(path, array.data_type(), "expected a struct"))?;

@@ -240,7 +240,8 @@ fn leaf_array(leaf: &Leaf, dt: &DataType, l: LeafBuffers, rows: usize, path: &st
         (ty, dt) if same_int64_storage(ty, dt) => data(dt.clone(), rows, vec![l.values], nulls)?,
         (LeafType::Void(0), DataType::Null) => Arc::new(arrow_array::NullArray::new(rows)),
         (LeafType::Void(_), DataType::Interval(_)) => data(dt.clone(), rows, vec![l.values], nulls)?,
-        (LeafType::Bool, DataType::Boolean) => {
+        // Bytes to bits whatever the target (a run-end encoded or dictionary target is cast below).
+        (LeafType::Bool, _) => {
             let bits = BooleanBuffer::from_iter(l.values.iter().map(|&b| b != 0));
             Arc::new(arrow_array::BooleanArray::new(bits, nulls))
         }

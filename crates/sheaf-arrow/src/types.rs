@@ -78,6 +78,11 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
         DataType::Dictionary(_, value) if value.is_nested() => {
             Err(ArrowInteropError::unsupported(path, field.data_type(), "dictionary-encoded nested values (sheaf stores dictionaries decoded and could not re-encode these)"))
         }
+        // Run-end encoding, like dictionaries: stored decoded, re-encoded on export.
+        DataType::RunEndEncoded(_, values) if values.data_type().is_nested() => {
+            Err(ArrowInteropError::unsupported(path, field.data_type(), "run-end encoded nested values"))
+        }
+        DataType::RunEndEncoded(_, values) => dtype_from_arrow(&Field::new(field.name(), values.data_type().clone(), field.is_nullable()), path),
         DataType::Dictionary(_, value) => dtype_from_arrow(&Field::new(field.name(), (**value).clone(), field.is_nullable()), path),
         DataType::FixedSizeList(child, n) => {
             let inner = dtype_from_arrow(child, path)?;
@@ -117,7 +122,7 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
             }
             Ok(DType::Struct(StructType { fields: out, itemsize: None, aligned: false }))
         }
-        other => Err(ArrowInteropError::unsupported(path, other, "no sheaf type holds it (unions and run-end encoded columns are not supported in format v1)")),
+        other => Err(ArrowInteropError::unsupported(path, other, "no sheaf type holds it (unions are not supported in format v1)")),
     }
 }
 
