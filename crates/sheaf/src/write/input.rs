@@ -79,24 +79,9 @@ impl<'a> ColumnInput<'a> {
         let ColumnInput::Var { offsets, validity, .. } = self else {
             return Err(bad("a list column takes offsets (ColumnInput::var with empty data)".into()));
         };
-        let Some((&first, rest)) = offsets.split_first() else { return Err(bad("offsets must hold rows + 1 entries".into())) };
-        let mut prev = first;
-        for &o in rest {
-            if o < prev {
-                return Err(bad("list offsets decrease".into()));
-            }
-            prev = o;
-        }
-        let rows = rest.len() as u64;
-        if let Some(v) = validity {
-            if !desc.leaf.nullable {
-                return Err(bad("validity given for a list that is not nullable".into()));
-            }
-            if (v.len() as u64) < rows.div_ceil(8) {
-                return Err(bad(format!("validity bitmap of {} bytes is short for {rows} rows", v.len())));
-            }
-        }
-        Ok((rows, prev - first))
+        let (rows, first, last) = offset_span(offsets).map_err(bad)?;
+        check_validity(*validity, desc, rows).map_err(bad)?;
+        Ok((rows, last - first))
     }
 
     /// Rows held, checked against the column's description; `None` for zero-width columns,
@@ -118,14 +103,7 @@ impl<'a> ColumnInput<'a> {
                 len / w
             }
             (ColumnInput::Var { offsets, data, .. }, None) => {
-                let Some((&first, rest)) = offsets.split_first() else { return Err(bad("offsets must hold rows + 1 entries".into())) };
-                let mut prev = first;
-                for &o in rest {
-                    if o < prev {
-                        return Err(bad("offsets decrease".into()));
-                    }
-                    prev = o;
-                }
+                let (rows, _, prev) = offset_span(offsets).map_err(bad)?;
                 if prev > data.len() as u64 {
                     return Err(bad(format!("offsets reach {prev}, past the {} data bytes", data.len())));
                 }
@@ -136,19 +114,37 @@ impl<'a> ColumnInput<'a> {
                         }
                     }
                 }
-                rest.len() as u64
+                rows
             }
             (ColumnInput::Fixed { .. }, None) => return Err(bad("variable-length column given fixed-width values".into())),
             (ColumnInput::Var { .. }, Some(_)) => return Err(bad("fixed-width column given variable-length values".into())),
         };
-        if let Some(v) = self.validity() {
-            if !desc.leaf.nullable {
-                return Err(bad("validity given for a column that is not nullable".into()));
-            }
-            if (v.len() as u64) < rows.div_ceil(8) {
-                return Err(bad(format!("validity bitmap of {} bytes is short for {rows} rows", v.len())));
-            }
-        }
+        check_validity(self.validity(), desc, rows).map_err(bad)?;
         Ok(Some(rows))
     }
+}
+
+/// (rows, first, last) of `rows + 1` offsets that must not decrease.
+fn offset_span(offsets: &[u64]) -> std::result::Result<(u64, u64, u64), String> {
+    let (&first, rest) = offsets.split_first().ok_or("offsets must hold rows + 1 entries")?;
+    let mut prev = first;
+    for &o in rest {
+        if o < prev {
+            return Err("offsets decrease".into());
+        }
+        prev = o;
+    }
+    Ok((rest.len() as u64, first, prev))
+}
+
+/// A validity bitmap, if given, must belong to a nullable column and cover `rows`.
+fn check_validity(validity: Option<&[u8]>, desc: &ColumnDesc, rows: u64) -> std::result::Result<(), String> {
+    let Some(v) = validity else { return Ok(()) };
+    if !desc.leaf.nullable {
+        return Err("validity given for a column that is not nullable".into());
+    }
+    if (v.len() as u64) < rows.div_ceil(8) {
+        return Err(format!("validity bitmap of {} bytes is short for {rows} rows", v.len()));
+    }
+    Ok(())
 }
