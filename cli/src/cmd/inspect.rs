@@ -120,6 +120,8 @@ fn sheaf_doc(a: &InspectArgs) -> anyhow::Result<serde_json::Value> {
             cols.push(json!({
                 "name": col.desc().name(),
                 "dtype": col.desc().type_text(),
+                // Columns inside lists have a row per item.
+                "rows": col.rows(),
                 "encoding": col.encoding(),
                 "chunks": col.chunks().len(),
                 "stored_bytes": col.stored_bytes(),

@@ -36,12 +36,18 @@ impl AlignedBytes {
         Self::try_zeroed(len).expect("allocation failed") // ok: documented panic, as Vec::with_capacity
     }
 
-    /// A copy of `bytes`, aligned.
+    /// A copy of `bytes`, aligned. Written once (no zero fill first: that would touch the
+    /// memory twice).
+    ///
+    /// # Panics
+    /// If the memory cannot be allocated.
     #[must_use]
     pub fn copy_from(bytes: &[u8]) -> Self {
-        let mut a = Self::zeroed(bytes.len());
-        a.as_mut_slice().copy_from_slice(bytes);
-        a
+        let mut vec: Vec<u8> = Vec::with_capacity(bytes.len() + 63);
+        let start = vec.as_ptr().align_offset(64);
+        vec.resize(start, 0);
+        vec.extend_from_slice(bytes);
+        AlignedBytes { vec, start, len: bytes.len() }
     }
 
     /// The bytes.
@@ -149,6 +155,9 @@ mod tests {
             let a = AlignedBytes::zeroed(n);
             assert_eq!(a.len(), n);
             assert_eq!(a.as_ptr() as usize % 64, 0);
+            let src: Vec<u8> = (0..n).map(|i| i as u8).collect();
+            let c = AlignedBytes::copy_from(&src);
+            assert_eq!((c.as_ptr() as usize % 64, &c[..]), (0, &src[..]));
         }
     }
 
