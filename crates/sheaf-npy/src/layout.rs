@@ -92,6 +92,22 @@ fn swap_units(bytes: &mut [u8], unit: usize) {
     }
 }
 
+/// Runs `$fixed!(N)` for the widths worth a fixed-size copy the compiler can inline, else `$other`
+/// (shared by the record-to-column gather and the column-to-record scatter).
+macro_rules! by_common_width {
+    ($len:expr, $fixed:ident, $other:block) => {
+        match $len {
+            1 => $fixed!(1),
+            2 => $fixed!(2),
+            4 => $fixed!(4),
+            8 => $fixed!(8),
+            12 => $fixed!(12),
+            16 => $fixed!(16),
+            _ => $other,
+        }
+    };
+}
+
 fn gather_block(records: &[u8], itemsize: usize, l: &ColumnLayout, first_row: usize, out: &mut [u8]) {
     let w = l.row_width;
     if let [(off, len)] = l.runs[..] {
@@ -105,20 +121,12 @@ fn gather_block(records: &[u8], itemsize: usize, l: &ColumnLayout, first_row: us
                 }
             };
         }
-        match len {
-            1 => fixed!(1),
-            2 => fixed!(2),
-            4 => fixed!(4),
-            8 => fixed!(8),
-            12 => fixed!(12),
-            16 => fixed!(16),
-            _ => {
-                for (r, dst) in out.chunks_exact_mut(len).enumerate() {
-                    let s = (first_row + r) * itemsize + off;
-                    dst.copy_from_slice(&records[s..s + len]);
-                }
+        by_common_width!(len, fixed, {
+            for (r, dst) in out.chunks_exact_mut(len).enumerate() {
+                let s = (first_row + r) * itemsize + off;
+                dst.copy_from_slice(&records[s..s + len]);
             }
-        }
+        });
     } else if w > 0 {
         for (r, dst) in out.chunks_exact_mut(w).enumerate() {
             let rec = (first_row + r) * itemsize;
@@ -191,19 +199,11 @@ fn scatter_rows(src: &[u8], w: usize, runs: &[(usize, usize)], itemsize: usize, 
                 }
             };
         }
-        match len {
-            1 => fixed!(1),
-            2 => fixed!(2),
-            4 => fixed!(4),
-            8 => fixed!(8),
-            12 => fixed!(12),
-            16 => fixed!(16),
-            _ => {
-                for (row, rec) in src.chunks_exact(len).zip(block.chunks_exact_mut(itemsize)) {
-                    rec[off..off + len].copy_from_slice(row);
-                }
+        by_common_width!(len, fixed, {
+            for (row, rec) in src.chunks_exact(len).zip(block.chunks_exact_mut(itemsize)) {
+                rec[off..off + len].copy_from_slice(row);
             }
-        }
+        });
         return;
     }
     for (row, rec) in src.chunks_exact(w).zip(block.chunks_exact_mut(itemsize)) {
