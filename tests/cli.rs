@@ -158,3 +158,29 @@ fn lists_show_in_head_inspect_and_select() {
     assert_eq!(a.column_descs().iter().map(sheaf::ColumnDesc::name).collect::<Vec<_>>(), ["tags", "tags[]"]);
     assert_eq!(a.column("tags[]").unwrap().read().unwrap().values_as::<i32>().unwrap(), &[0, 0, 1]);
 }
+
+#[test]
+fn plain_conversion_of_variable_length_columns_is_one_region_when_small_and_streams_when_large() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("text.sheaf");
+    let rows = 3000u64;
+    let mut offsets = vec![0u64];
+    let mut text = Vec::new();
+    for i in 0..rows {
+        text.extend_from_slice(format!("name-{i}").as_bytes());
+        offsets.push(text.len() as u64);
+    }
+    let dtype = DType::structure(vec![Field::new("name", DType::leaf(LeafType::Utf8))]);
+    sheaf::write_arrays(&src, &[(ArraySchema::new("t", dtype), vec![ColumnInput::var(&offsets, &text)])], &WriteOptions::new()).unwrap();
+    for (group, chunks) in [("1000", 1usize), ("100", 30)] {
+        let out = dir.path().join(format!("plain-{group}.sheaf"));
+        let o = sheaf(&["convert", "-q", src.to_str().unwrap(), out.to_str().unwrap(), "--codec", "none", "--row-group-rows", group]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let f = sheaf::File::open(&out).unwrap();
+        let col = f.single().unwrap().column("name").unwrap();
+        // 3000 rows fit 16 row groups of 1000 (held, one region); of 100 they do not (streamed).
+        assert_eq!(col.chunks().len(), chunks, "row groups of {group}");
+        let d = col.read().unwrap();
+        assert_eq!((d.offsets.as_deref(), &d.values[..]), (Some(&offsets[..]), &text[..]));
+    }
+}

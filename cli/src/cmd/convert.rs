@@ -199,28 +199,61 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
             continue;
         }
         if options.codec() == sheaf::Codec::None {
-            // Whole columns at once, so each lands as one contiguous, zero-copy region.
-            let mut all: Vec<Vec<ColumnData<'_>>> = Vec::new();
-            p.for_each_batch(u64::MAX, |_, cols| {
-                all.push(cols);
+            // Variable-length or list columns: held whole when small, so that each column lands
+            // as one contiguous, zero-copy region; past MERGE_LIMIT bytes or MERGE_GROUPS row
+            // groups, streamed in plain row groups instead, so memory stays bounded whatever the
+            // input's size.
+            let mut held: Vec<(u64, Vec<ColumnData<'_>>)> = Vec::new();
+            let (mut held_bytes, mut held_rows) = (0u64, 0u64);
+            let mut streaming = None;
+            p.for_each_batch(batch_rows(p.row_bytes()), |n, cols| {
+                if let Some(id) = streaming {
+                    append_batch(&mut w, id, n, &cols)?;
+                    progress.advance(n);
+                    return Ok(());
+                }
+                held_bytes += cols.iter().map(|c| c.values.len() as u64 + c.offsets.as_ref().map_or(0, |o| o.len() as u64 * 8)).sum::<u64>();
+                held_rows += n;
+                held.push((n, cols));
+                if held_bytes > MERGE_LIMIT || held_rows > MERGE_GROUPS * options.row_group_rows() {
+                    let id = w.add_array(p.schema())?;
+                    for (n, cols) in held.drain(..) {
+                        append_batch(&mut w, id, n, &cols)?;
+                        progress.advance(n);
+                    }
+                    streaming = Some(id);
+                }
                 Ok(())
             })?;
-            let merged = merge(all);
-            let inputs: Vec<ColumnInput<'_>> = merged.iter().map(ColumnInput::from_data).collect();
-            w.write_array(p.schema(), &inputs)?;
-            progress.advance(p.end - p.start);
+            if streaming.is_none() {
+                let merged = merge(held.into_iter().map(|(_, cols)| cols).collect());
+                let inputs: Vec<ColumnInput<'_>> = merged.iter().map(ColumnInput::from_data).collect();
+                w.write_array(p.schema(), &inputs)?;
+                progress.advance(p.end - p.start);
+            }
             continue;
         }
         let id = w.add_array(p.schema())?;
         let step = options.row_group_rows().max(batch_rows(p.row_bytes()));
         p.for_each_batch(step, |n, cols| {
-            let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
-            w.append_rows(id, Some(n), &inputs)?;
+            append_batch(&mut w, id, n, &cols)?;
             progress.advance(n);
             Ok(())
         })?;
     }
     w.finish()?;
+    Ok(())
+}
+
+/// Bytes of variable-length columns held in memory to write them as one region each, before a
+/// plain conversion streams in row groups instead.
+const MERGE_LIMIT: u64 = 256 << 20;
+/// Row groups' worth of rows held likewise.
+const MERGE_GROUPS: u64 = 16;
+
+fn append_batch(w: &mut Writer, id: sheaf::ArrayId, n: u64, cols: &[ColumnData<'_>]) -> anyhow::Result<()> {
+    let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
+    w.append_rows(id, Some(n), &inputs)?;
     Ok(())
 }
 
