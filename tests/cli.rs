@@ -145,6 +145,9 @@ fn lists_show_in_head_inspect_and_select() {
     let cols = &v["arrays"][0]["columns"];
     assert_eq!((cols[1]["name"].as_str(), cols[1]["dtype"].as_str(), cols[1]["rows"].as_u64()), (Some("tags"), Some("list?"), Some(6)));
     assert_eq!((cols[2]["name"].as_str(), cols[2]["rows"].as_u64()), (Some("tags[]"), Some(items.len() as u64)));
+    let human = stdout(&sheaf(&["inspect", path.to_str().unwrap()]));
+    let items_line = human.lines().find(|l| l.starts_with("tags[]")).unwrap();
+    assert!(human.contains(" rows ") && items_line.split_whitespace().nth(2) == Some(&*items.len().to_string()), "{human}");
     let o = sheaf(&["head", path.to_str().unwrap()]);
     let out = stdout(&o);
     let row = |i: usize| out.lines().nth(2 + i).unwrap().split_whitespace().skip(1).collect::<Vec<_>>().join(" ");

@@ -200,13 +200,14 @@ fn print_table(doc: &serde_json::Value) {
             shape.join(", "),
             if array["fortran_order"].as_bool() == Some(true) { ", Fortran order" } else { "" }
         );
-        let rows: Vec<Vec<String>> = array["columns"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        // Columns inside lists have other row counts: show a column of them then.
+        let columns = array["columns"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let per_column_rows = columns.iter().any(|c| c.get("rows").is_some_and(|r| r != &array["rows"]));
+        let rows: Vec<Vec<String>> = columns
+            .iter()
             .map(|c| {
                 let name = s(&c["name"]);
-                vec![
+                let mut cells = vec![
                     if name.is_empty() { "(values)".into() } else { name },
                     s(&c["dtype"]),
                     s(&c["encoding"]),
@@ -217,9 +218,17 @@ fn print_table(doc: &serde_json::Value) {
                     n(&c["nulls"]).to_string(),
                     c["min"].as_str().unwrap_or("-").to_string(),
                     c["max"].as_str().unwrap_or("-").to_string(),
-                ]
+                ];
+                if per_column_rows {
+                    cells.insert(2, n(&c["rows"]).to_string());
+                }
+                cells
             })
             .collect();
-        print!("{}", table(&["column", "dtype", "encoding", "stored", "memory", "ratio", "zero-copy", "nulls", "min", "max"], &rows));
+        let mut header = vec!["column", "dtype", "encoding", "stored", "memory", "ratio", "zero-copy", "nulls", "min", "max"];
+        if per_column_rows {
+            header.insert(2, "rows");
+        }
+        print!("{}", table(&header, &rows));
     }
 }
