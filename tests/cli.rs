@@ -125,25 +125,25 @@ fn every_command_on_truncated_corrupted_and_foreign_files_exits_1_without_panic(
 fn lists_show_in_head_inspect_and_select() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lists.sheaf");
-    // Row i holds the list [0, 1, .., i % 3 - 1]; row 3 is null.
-    let offsets: Vec<u64> = std::iter::once(0).chain((0..6u64).scan(0, |n, i| {
+    // Row i holds the list [0, 1, .., i % 3 - 1]; row 3 is null; 7 rows, 6 items.
+    let offsets: Vec<u64> = std::iter::once(0).chain((0..7u64).scan(0, |n, i| {
         *n += i % 3;
         Some(*n)
     })).collect();
-    let items: Vec<i32> = (0..6u64).flat_map(|i| 0..(i % 3) as i32).collect();
+    let items: Vec<i32> = (0..7u64).flat_map(|i| 0..(i % 3) as i32).collect();
     let valid = [0b1111_0111u8];
     let dtype = DType::structure(vec![
         Field::new("id", DType::leaf(LeafType::Int(8))),
         Field::new("tags", DType::list(DType::leaf(LeafType::Int(4)), true)),
     ]);
-    let ids: Vec<i64> = (0..6).collect();
+    let ids: Vec<i64> = (0..7).collect();
     let inputs = vec![ColumnInput::fixed(&ids), ColumnInput::var(&offsets, &[]).with_validity(&valid), ColumnInput::fixed(&items)];
     sheaf::write_arrays(&path, &[(ArraySchema::new("l", dtype), inputs)], &WriteOptions::new()).unwrap();
     let o = sheaf(&["inspect", "--json", path.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let cols = &v["arrays"][0]["columns"];
-    assert_eq!((cols[1]["name"].as_str(), cols[1]["dtype"].as_str(), cols[1]["rows"].as_u64()), (Some("tags"), Some("list?"), Some(6)));
+    assert_eq!((cols[1]["name"].as_str(), cols[1]["dtype"].as_str(), cols[1]["rows"].as_u64()), (Some("tags"), Some("list?"), Some(7)));
     assert_eq!((cols[2]["name"].as_str(), cols[2]["rows"].as_u64()), (Some("tags[]"), Some(items.len() as u64)));
     let human = stdout(&sheaf(&["inspect", path.to_str().unwrap()]));
     let items_line = human.lines().find(|l| l.starts_with("tags[]")).unwrap();
