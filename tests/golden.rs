@@ -1,4 +1,4 @@
-//! Golden v1 files: written once by `make_golden_files` (run by hand, see
+//! Golden v1 and v1.1 files: written once by `make_golden_files` / `make_golden_1_1_files` (run by hand, see
 //! `tests/data/golden/v1/README.md`), committed, never changed. Every reader change must keep
 //! reading them to the same values, recomputed here from the formulas that made them.
 
@@ -84,4 +84,106 @@ fn golden_v1_files_read_as_written() {
         let id = array.column("id").unwrap();
         assert_eq!(id.is_zero_copy(), codec == Codec::None, "{name}");
     }
+}
+
+// Format 1.1 added lists and the `decimal` and `dictionary-pco` codecs: a second golden set.
+
+const ROWS_1_1: u64 = 50_000;
+const CODECS_1_1: [(&str, Codec); 2] = [("auto", Codec::Auto(3)), ("smallest", Codec::Smallest)];
+
+fn schema_1_1() -> ArraySchema {
+    let leaf = |t| DType::leaf(t);
+    ArraySchema::new(
+        "golden",
+        DType::structure(vec![
+            Field::new("price", leaf(LeafType::Float(8))),
+            Field::new("sym", leaf(LeafType::Bytes(6))),
+            Field::new("tags", DType::list(leaf(LeafType::Int(4)), true)),
+            Field::new("pts", DType::list(DType::structure(vec![Field::new("x", leaf(LeafType::Float(8))), Field::new("name", leaf(LeafType::Utf8))]), false)),
+        ]),
+    )
+}
+
+/// Row `i` of each column (list items follow from the lists' lengths).
+fn data_1_1() -> Vec<Owned> {
+    let n = ROWS_1_1;
+    let fixed = |rows: u64, f: &dyn Fn(u64) -> Vec<u8>| Owned { values: (0..rows).flat_map(f).collect(), offsets: None, validity: None, rows };
+    let list = |len: &dyn Fn(u64) -> u64| {
+        let offsets: Vec<u64> = std::iter::once(0).chain((0..n).scan(0, |at, i| {
+            *at += len(i);
+            Some(*at)
+        })).collect();
+        Owned { values: Vec::new(), offsets: Some(offsets), validity: None, rows: n }
+    };
+    // Cents, scattered: exact decimals that no byte codec finds repeats in.
+    let price = fixed(n, &|i| ((10_000 + (mix(i) % 2001) as i64 - 1000) as f64 / 100.0).to_le_bytes().to_vec());
+    // 40 symbols, skewed (not in powers of two) and scattered.
+    let sym = fixed(n, &|i| {
+        let r = mix(i ^ 0xABCD) % 1000;
+        format!("S{:05}", r * r * r * 40 / 1_000_000_000).into_bytes()
+    });
+    let mut tags = list(&|i| i % 4);
+    tags.validity = Some((0..n.div_ceil(8)).map(|k| if k % 3 == 0 { 0b0111_1111 } else { 0xFF }).collect());
+    let tag_items = tags.offsets.as_ref().and_then(|o| o.last().copied()).unwrap_or(0);
+    let tag_values = fixed(tag_items, &|k| ((k * 13 % 50) as i32).to_le_bytes().to_vec());
+    let pts = list(&|i| i % 3);
+    let pt_items = pts.offsets.as_ref().and_then(|o| o.last().copied()).unwrap_or(0);
+    let xs = fixed(pt_items, &|k| (k as f64 * 0.5).to_le_bytes().to_vec());
+    let mut name_offsets = vec![0u64];
+    let mut names = Vec::new();
+    for k in 0..pt_items {
+        names.extend_from_slice(format!("p{}", k % 11).as_bytes());
+        name_offsets.push(names.len() as u64);
+    }
+    let name = Owned { values: names, offsets: Some(name_offsets), validity: None, rows: pt_items };
+    vec![price, sym, tags, tag_values, pts, xs, name]
+}
+
+/// A fixed hash (splitmix64's finaliser): the same scattered values on every platform.
+fn mix(i: u64) -> u64 {
+    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn golden_1_1_dir() -> std::path::PathBuf {
+    repo_root().join("tests/data/golden/v1.1")
+}
+
+#[test]
+#[ignore = "writes the golden 1.1 files; run once by hand, never again"]
+fn make_golden_1_1_files() {
+    let data = data_1_1();
+    std::fs::create_dir_all(golden_1_1_dir()).unwrap();
+    for (name, codec) in CODECS_1_1 {
+        let path = golden_1_1_dir().join(format!("{name}.sheaf"));
+        assert!(!path.exists(), "{} exists: golden files never change", path.display());
+        let inputs = data.iter().map(Owned::input).collect();
+        sheaf::write_arrays(&path, &[(schema_1_1(), inputs)], &WriteOptions::new().with_codec(codec).with_row_group_rows(2000)).unwrap();
+    }
+}
+
+#[test]
+fn golden_1_1_files_read_as_written() {
+    let data = data_1_1();
+    let mut pipelines = Vec::new();
+    for (name, _) in CODECS_1_1 {
+        let path = golden_1_1_dir().join(format!("{name}.sheaf"));
+        let file = File::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(file.version(), (1, 1));
+        file.verify().unwrap();
+        let array = file.single().unwrap();
+        assert_eq!(array.schema().dtype, schema_1_1().dtype, "{name}");
+        for (i, (desc, want)) in array.column_descs().iter().zip(&data).enumerate() {
+            let col = array.column_at(i).unwrap();
+            pipelines.push(col.encoding());
+            let got = col.read().unwrap();
+            assert_eq!(got.rows, want.rows, "{name}: {}", desc.name());
+            assert_rows(desc, want, &got, 0);
+        }
+    }
+    // The set exercises what 1.1 added.
+    let all = pipelines.join(" ");
+    assert!(all.contains("decimal") && all.contains("dictionary-pco"), "{all}");
 }
