@@ -1,5 +1,5 @@
-//! Golden v1 and v1.1 files: written once by `make_golden_files` / `make_golden_1_1_files` (run by hand, see
-//! `tests/data/golden/v1/README.md`), committed, never changed. Every reader change must keep
+//! Golden v1 and v1.1 files: written once by `make_golden_files` / `make_golden_1_1_files` (run
+//! by hand; see `spec/compatibility.md`), committed, never changed. Every reader change must keep
 //! reading them to the same values, recomputed here from the formulas that made them.
 
 use sheaf::{ArraySchema, Codec, DType, Field, File, Leaf, LeafType, TimeUnit, WriteOptions};
