@@ -169,34 +169,37 @@ fn absurd_column_count_is_refused_before_allocating() {
     assert!(matches!(File::from_bytes(&b), Err(Error::LimitExceeded { .. })));
 }
 
-#[test]
-fn schema_that_disagrees_with_the_directory_is_invalid() {
+/// The sample with its schema document rewritten by `lie` (to the same length) and the footer
+/// checksum made to match, so that only the reader's structural checks stand in the way.
+fn sample_with_schema(lie: impl Fn(&str) -> String) -> Vec<u8> {
     let mut b = sample(Codec::None);
     let t = footer_fields(&b);
     let s = t.schema_offset as usize;
     let schema = String::from_utf8(b[s..s + t.schema_len as usize].to_vec()).unwrap();
-    // Same length, one field name changed into a duplicate: a structural lie.
-    let lie = schema.replacen("\"pos\"", "\"id\" ", 1);
-    assert_eq!(lie.len(), schema.len());
-    b[s..s + lie.len()].copy_from_slice(lie.as_bytes());
+    let lied = lie(&schema);
+    assert_eq!(lied.len(), schema.len());
+    b[s..s + lied.len()].copy_from_slice(lied.as_bytes());
     reseal(&mut b);
+    b
+}
+
+#[test]
+fn schema_that_disagrees_with_the_directory_is_invalid() {
+    // One field name changed into a duplicate: a structural lie.
+    let b = sample_with_schema(|schema| schema.replacen("\"pos\"", "\"id\" ", 1));
     let e = File::from_bytes(&b).unwrap_err();
     assert!(matches!(e, Error::InvalidSchema { .. }), "{e}");
 }
 
 #[test]
 fn list_items_that_disagree_with_the_item_columns_are_invalid() {
-    let mut b = sample(Codec::None);
-    let t = footer_fields(&b);
-    let s = t.schema_offset as usize;
-    let schema = String::from_utf8(b[s..s + t.schema_len as usize].to_vec()).unwrap();
-    let (head, tail) = schema.split_once("\"item_rows\":[").unwrap();
-    let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
-    // One item fewer than the item column holds, written with as many digits.
-    let fewer = format!("{:0width$}", digits.parse::<u64>().unwrap() - 1, width = digits.len());
-    let lie = format!("{head}\"item_rows\":[{fewer}{}", &tail[digits.len()..]);
-    b[s..s + lie.len()].copy_from_slice(lie.as_bytes());
-    reseal(&mut b);
+    let b = sample_with_schema(|schema| {
+        let (head, tail) = schema.split_once("\"item_rows\":[").unwrap();
+        let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
+        // One item fewer than the item column holds, written with as many digits.
+        let fewer = format!("{:0width$}", digits.parse::<u64>().unwrap() - 1, width = digits.len());
+        format!("{head}\"item_rows\":[{fewer}{}", &tail[digits.len()..])
+    });
     let f = File::from_bytes(&b).unwrap();
     let a = f.single().unwrap();
     let Err(e) = a.column("tags[]") else { panic!("the item column loaded") };

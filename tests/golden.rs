@@ -56,32 +56,48 @@ fn golden_dir() -> std::path::PathBuf {
 #[test]
 #[ignore = "writes the golden files; run once by hand, never again for v1"]
 fn make_golden_files() {
-    let data = data();
-    for (name, codec) in CODECS {
-        let path = golden_dir().join(format!("{name}.sheaf"));
+    write_golden(&golden_dir(), &schema(), &data(), &CODECS);
+}
+
+/// Writes one golden file per codec into `dir`; never over an existing one.
+fn write_golden(dir: &std::path::Path, schema: &ArraySchema, data: &[Owned], codecs: &[(&str, Codec)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, codec) in codecs {
+        let path = dir.join(format!("{name}.sheaf"));
         assert!(!path.exists(), "{} exists: golden files never change", path.display());
         let inputs = data.iter().map(Owned::input).collect();
-        sheaf::write_arrays(&path, &[(schema(), inputs)], &WriteOptions::new().with_codec(codec).with_row_group_rows(2000)).unwrap();
+        sheaf::write_arrays(&path, &[(schema.clone(), inputs)], &WriteOptions::new().with_codec(*codec).with_row_group_rows(2000)).unwrap();
     }
+}
+
+/// Opens `dir/NAME.sheaf`, checks its version, structure and every value against `data`, and
+/// gives the file's column encodings.
+fn check_golden(dir: &std::path::Path, name: &str, version: (u16, u16), schema: &ArraySchema, data: &[Owned]) -> (File, Vec<String>) {
+    let path = dir.join(format!("{name}.sheaf"));
+    let file = File::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(file.version(), version);
+    file.verify().unwrap();
+    let mut encodings = Vec::new();
+    {
+        let array = file.single().unwrap();
+        assert_eq!(array.schema().dtype, schema.dtype, "{name}");
+        for (i, (desc, want)) in array.column_descs().iter().zip(data).enumerate() {
+            let col = array.column_at(i).unwrap();
+            encodings.push(col.encoding());
+            let got = col.read().unwrap();
+            assert_eq!(got.rows, want.rows, "{name}: {}", desc.name());
+            assert_rows(desc, want, &got, 0);
+        }
+    }
+    (file, encodings)
 }
 
 #[test]
 fn golden_v1_files_read_as_written() {
     let data = data();
     for (name, codec) in CODECS {
-        let path = golden_dir().join(format!("{name}.sheaf"));
-        let file = File::open(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(file.version(), (1, 0));
-        file.verify().unwrap();
-        let array = file.single().unwrap();
-        assert_eq!(array.schema().dtype, schema().dtype, "{name}");
-        for (i, (desc, want)) in array.column_descs().iter().zip(&data).enumerate() {
-            let col = array.column_at(i).unwrap();
-            let got = col.read().unwrap();
-            assert_eq!(got.rows, want.rows, "{name}");
-            assert_rows(desc, want, &got, 0);
-        }
-        let id = array.column("id").unwrap();
+        let (file, _) = check_golden(&golden_dir(), name, (1, 0), &schema(), &data);
+        let id = file.single().unwrap().column("id").unwrap();
         assert_eq!(id.is_zero_copy(), codec == Codec::None, "{name}");
     }
 }
@@ -154,14 +170,7 @@ fn golden_1_1_dir() -> std::path::PathBuf {
 #[test]
 #[ignore = "writes the golden 1.1 files; run once by hand, never again"]
 fn make_golden_1_1_files() {
-    let data = data_1_1();
-    std::fs::create_dir_all(golden_1_1_dir()).unwrap();
-    for (name, codec) in CODECS_1_1 {
-        let path = golden_1_1_dir().join(format!("{name}.sheaf"));
-        assert!(!path.exists(), "{} exists: golden files never change", path.display());
-        let inputs = data.iter().map(Owned::input).collect();
-        sheaf::write_arrays(&path, &[(schema_1_1(), inputs)], &WriteOptions::new().with_codec(codec).with_row_group_rows(2000)).unwrap();
-    }
+    write_golden(&golden_1_1_dir(), &schema_1_1(), &data_1_1(), &CODECS_1_1);
 }
 
 #[test]
@@ -169,19 +178,7 @@ fn golden_1_1_files_read_as_written() {
     let data = data_1_1();
     let mut pipelines = Vec::new();
     for (name, _) in CODECS_1_1 {
-        let path = golden_1_1_dir().join(format!("{name}.sheaf"));
-        let file = File::open(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(file.version(), (1, 1));
-        file.verify().unwrap();
-        let array = file.single().unwrap();
-        assert_eq!(array.schema().dtype, schema_1_1().dtype, "{name}");
-        for (i, (desc, want)) in array.column_descs().iter().zip(&data).enumerate() {
-            let col = array.column_at(i).unwrap();
-            pipelines.push(col.encoding());
-            let got = col.read().unwrap();
-            assert_eq!(got.rows, want.rows, "{name}: {}", desc.name());
-            assert_rows(desc, want, &got, 0);
-        }
+        pipelines.extend(check_golden(&golden_1_1_dir(), name, (1, 1), &schema_1_1(), &data).1);
     }
     // The set exercises what 1.1 added.
     let all = pipelines.join(" ");
