@@ -167,6 +167,53 @@ proptest! {
     }
 }
 
+/// The writer encodes chunks on the thread pool while the calling thread writes them in order.
+/// Called from inside a pool it must still finish, also in a pool of one thread (whose only
+/// thread would otherwise wait for chunks nobody is left to encode), with more chunks than it
+/// keeps in flight and every row in place.
+#[test]
+fn writing_from_inside_a_thread_pool_finishes_and_round_trips() {
+    let leaf = |ty| Field::new(format!("{ty:?}"), DType::Leaf(Leaf::new(ty)));
+    let dtype = DType::structure(vec![leaf(LeafType::Int(8)), leaf(LeafType::Float(8)), leaf(LeafType::Utf8)]);
+    let rows = 5_000;
+    for threads in [1, 2] {
+        let schema = ArraySchema::new("a", dtype.clone()).with_shape(vec![rows]);
+        let descs = schema.columns();
+        let mut rng = Rng(7 + threads as u64);
+        let data = columns(&descs, rows, &mut rng);
+        let dir = tempfile::tempdir().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        for (name, streamed) in [("whole.sheaf", false), ("streamed.sheaf", true)] {
+            let path = dir.path().join(name);
+            let options = WriteOptions::new().with_codec(Codec::AUTO).with_row_group_rows(50);
+            let inputs: Vec<_> = data.iter().map(Owned::input).collect();
+            // A deadlock fails the test instead of hanging it.
+            let (done, finished) = std::sync::mpsc::channel();
+            std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    pool.install(|| {
+                        if streamed {
+                            let mut w = Writer::create(&path, options).unwrap();
+                            let id = w.add_array(schema.clone()).unwrap();
+                            w.append(id, &inputs).unwrap();
+                            w.finish().unwrap();
+                        } else {
+                            sheaf::write_arrays(&path, &[(schema.clone(), inputs.clone())], &options).unwrap();
+                        }
+                    });
+                    done.send(()).unwrap();
+                });
+                if finished.recv_timeout(std::time::Duration::from_secs(60)).is_err() {
+                    eprintln!("writing {name} in a pool of {threads} thread(s) did not finish in 60 s");
+                    std::process::exit(1);
+                }
+            });
+            check_file(&path, &schema, &data, rows, 7 + threads as u64);
+            assert_eq!(File::open(&path).unwrap().single().unwrap().column("Int(8)").unwrap().chunks().len(), 100, "{name}");
+        }
+    }
+}
+
 fn slice_rows(d: &Owned, desc: &ColumnDesc, start: u64, end: u64) -> Owned {
     let validity = d.validity.as_ref().map(|_| {
         let mut v = vec![0u8; (end - start).div_ceil(8) as usize];

@@ -32,7 +32,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let raw: usize = cols.iter().map(|c| c.len()).sum();
     let schema = ArraySchema::new("data", h.dtype.clone()).with_shape(h.shape.clone());
     let modes = [("sheaf none", Codec::None), ("sheaf lz4", Codec::Lz4), ("sheaf zstd", Codec::Zstd(3)), ("sheaf auto", Codec::AUTO), ("sheaf smallest", Codec::Smallest)];
-    for (label, codec) in modes {
+    // `SHEAF_BENCH_MODES=auto,none` runs only those modes (for profiling one of them).
+    let only = std::env::var("SHEAF_BENCH_MODES").ok();
+    let wanted = |label: &str| only.as_deref().is_none_or(|o| o.split(',').any(|m| label == format!("sheaf {m}")));
+    for (label, codec) in modes.into_iter().filter(|(l, _)| wanted(l)) {
         let path = out.join("bench.sheaf");
         let inputs: Vec<ColumnInput<'_>> = cols.iter().map(|c| ColumnInput::bytes(c)).collect();
         let mut w = Vec::new();

@@ -1,6 +1,6 @@
-//! Writing: [`Writer`] streams batches of rows into row groups with memory bounded by one row
-//! group per column (a few, when there are fewer columns than threads), encoding columns in
-//! parallel; [`write_arrays`] writes whole in-memory arrays, storing each plain fixed-width column
+//! Writing: [`Writer`] streams batches of rows into row groups with memory bounded by a few row
+//! groups (at most 16, fewer the more columns there are), encoding chunks on the thread pool
+//! while this thread writes finished ones in order; [`write_arrays`] writes whole in-memory arrays, storing each plain fixed-width column
 //! as one contiguous region so readers get it back as a single slice. Both write to a temporary
 //! file beside the target and rename it into place only in `finish`.
 
@@ -243,8 +243,9 @@ impl Writer {
         for (t, n) in state.item_rows.iter_mut().zip(&counts[1..]) {
             *t += n;
         }
-        // With fewer columns than threads, gather several row groups so every thread has one.
-        let per_flush = threads.div_ceil(state.columns.len().max(1) as u64).max(1);
+        // Gather row groups until there are about 8 chunks per thread to encode: the encoding
+        // of one flush waits for its slowest chunk, which then matters less.
+        let per_flush = (threads * 8).div_ceil(state.columns.len().max(1) as u64).clamp(1, 16);
         if state.pending_rows.iter().any(|&p| p >= group * per_flush) {
             self.flush_pending(id, false)?;
         }
@@ -269,12 +270,19 @@ impl Writer {
         self.encode_and_write(id, &items, codec)
     }
 
-    /// Encodes `items` (column index, input for one chunk, rows) in parallel windows and writes
-    /// them in order.
+    /// Encodes `items` (column index, input for one chunk, rows) on the thread pool and writes
+    /// them in order on this thread as they come in, with a bounded number in flight: the file is
+    /// written while later chunks encode, and no thread waits for the slowest column of a row
+    /// group (a column coded by pcodec takes 50x longer than a delta-coded one).
     fn encode_and_write(&mut self, id: ArrayId, items: &[(usize, Slice<'_>, u64)], codec: Codec) -> Result<()> {
         let state = &mut self.arrays[id.0];
         // Choose each column's pipelines once, from its first chunk.
-        let to_plan: Vec<(usize, Slice<'_>)> = items.iter().filter(|(c, ..)| state.plans[*c].is_none()).map(|(c, i, _)| (*c, *i)).collect();
+        let mut to_plan: Vec<(usize, Slice<'_>)> = Vec::new();
+        for (c, input, _) in items {
+            if state.plans[*c].is_none() && !to_plan.iter().any(|(p, _)| p == c) {
+                to_plan.push((*c, *input));
+            }
+        }
         let planned: Vec<(usize, ColumnPlan)> = to_plan
             .par_iter()
             .map(|(c, input)| (*c, ColumnPlan::choose(codec, &state.columns[*c], input)))
@@ -282,22 +290,48 @@ impl Writer {
         for (c, plan) in planned {
             state.plans[c].get_or_insert(plan);
         }
-        let window = (rayon::current_num_threads() * 2).max(state.columns.len());
-        for batch in items.chunks(window) {
-            let state = &self.arrays[id.0];
-            let encoded: Vec<Result<EncodedChunk<'_>>> = batch
-                .par_iter()
-                .map(|(c, input, rows)| {
-                    let plan = state.plans[*c].as_ref().ok_or_else(|| Error::schema("internal: column has no plan"))?;
-                    encode_chunk(plan, &state.columns[*c], input, *rows)
-                })
-                .collect();
-            for ((c, ..), enc) in batch.iter().zip(encoded) {
-                let entry = self.write_chunk(enc?)?;
-                self.arrays[id.0].chunks[*c].push(entry);
+        let plans = state.plans.clone();
+        let descs = state.columns.clone();
+        // Enough chunks in flight to keep every thread busy behind one slow chunk, few enough
+        // that memory stays a few row groups.
+        let in_flight = (rayon::current_num_threads() * 4).max(descs.len() * 2);
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<EncodedChunk<'_>>)>();
+        rayon::in_place_scope_fifo(|scope| {
+            let spawn = |i: usize| {
+                let tx = tx.clone();
+                let (plans, descs) = (&plans, &descs);
+                let (c, input, rows) = &items[i];
+                scope.spawn_fifo(move |_| {
+                    // The receiver outlives the scope; a send fails only after an error
+                    // stopped the writing, when the chunk is not wanted.
+                    // A panic would leave the writer waiting for this chunk: it is an error.
+                    let chunk = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let plan = plans[*c].as_ref().ok_or_else(|| Error::schema("internal: column has no plan"))?;
+                        encode_chunk(plan, &descs[*c], input, *rows)
+                    }))
+                        .unwrap_or_else(|_| Err(Error::schema(format!("internal: encoding column {} panicked", descs[*c].name()))));
+                    let _ = tx.send((i, chunk));
+                });
+            };
+            let mut spawned = items.len().min(in_flight);
+            (0..spawned).for_each(spawn);
+            let mut ready = BTreeMap::new();
+            let mut next = 0;
+            while next < items.len() {
+                let (i, chunk) = receive(&rx)?;
+                ready.insert(i, chunk);
+                while let Some(chunk) = ready.remove(&next) {
+                    let entry = self.write_chunk(chunk?)?;
+                    self.arrays[id.0].chunks[items[next].0].push(entry);
+                    next += 1;
+                    if spawned < items.len() {
+                        spawn(spawned);
+                        spawned += 1;
+                    }
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn write_bytes(&mut self, bytes: &[u8]) -> Result<u64> {
@@ -535,6 +569,29 @@ fn global_list_ends<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], item_r
 
 /// Splits whole-column inputs into (column, chunk input, rows) items, row group by row group,
 /// each level of rows (`counts[level]` rows) on its own.
+/// The next encoded chunk. On a pool thread (a caller inside rayon) the wait runs other pool
+/// work, so that a pool of one thread cannot deadlock on chunks it has yet to encode.
+fn receive<T>(rx: &std::sync::mpsc::Receiver<T>) -> Result<T> {
+    let lost = || Error::schema("internal: an encoding task stopped without a result");
+    if rayon::current_thread_index().is_none() {
+        return rx.recv().map_err(|_| lost());
+    }
+    loop {
+        match rx.try_recv() {
+            Ok(v) => return Ok(v),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(lost()),
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+        }
+        if rayon::yield_now() != Some(rayon::Yield::Executed) {
+            match rx.recv_timeout(std::time::Duration::from_micros(200)) {
+                Ok(v) => return Ok(v),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Err(lost()),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        }
+    }
+}
+
 fn level_items<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], counts: &[u64], group: u64) -> Vec<(usize, Slice<'a>, u64)> {
     let mut items = Vec::new();
     for (level, &rows) in counts.iter().enumerate() {
