@@ -59,7 +59,12 @@ fn width_of(kind: u8) -> Option<usize> {
 }
 
 fn compress<T: pco::data_types::Number + bytemuck::Pod>(input: &[u8], parts: usize, level: u8) -> Option<Vec<u8>> {
-    let nums: Vec<T> = input.chunks_exact(std::mem::size_of::<T>()).map(bytemuck::pod_read_unaligned).collect();
+    // Aligned input (the usual case: buffers and stage outputs come from the allocator) is
+    // read in place; only unaligned input is copied.
+    let nums: std::borrow::Cow<'_, [T]> = match bytemuck::try_cast_slice(input) {
+        Ok(nums) => std::borrow::Cow::Borrowed(nums),
+        Err(_) => std::borrow::Cow::Owned(input.chunks_exact(std::mem::size_of::<T>()).map(bytemuck::pod_read_unaligned).collect()),
+    };
     let mut config = ChunkConfig::default().with_compression_level(usize::from(level.min(12)));
     if parts > 1 && nums.len() >= parts {
         // One pcodec chunk per part, so that each component gets a model of its own. A remainder
