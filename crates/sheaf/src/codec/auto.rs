@@ -4,7 +4,7 @@
 //! Per chunk, a chunk whose values are all equal is stored `constant`, and a chunk that the
 //! pipeline does not shrink is stored plain. Spec: `spec/codecs.md#auto`.
 
-use super::{encode_pipeline, Stage};
+use super::{encode_pipeline, PcoChoice, Stage};
 use crate::format::MAX_STAGES;
 
 /// Bytes per sample window, in values of 4 bytes; three windows (start, middle, end) make the
@@ -21,7 +21,7 @@ fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<St
     // pcodec decodes slower than the byte codecs, so it comes last: chosen only where it is
     // clearly smaller.
     if let Some(kind) = pco {
-        base.push(vec![Stage::Pco(kind, 1, pco_level)]);
+        base.push(vec![Stage::Pco(kind, 1, pco_level, PcoChoice::Search)]);
     }
     // Symbols of any width: dictionary indices modelled by pcodec (decodes slower than the
     // byte codecs, so it comes after them).
@@ -35,7 +35,7 @@ fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<St
     };
     if let (Some(int_kind), 1) = (integers, k) {
         base.push(vec![Stage::Decimal, Stage::Delta, Stage::BitPack, Stage::Zstd(level)]);
-        base.push(vec![Stage::Decimal, Stage::Pco(int_kind, 1, pco_level)]);
+        base.push(vec![Stage::Decimal, Stage::Pco(int_kind, 1, pco_level, PcoChoice::Search)]);
     }
     if k < 2 {
         return base;
@@ -50,7 +50,7 @@ fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<St
         if !dictionary && c != [Stage::Lz4] {
             let mut t = vec![Stage::Transpose(k)];
             t.extend(c.into_iter().map(|s| match s {
-                Stage::Pco(kind, _, effort) => Stage::Pco(kind, k, effort),
+                Stage::Pco(kind, _, effort, choice) => Stage::Pco(kind, k, effort, choice),
                 other => other,
             }));
             out.push(t);
@@ -116,7 +116,24 @@ pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, p
         return Vec::new();
     }
     let good_enough = if slack == 0 { best } else { best + best / slack };
-    sizes.into_iter().find(|(_, n)| *n <= good_enough).map(|(s, _)| s).unwrap_or_default()
+    let mut chosen = sizes.into_iter().find(|(_, n)| *n <= good_enough).map(|(s, _)| s).unwrap_or_default();
+    // pcodec's choices depend on the length it sees (on a few thousand values it takes lower
+    // delta orders than on a chunk): they are made on a whole chunk.
+    let row = (width * k).max(1);
+    fix_pco_choices(&mut chosen, &[&data[..data.len() / row * row]], width);
+    chosen
+}
+
+/// Fixes pcodec's per-chunk choices for the column from `windows` of its data (as they reach
+/// the pco stage through the stages before it).
+fn fix_pco_choices(stages: &mut [Stage], windows: &[&[u8]], width: usize) {
+    let Some(at) = stages.iter().position(|s| matches!(s, Stage::Pco(..))) else { return };
+    let Stage::Pco(kind, parts, level, _) = stages[at] else { return };
+    let Some(inputs) = windows.iter().map(|w| if at == 0 { Some(w.to_vec()) } else { encode_pipeline(&stages[..at], w, width).map(|(b, _)| b) }).collect::<Option<Vec<_>>>() else {
+        return;
+    };
+    let inputs: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
+    stages[at] = Stage::Pco(kind, parts, level, super::pco::choose(&inputs, width, kind, parts, level));
 }
 
 /// Encodes one chunk's buffer: `constant` if all values are equal, else `stages`, else plain when
@@ -147,6 +164,36 @@ mod tests {
         assert_eq!(stages.first(), Some(&Stage::Delta), "{stages:?}");
         let (enc, _) = encode_pipeline(&stages, &data, 8).unwrap();
         assert!(enc.len() * 100 < data.len(), "{} bytes", enc.len());
+    }
+
+    #[test]
+    fn pcodec_choices_are_fixed_once_from_a_whole_chunk() {
+        // Positions of a particle: a second-order random walk plus noise. On a whole chunk
+        // pcodec takes second-order deltas; on the few thousand values of a sample window the
+        // noise hides the trend and it would take first-order ones.
+        let mut r = 0x2545_F491_4F6C_DD1Du64;
+        let mut uniform = move || {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            (r >> 11) as f32 / (1u64 << 53) as f32 - 0.5
+        };
+        let (mut x, mut v) = (0f32, 0f32);
+        let data: Vec<u8> = (0..262_144)
+            .flat_map(|_| {
+                v += uniform() * 0.03;
+                x += v * 0.01;
+                (x + uniform() * 3e-3).to_le_bytes()
+            })
+            .collect();
+        let stages = choose_pipeline(&data, 4, 1, 3, Some(crate::codec::pco_kinds::F32), false);
+        let Some(&Stage::Pco(kind, parts, level, choice)) = stages.last() else { panic!("{stages:?}") };
+        assert_eq!(choice, PcoChoice::Fixed { delta_order: 2, classic: true }, "{stages:?}");
+        let fixed = crate::codec::test_support::round_trip(&stages, &data, 4).unwrap();
+        let mut searching = stages.clone();
+        *searching.last_mut().unwrap() = Stage::Pco(kind, parts, level, PcoChoice::Search);
+        let searched = crate::codec::test_support::round_trip(&searching, &data, 4).unwrap();
+        assert!(fixed <= searched + searched / 1000, "fixed {fixed} vs searched {searched}");
     }
 
     #[test]

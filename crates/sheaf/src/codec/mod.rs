@@ -20,6 +20,7 @@ mod zstd;
 
 pub(crate) use auto::{choose_pipeline, encode_with_fallback};
 pub use pco::kinds as pco_kinds;
+pub use pco::PcoChoice;
 
 use crate::format::MAX_STAGES;
 
@@ -93,8 +94,9 @@ pub enum Stage {
     Lz4,
     /// pcodec with the numeric type id of `pco_kinds`, the data cut into `parts` equal chunks
     /// each with its own model (the components after a `transpose`), at a pcodec compression
-    /// level (0..=12; encode-time only).
-    Pco(u8, usize, u8),
+    /// level (0..=12), with pcodec's per-chunk choices searched for or fixed (encode-time
+    /// only).
+    Pco(u8, usize, u8, PcoChoice),
 }
 
 impl Stage {
@@ -120,7 +122,7 @@ impl Stage {
         match self {
             Stage::Zstd(level) => zstd::encode(input, level, out),
             Stage::Transpose(k) => transpose::encode(input, width, k, out),
-            Stage::Pco(kind, parts, level) => pco::encode(input, width, kind, parts, level, out),
+            Stage::Pco(kind, parts, level, choice) => pco::encode(input, width, kind, parts, level, choice, out),
             Stage::ByteDictionary => dictionary::encode(input, width, true, out),
             Stage::DictionaryPco(level) => dictionary::encode_pco(input, width, level, out),
             other => codec(other.id())?.encode(input, width, out),

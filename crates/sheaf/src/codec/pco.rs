@@ -3,8 +3,10 @@
 //! the count and numeric type in an 16-byte header before pcodec's standalone format. Spec:
 //! `spec/codecs.md#pco`.
 
+use pco::metadata::{DeltaEncoding, Mode};
 use pco::standalone::{simple_compress, simple_decompress_into};
-use pco::ChunkConfig;
+use pco::wrapped::FileCompressor;
+use pco::{ChunkConfig, DeltaSpec, ModeSpec};
 
 use super::{count_bytes, le_u64, Codec, DecodeResult};
 
@@ -58,14 +60,88 @@ fn width_of(kind: u8) -> Option<usize> {
     })
 }
 
-fn compress<T: pco::data_types::Number + bytemuck::Pod>(input: &[u8], parts: usize, level: u8) -> Option<Vec<u8>> {
-    // Aligned input (the usual case: buffers and stage outputs come from the allocator) is
-    // read in place; only unaligned input is copied.
-    let nums: std::borrow::Cow<'_, [T]> = match bytemuck::try_cast_slice(input) {
+/// pcodec's own per-chunk choices (delta encoding, mode), either searched for in every chunk or
+/// fixed once per column from its sample: the search is 20-30% of pcodec's encode time, and the
+/// sample's answer is the chunks' answer on typical columns (encode-time only; the choices are in
+/// pcodec's own format, so readers never see this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PcoChoice {
+    /// pcodec searches in every chunk.
+    #[default]
+    Search,
+    /// Fixed for every chunk.
+    Fixed {
+        /// Consecutive deltas of this order (0: none).
+        delta_order: u8,
+        /// The classic mode (else pcodec still looks for a multiplier or a quantization in
+        /// each chunk).
+        classic: bool,
+    },
+}
+
+/// Aligned input (the usual case: buffers and stage outputs come from the allocator) is read in
+/// place; only unaligned input is copied.
+fn numbers<T: bytemuck::Pod>(input: &[u8]) -> std::borrow::Cow<'_, [T]> {
+    match bytemuck::try_cast_slice(input) {
         Ok(nums) => std::borrow::Cow::Borrowed(nums),
         Err(_) => std::borrow::Cow::Owned(input.chunks_exact(std::mem::size_of::<T>()).map(bytemuck::pod_read_unaligned).collect()),
+    }
+}
+
+/// The `parts` components of `nums`, after the remainder in front (see `compress`).
+fn parts_of<T>(nums: &[T], parts: usize) -> Vec<&[T]> {
+    let base = nums.len() / parts.max(1);
+    let rest = nums.len() % parts.max(1);
+    (0..parts.max(1)).map(|i| &nums[rest + i * base..rest + (i + 1) * base]).collect()
+}
+
+fn choice_of<T: pco::data_types::Number>(nums: &[T], level: u8) -> Option<PcoChoice> {
+    let config = ChunkConfig::default().with_compression_level(usize::from(level.min(12)));
+    let compressor = FileCompressor::default().chunk_compressor(nums, &config).ok()?;
+    let meta = compressor.meta();
+    let delta_order = match meta.delta_encoding {
+        DeltaEncoding::NoOp => 0,
+        DeltaEncoding::Consecutive { order, secondary_uses_delta: false } => u8::try_from(order).ok()?,
+        _ => return None,
     };
+    Some(PcoChoice::Fixed { delta_order, classic: matches!(meta.mode, Mode::Classic) })
+}
+
+fn probe<T: pco::data_types::Number + bytemuck::Pod>(windows: &[&[u8]], parts: usize, level: u8) -> PcoChoice {
+    let mut found = None;
+    for w in windows {
+        let nums = numbers::<T>(w);
+        for part in parts_of(&nums, parts) {
+            let choice = if part.is_empty() { continue } else { choice_of(part, level) };
+            match (found, choice) {
+                (_, None) => return PcoChoice::Search,
+                (None, Some(c)) => found = Some(c),
+                (Some(f), Some(c)) if f != c => return PcoChoice::Search,
+                _ => {}
+            }
+        }
+    }
+    found.unwrap_or_default()
+}
+
+/// The choices pcodec makes on every sample window and component of a column, when they all
+/// agree (else `Search`): `windows` are the sample as it reaches the pco stage.
+pub(crate) fn choose(windows: &[&[u8]], width: usize, kind: u8, parts: usize, level: u8) -> PcoChoice {
+    if width_of(kind) != Some(width) || windows.iter().any(|w| w.len() % width != 0) {
+        return PcoChoice::Search;
+    }
+    by_kind!(kind, probe(windows, parts, level))
+}
+
+fn compress<T: pco::data_types::Number + bytemuck::Pod>(input: &[u8], parts: usize, level: u8, choice: PcoChoice) -> Option<Vec<u8>> {
+    let nums = numbers::<T>(input);
     let mut config = ChunkConfig::default().with_compression_level(usize::from(level.min(12)));
+    if let PcoChoice::Fixed { delta_order, classic } = choice {
+        config = config.with_delta_spec(if delta_order == 0 { DeltaSpec::NoOp } else { DeltaSpec::TryConsecutive(usize::from(delta_order)) });
+        if classic {
+            config = config.with_mode_spec(ModeSpec::Classic);
+        }
+    }
     if parts > 1 && nums.len() >= parts {
         // One pcodec chunk per part, so that each component gets a model of its own. A remainder
         // (a preceding stage's header) is a chunk of its own in front, so that it neither
@@ -90,11 +166,11 @@ fn compress<T: pco::data_types::Number + bytemuck::Pod>(input: &[u8], parts: usi
 
 /// Encodes `input` (values of `width` bytes) as pcodec numbers of type `kind`, in `parts`
 /// equal chunks, at pcodec compression `level`.
-pub(crate) fn encode(input: &[u8], width: usize, kind: u8, parts: usize, level: u8, out: &mut Vec<u8>) -> Option<()> {
+pub(crate) fn encode(input: &[u8], width: usize, kind: u8, parts: usize, level: u8, choice: PcoChoice, out: &mut Vec<u8>) -> Option<()> {
     if width_of(kind) != Some(width) || input.len() % width != 0 {
         return None;
     }
-    let body = by_kind!(kind, compress(input, parts, level))?;
+    let body = by_kind!(kind, compress(input, parts, level, choice))?;
     out.reserve(HEADER + body.len());
     out.extend_from_slice(&((input.len() / width) as u64).to_le_bytes());
     out.extend_from_slice(&[kind, 0, 0, 0, 0, 0, 0, 0]);
@@ -104,7 +180,7 @@ pub(crate) fn encode(input: &[u8], width: usize, kind: u8, parts: usize, level: 
 
 /// pcodec's standalone format of u16 values, at `level` (dictionary indices).
 pub(crate) fn compress_u16(values: &[u16], level: u8) -> Option<Vec<u8>> {
-    compress::<u16>(bytemuck::cast_slice(values), 1, level)
+    compress::<u16>(bytemuck::cast_slice(values), 1, level, PcoChoice::Search)
 }
 
 /// Decodes exactly `out.len()` u16 values of pcodec's standalone format.
@@ -161,25 +237,25 @@ impl Codec for Pco {
 
 #[cfg(test)]
 mod tests {
-    use super::kinds;
+    use super::{kinds, PcoChoice};
     use crate::codec::{test_support::round_trip, Stage};
 
     #[test]
     fn round_trips_and_beats_zstd_on_a_smooth_signal() {
         let vals: Vec<f64> = (0..50_000).map(|i| (f64::from(i) / 1000.0).sin() * 100.0 + f64::from(i % 7) * 1e-3).collect();
         let bytes: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let p = round_trip(&[Stage::Pco(kinds::F64, 1, 8)], &bytes, 8).unwrap();
+        let p = round_trip(&[Stage::Pco(kinds::F64, 1, 8, PcoChoice::Search)], &bytes, 8).unwrap();
         let z = round_trip(&[Stage::Zstd(3)], &bytes, 8).unwrap();
         assert!(p < z, "pco {p} vs zstd {z}");
         let ints: Vec<u8> = (0..1000i32).flat_map(|v| (v * 3 - 100).to_le_bytes()).collect();
-        round_trip(&[Stage::Transpose(2), Stage::Pco(kinds::I32, 2, 8)], &ints, 4).unwrap();
-        assert!(round_trip(&[Stage::Pco(kinds::F64, 1, 8)], &ints, 4).is_none(), "width mismatch refused");
+        round_trip(&[Stage::Transpose(2), Stage::Pco(kinds::I32, 2, 8, PcoChoice::Search)], &ints, 4).unwrap();
+        assert!(round_trip(&[Stage::Pco(kinds::F64, 1, 8, PcoChoice::Search)], &ints, 4).is_none(), "width mismatch refused");
     }
 }
 
 #[cfg(test)]
 mod component_tests {
-    use super::kinds;
+    use super::{kinds, PcoChoice};
     use crate::codec::{encode_pipeline, Stage};
 
     #[test]
@@ -197,8 +273,8 @@ mod component_tests {
                 bytes.extend_from_slice(&v.to_le_bytes());
             }
         }
-        let plain = encode_pipeline(&[Stage::Pco(kinds::F32, 1, 8)], &bytes, 4).unwrap().0.len();
-        let split = encode_pipeline(&[Stage::Transpose(3), Stage::Pco(kinds::F32, 3, 8)], &bytes, 4).unwrap().0.len();
+        let plain = encode_pipeline(&[Stage::Pco(kinds::F32, 1, 8, PcoChoice::Search)], &bytes, 4).unwrap().0.len();
+        let split = encode_pipeline(&[Stage::Transpose(3), Stage::Pco(kinds::F32, 3, 8, PcoChoice::Search)], &bytes, 4).unwrap().0.len();
         assert!(split < plain, "transposed {split} vs interleaved {plain}");
     }
 }
