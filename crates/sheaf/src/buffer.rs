@@ -164,10 +164,11 @@ mod tests {
 
     #[test]
     fn owned_bytes_are_64_byte_aligned() {
-        for n in [0usize, 1, 63, 64, 65, 1000] {
+        for n in [0usize, 1, 63, 64, 65, 1000, PARALLEL_ZEROING, PARALLEL_ZEROING + 13] {
             let a = AlignedBytes::zeroed(n);
             assert_eq!(a.len(), n);
             assert_eq!(a.as_ptr() as usize % 64, 0);
+            assert!(a.iter().all(|&b| b == 0));
             let src: Vec<u8> = (0..n).map(|i| i as u8).collect();
             let c = AlignedBytes::copy_from(&src);
             assert_eq!((c.as_ptr() as usize % 64, &c[..]), (0, &src[..]));
