@@ -7,6 +7,7 @@ mod column;
 mod decode;
 mod verify;
 
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -320,8 +321,10 @@ impl<'f> Array<'f> {
     /// As [`Column::read_rows`].
     pub fn read_columns(&self, which: &[usize], range: std::ops::Range<u64>) -> Result<Vec<ColumnData<'f>>> {
         let ranges = self.level_ranges(range)?;
+        // Columns decode side by side, as their chunks do: many small columns (a table of a few
+        // row groups) keep every thread busy too.
         which
-            .iter()
+            .par_iter()
             .map(|&i| {
                 let col = self.column_at(i)?;
                 col.read_rows(ranges[col.desc().level].clone()).map_err(|e| self.locate(e))
