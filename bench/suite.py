@@ -11,7 +11,10 @@ Every contender starts from data in memory in its natural form (a NumPy record a
 h5py and sheaf's input .npy; an Arrow table for Feather/Parquet/Vortex/Lance; per-column NumPy
 arrays for Blosc2/zarr/pcodec), writes a file, and reads it back: full read into memory, open +
 one column, a 1% row range. Reads are checked against the input. Medians of RUNS runs; `sync`
-before each write. sheaf is measured in-process from Rust (crates/sheaf-npy/examples/
+before each write; every contender's full read runs once untimed first, so full-read figures are
+those of a process that reads repeatedly and whose allocator holds memory it touched before (a
+fresh process also pays the first touch of new memory, ~0.4 GB/s on this VM, for every
+contender alike). sheaf is measured in-process from Rust (crates/sheaf-npy/examples/
 bench_suite.rs), the others in-process from Python. Threads: sheaf uses 2 (rayon), pyarrow its
 thread pool (2), blosc2 nthreads=2, zarr/h5py/pcodec 1 (their defaults), Vortex and Lance their
 own runtimes.
@@ -251,9 +254,11 @@ def pcodec_contender():
     return [("pcodec per column", "1", w, rf, rc, lambda p, lo, hi: {k: v[lo:hi] for k, v in rf(p).items()})]
 
 
-def timed(fn, runs, before=None):
+def timed(fn, runs, before=None, warmup=False):
     ts = []
     result = None
+    if warmup:
+        fn()
     for _ in range(runs):
         if before:
             before()
@@ -320,7 +325,7 @@ def run_dataset(name, a, runs, speed_only, work, one_col):
         try:
             wt, _ = timed(lambda: w(a, table, cols, str(path)), runs if "savez" not in cname and "gzip" not in cname else 1, before=lambda: (rm(path), sync()))
             size = size_of(path)
-            ft, got = timed(lambda: rf(str(path)), runs)
+            ft, got = timed(lambda: rf(str(path)), runs, warmup=True)
             check(got, a, one_col)
             del got
             ct, _ = timed(lambda: rc(str(path), one_col), runs)
