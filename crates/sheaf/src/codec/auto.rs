@@ -120,20 +120,24 @@ pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, p
     // pcodec's choices depend on the length it sees (on a few thousand values it takes lower
     // delta orders than on a chunk): they are made on a whole chunk.
     let row = (width * k).max(1);
-    fix_pco_choices(&mut chosen, &[&data[..data.len() / row * row]], width);
+    fix_pco_choices(&mut chosen, &data[..data.len() / row * row], width);
     chosen
 }
 
-/// Fixes pcodec's per-chunk choices for the column from `windows` of its data (as they reach
-/// the pco stage through the stages before it).
-fn fix_pco_choices(stages: &mut [Stage], windows: &[&[u8]], width: usize) {
+/// Fixes pcodec's per-chunk choices for the column from a whole chunk of its data (as it
+/// reaches the pco stage through the stages before it).
+fn fix_pco_choices(stages: &mut [Stage], chunk: &[u8], width: usize) {
     let Some(at) = stages.iter().position(|s| matches!(s, Stage::Pco(..))) else { return };
     let Stage::Pco(kind, parts, level, _) = stages[at] else { return };
-    let Some(inputs) = windows.iter().map(|w| if at == 0 { Some(w.to_vec()) } else { encode_pipeline(&stages[..at], w, width).map(|(b, _)| b) }).collect::<Option<Vec<_>>>() else {
-        return;
+    let input = if at == 0 {
+        std::borrow::Cow::Borrowed(chunk)
+    } else {
+        match encode_pipeline(&stages[..at], chunk, width) {
+            Some((bytes, _)) => std::borrow::Cow::Owned(bytes),
+            None => return,
+        }
     };
-    let inputs: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
-    stages[at] = Stage::Pco(kind, parts, level, super::pco::choose(&inputs, width, kind, parts, level));
+    stages[at] = Stage::Pco(kind, parts, level, super::pco::choose(&[&input], width, kind, parts, level));
 }
 
 /// Encodes one chunk's buffer: `constant` if all values are equal, else `stages`, else plain when

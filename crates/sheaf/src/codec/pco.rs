@@ -61,9 +61,9 @@ fn width_of(kind: u8) -> Option<usize> {
 }
 
 /// pcodec's own per-chunk choices (delta encoding, mode), either searched for in every chunk or
-/// fixed once per column from its sample: the search is 20-30% of pcodec's encode time, and the
-/// sample's answer is the chunks' answer on typical columns (encode-time only; the choices are in
-/// pcodec's own format, so readers never see this).
+/// fixed once per column from its first chunk: the search is 20-30% of pcodec's encode time, and
+/// the first chunk's answer is the other chunks' answer on typical columns (encode-time only;
+/// the choices are in pcodec's own format, so readers never see this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PcoChoice {
     /// pcodec searches in every chunk.
@@ -124,8 +124,8 @@ fn probe<T: pco::data_types::Number + bytemuck::Pod>(windows: &[&[u8]], parts: u
     found.unwrap_or_default()
 }
 
-/// The choices pcodec makes on every sample window and component of a column, when they all
-/// agree (else `Search`): `windows` are the sample as it reaches the pco stage.
+/// The choices pcodec makes on every one of `windows` (data as it reaches the pco stage) and
+/// every component, when they all agree (else `Search`).
 pub(crate) fn choose(windows: &[&[u8]], width: usize, kind: u8, parts: usize, level: u8) -> PcoChoice {
     if width_of(kind) != Some(width) || windows.iter().any(|w| w.len() % width != 0) {
         return PcoChoice::Search;

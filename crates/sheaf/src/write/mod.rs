@@ -1,8 +1,9 @@
 //! Writing: [`Writer`] streams batches of rows into row groups with memory bounded by a few row
 //! groups (at most 16, fewer the more columns there are), encoding chunks on the thread pool
-//! while this thread writes finished ones in order; [`write_arrays`] writes whole in-memory arrays, storing each plain fixed-width column
-//! as one contiguous region so readers get it back as a single slice. Both write to a temporary
-//! file beside the target and rename it into place only in `finish`.
+//! while this thread writes finished ones in order; [`write_arrays`] writes whole in-memory
+//! arrays, storing each plain fixed-width column as one contiguous region so readers get it back
+//! as a single slice. Both write to a temporary file beside the target and rename it into place
+//! only in `finish`.
 
 mod encode;
 mod input;
@@ -302,14 +303,14 @@ impl Writer {
                 let (plans, descs) = (&plans, &descs);
                 let (c, input, rows) = &items[i];
                 scope.spawn_fifo(move |_| {
-                    // The receiver outlives the scope; a send fails only after an error
-                    // stopped the writing, when the chunk is not wanted.
                     // A panic would leave the writer waiting for this chunk: it is an error.
                     let chunk = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         let plan = plans[*c].as_ref().ok_or_else(|| Error::schema("internal: column has no plan"))?;
                         encode_chunk(plan, &descs[*c], input, *rows)
                     }))
                         .unwrap_or_else(|_| Err(Error::schema(format!("internal: encoding column {} panicked", descs[*c].name()))));
+                    // The receiver outlives the scope; a send fails only after an error
+                    // stopped the writing, when the chunk is not wanted.
                     let _ = tx.send((i, chunk));
                 });
             };
@@ -567,8 +568,6 @@ fn global_list_ends<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], item_r
         .collect()
 }
 
-/// Splits whole-column inputs into (column, chunk input, rows) items, row group by row group,
-/// each level of rows (`counts[level]` rows) on its own.
 /// The next encoded chunk. On a pool thread (a caller inside rayon) the wait runs other pool
 /// work, so that a pool of one thread cannot deadlock on chunks it has yet to encode.
 fn receive<T>(rx: &std::sync::mpsc::Receiver<T>) -> Result<T> {
@@ -592,6 +591,8 @@ fn receive<T>(rx: &std::sync::mpsc::Receiver<T>) -> Result<T> {
     }
 }
 
+/// Splits whole-column inputs into (column, chunk input, rows) items, row group by row group,
+/// each level of rows (`counts[level]` rows) on its own.
 fn level_items<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], counts: &[u64], group: u64) -> Vec<(usize, Slice<'a>, u64)> {
     let mut items = Vec::new();
     for (level, &rows) in counts.iter().enumerate() {
