@@ -18,8 +18,7 @@ fn sample(dir: &std::path::Path, codec: Codec) -> std::path::PathBuf {
     let ids: Vec<i64> = (0..1000).collect();
     let mass: Vec<f64> = (0..1000).map(|i| f64::from(i % 4) * 0.5).collect();
     let dtype = DType::structure(vec![Field::new("id", DType::leaf(LeafType::Int(8))), Field::new("mass", DType::leaf(LeafType::Float(8)))]);
-    sheaf::write_arrays(&path, &[(ArraySchema::new("p", dtype), vec![ColumnInput::fixed(&ids), ColumnInput::fixed(&mass)])], &WriteOptions::new().with_codec(codec))
-        .unwrap();
+    sheaf::write_arrays(&path, &[(ArraySchema::new("p", dtype), vec![ColumnInput::fixed(&ids), ColumnInput::fixed(&mass)])], &WriteOptions::new().with_codec(codec)).unwrap();
     path
 }
 
@@ -126,16 +125,15 @@ fn lists_show_in_head_inspect_and_select() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lists.sheaf");
     // Row i holds the list [0, 1, .., i % 3 - 1]; row 3 is null; 7 rows, 6 items.
-    let offsets: Vec<u64> = std::iter::once(0).chain((0..7u64).scan(0, |n, i| {
-        *n += i % 3;
-        Some(*n)
-    })).collect();
+    let offsets: Vec<u64> = std::iter::once(0)
+        .chain((0..7u64).scan(0, |n, i| {
+            *n += i % 3;
+            Some(*n)
+        }))
+        .collect();
     let items: Vec<i32> = (0..7u64).flat_map(|i| 0..(i % 3) as i32).collect();
     let valid = [0b1111_0111u8];
-    let dtype = DType::structure(vec![
-        Field::new("id", DType::leaf(LeafType::Int(8))),
-        Field::new("tags", DType::list(DType::leaf(LeafType::Int(4)), true)),
-    ]);
+    let dtype = DType::structure(vec![Field::new("id", DType::leaf(LeafType::Int(8))), Field::new("tags", DType::list(DType::leaf(LeafType::Int(4)), true))]);
     let ids: Vec<i64> = (0..7).collect();
     let inputs = vec![ColumnInput::fixed(&ids), ColumnInput::var(&offsets, &[]).with_validity(&valid), ColumnInput::fixed(&items)];
     sheaf::write_arrays(&path, &[(ArraySchema::new("l", dtype), inputs)], &WriteOptions::new()).unwrap();

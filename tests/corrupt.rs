@@ -62,13 +62,11 @@ fn read_everything(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Option<Vec<u64>>, Optio
 }
 
 fn outcome(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Option<Vec<u64>>, Option<Vec<u8>>)>, String> {
-    catch_unwind(AssertUnwindSafe(|| read_everything(bytes)))
-        .map_err(|_| "panicked".to_string())?
-        .map_err(|e| {
-            let msg = e.to_string();
-            assert!(!msg.is_empty() && !msg.contains('\n'), "error messages are one line: {msg:?}");
-            msg
-        })
+    catch_unwind(AssertUnwindSafe(|| read_everything(bytes))).map_err(|_| "panicked".to_string())?.map_err(|e| {
+        let msg = e.to_string();
+        assert!(!msg.is_empty() && !msg.contains('\n'), "error messages are one line: {msg:?}");
+        msg
+    })
 }
 
 #[test]

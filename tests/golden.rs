@@ -125,10 +125,12 @@ fn data_1_1() -> Vec<Owned> {
     let n = ROWS_1_1;
     let fixed = |rows: u64, f: &dyn Fn(u64) -> Vec<u8>| Owned { values: (0..rows).flat_map(f).collect(), offsets: None, validity: None, rows };
     let list = |len: &dyn Fn(u64) -> u64| {
-        let offsets: Vec<u64> = std::iter::once(0).chain((0..n).scan(0, |at, i| {
-            *at += len(i);
-            Some(*at)
-        })).collect();
+        let offsets: Vec<u64> = std::iter::once(0)
+            .chain((0..n).scan(0, |at, i| {
+                *at += len(i);
+                Some(*at)
+            }))
+            .collect();
         Owned { values: Vec::new(), offsets: Some(offsets), validity: None, rows: n }
     };
     // Cents, scattered: exact decimals that no byte codec finds repeats in.

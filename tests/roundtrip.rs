@@ -48,8 +48,7 @@ fn leaf() -> impl Strategy<Value = DType> {
 fn dtype() -> impl Strategy<Value = DType> {
     leaf().prop_recursive(3, 12, 4, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 1..4)
-                .prop_map(|ds| DType::structure(ds.into_iter().enumerate().map(|(i, d)| Field::new(format!("f{i}"), d)).collect())),
+            prop::collection::vec(inner.clone(), 1..4).prop_map(|ds| DType::structure(ds.into_iter().enumerate().map(|(i, d)| Field::new(format!("f{i}"), d)).collect())),
             (inner.clone(), any::<bool>()).prop_map(|(d, nullable)| DType::list(d, nullable)),
             (inner, prop::collection::vec(1u64..4, 1..3)).prop_map(|(d, shape)| {
                 if d.packed_size().is_some() {

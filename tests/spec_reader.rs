@@ -87,13 +87,7 @@ fn schema() -> ArraySchema {
         Field::new("z", leaf(LeafType::Complex(16))),
         Field::new("raw", leaf(LeafType::Void(3))),
         Field::new("big", DType::Leaf(Leaf::new(LeafType::UInt(4)).with_byte_order(ByteOrder::Big))),
-        Field::new(
-            "inner",
-            DType::structure(vec![
-                Field::new("a", leaf(LeafType::Int(2))),
-                Field::new("deep", DType::structure(vec![Field::new("b", leaf(LeafType::UInt(8)))])),
-            ]),
-        ),
+        Field::new("inner", DType::structure(vec![Field::new("a", leaf(LeafType::Int(2))), Field::new("deep", DType::structure(vec![Field::new("b", leaf(LeafType::UInt(8)))]))])),
         Field::new("maybe", DType::Leaf(Leaf::new(LeafType::Float(8)).with_nullable(true))),
         Field::new("name", DType::Leaf(Leaf::new(LeafType::Utf8).with_nullable(true))),
         Field::new("blob", leaf(LeafType::Binary)),
@@ -137,12 +131,8 @@ fn python_reader_written_from_the_spec_reads_rust_files() {
     for (name, codec) in [("plain", Codec::None), ("zstd", Codec::Zstd(3))] {
         let path = dir.path().join(format!("{name}.sheaf"));
         let inputs = data.iter().map(Owned::input).collect();
-        sheaf::write_arrays(
-            &path,
-            &[(schema.clone(), inputs), (second.clone(), vec![second_data.input()])],
-            &WriteOptions::new().with_codec(codec).with_row_group_rows(1000),
-        )
-        .unwrap();
+        sheaf::write_arrays(&path, &[(schema.clone(), inputs), (second.clone(), vec![second_data.input()])], &WriteOptions::new().with_codec(codec).with_row_group_rows(1000))
+            .unwrap();
         files.push(path);
     }
     let mut args = vec![expect_path.as_path()];

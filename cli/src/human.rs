@@ -26,11 +26,7 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let numeric = |s: &str| s.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-') && !s.contains('[');
     let mut out = String::new();
     let line = |cells: Vec<&str>, out: &mut String| {
-        let parts: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| if numeric(c) { format!("{c:>w$}") } else { format!("{c:<w$}") })
-            .collect();
+        let parts: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| if numeric(c) { format!("{c:>w$}") } else { format!("{c:<w$}") }).collect();
         out.push_str(parts.join("  ").trim_end());
         out.push('\n');
     };

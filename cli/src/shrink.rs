@@ -106,10 +106,8 @@ fn scan_batch(ty: LeafType, d: &ColumnData<'_>, per_row: usize, s: &mut Scan) {
 pub(crate) fn advise(array: &SourceArray<'_>, which: &[usize]) -> anyhow::Result<Vec<ColumnAdvice>> {
     let all = array.schema.columns();
     let descs: Vec<_> = which.iter().map(|&i| all[i].clone()).collect();
-    let mut scans: Vec<Scan> = descs
-        .iter()
-        .map(|d| Scan { f32_exact: true, distinct: matches!(d.leaf.ty, LeafType::Bytes(_) | LeafType::Unicode(_)).then(HashSet::new), ..Scan::default() })
-        .collect();
+    let mut scans: Vec<Scan> =
+        descs.iter().map(|d| Scan { f32_exact: true, distinct: matches!(d.leaf.ty, LeafType::Bytes(_) | LeafType::Unicode(_)).then(HashSet::new), ..Scan::default() }).collect();
     for b in array.batches(which, 0, array.rows, BATCH_ROWS) {
         let (_, cols) = b?;
         for ((d, c), s) in descs.iter().zip(&cols).zip(scans.iter_mut()) {

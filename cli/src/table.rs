@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use sheaf::{AlignedBytes, ArraySchema, Buf, Column, ColumnData, DType, Field, StructType};
-use sheaf_npy::layout::{records_to_columns, ColumnLayout};
-use sheaf_npy::NpyFile;
 use sheaf_arrow::columns_from_batch;
 use sheaf_arrow::formats::{open_reader, ArrowFormat, CsvOptions};
+use sheaf_npy::layout::{records_to_columns, ColumnLayout};
+use sheaf_npy::NpyFile;
 
 /// A file format the CLI knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -53,7 +53,9 @@ impl Format {
             Some("arrows") => Format::Arrows,
             Some("parquet" | "parq" | "pq") => Format::Parquet,
             Some("csv") => Format::Csv,
-            Some(other) => bail!("{}: unknown extension .{other} (known: .sheaf, .npy, .npz, .arrow, .feather, .ipc, .arrows, .parquet, .csv; or pass --from/--to)", path.display()),
+            Some(other) => {
+                bail!("{}: unknown extension .{other} (known: .sheaf, .npy, .npz, .arrow, .feather, .ipc, .arrows, .parquet, .csv; or pass --from/--to)", path.display())
+            }
             None => bail!("{}: no extension to tell the format by (pass --from/--to)", path.display()),
         })
     }
@@ -240,7 +242,15 @@ pub(crate) fn select(dtype: &DType, select: &[String]) -> anyhow::Result<(Vec<us
     // `pts[].x` names the path pts / [] / x.
     let wanted: Vec<Vec<&str>> = select
         .iter()
-        .map(|s| s.split('.').flat_map(|seg| match seg.strip_suffix(sheaf::LIST_ITEMS) { Some(head) => vec![head, sheaf::LIST_ITEMS], None => vec![seg] }).filter(|seg| !seg.is_empty()).collect())
+        .map(|s| {
+            s.split('.')
+                .flat_map(|seg| match seg.strip_suffix(sheaf::LIST_ITEMS) {
+                    Some(head) => vec![head, sheaf::LIST_ITEMS],
+                    None => vec![seg],
+                })
+                .filter(|seg| !seg.is_empty())
+                .collect()
+        })
         .collect();
     for (w, text) in wanted.iter().zip(select) {
         if !descs.iter().any(|d| d.path.len() >= w.len() && d.path.iter().zip(w).all(|(a, b)| a == b)) {
@@ -251,12 +261,8 @@ pub(crate) fn select(dtype: &DType, select: &[String]) -> anyhow::Result<(Vec<us
     let keep = |path: &[String]| wanted.iter().any(|w| path.len() >= w.len() && path.iter().zip(w).all(|(a, b)| a == b));
     // A list's column comes along with any of its items.
     let under = |list: &sheaf::ColumnDesc, d: &sheaf::ColumnDesc| d.path.len() > list.path.len() && d.path.starts_with(&list.path) && d.path[list.path.len()] == sheaf::LIST_ITEMS;
-    let which: Vec<usize> = descs
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| keep(&d.path) || (d.is_list() && descs.iter().any(|e| under(d, e) && keep(&e.path))))
-        .map(|(i, _)| i)
-        .collect();
+    let which: Vec<usize> =
+        descs.iter().enumerate().filter(|(_, d)| keep(&d.path) || (d.is_list() && descs.iter().any(|e| under(d, e) && keep(&e.path)))).map(|(i, _)| i).collect();
     let pruned = prune(dtype, &mut Vec::new(), &keep).context("selecting columns")?;
     Ok((which, pruned))
 }

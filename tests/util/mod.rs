@@ -43,12 +43,7 @@ pub fn python(packages: &[&str]) -> PathBuf {
     let out = Command::new(&py).args(["-c", &probe]).output();
     match out {
         Ok(o) if o.status.success() => py,
-        Ok(o) => panic!(
-            "Python at {} lacks {:?}: {}. Run ./scripts/test, which installs them.",
-            py.display(),
-            packages,
-            String::from_utf8_lossy(&o.stderr)
-        ),
+        Ok(o) => panic!("Python at {} lacks {:?}: {}. Run ./scripts/test, which installs them.", py.display(), packages, String::from_utf8_lossy(&o.stderr)),
         Err(e) => panic!("no Python at {} ({e}). Run ./scripts/test, which creates the venv.", py.display()),
     }
 }
@@ -57,11 +52,6 @@ pub fn python(packages: &[&str]) -> PathBuf {
 pub fn run_python(packages: &[&str], script: &str, args: &[&Path]) -> Output {
     let py = python(packages);
     let out = Command::new(py).arg(repo_root().join("tests/py").join(script)).args(args).output().expect("running python");
-    assert!(
-        out.status.success(),
-        "{script} failed:\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{script} failed:\nstdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     out
 }

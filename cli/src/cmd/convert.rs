@@ -302,11 +302,7 @@ fn merge<'a>(batches: Vec<Vec<ColumnData<'a>>>) -> Vec<ColumnData<'a>> {
 fn check_numpy(p: &Plan<'_, '_>) -> anyhow::Result<()> {
     for d in ArraySchema::new("", p.dtype.clone()).columns() {
         if !d.is_fixed_width() || d.leaf.nullable {
-            bail!(
-                "unsupported: column {:?} is {} and has no NumPy dtype (select other columns with --select, or write sheaf)",
-                d.name(),
-                d.type_text()
-            );
+            bail!("unsupported: column {:?} is {} and has no NumPy dtype (select other columns with --select, or write sheaf)", d.name(), d.type_text());
         }
     }
     Ok(())

@@ -21,9 +21,7 @@ fn render(descs: &[sheaf::ColumnDesc], cols: &[sheaf::ColumnData<'_>], i: usize,
     let (s, e) = (o[r] as usize, o[r + 1] as usize);
     // The item's own columns: at the items' level, right under this list's path.
     let depth = d.path.len() + 1;
-    let children: Vec<usize> = (i + 1..descs.len())
-        .filter(|&k| descs[k].level == items && descs[k].path.len() >= depth && descs[k].path.starts_with(&d.path))
-        .collect();
+    let children: Vec<usize> = (i + 1..descs.len()).filter(|&k| descs[k].level == items && descs[k].path.len() >= depth && descs[k].path.starts_with(&d.path)).collect();
     let one = |j: usize| -> String {
         match children.as_slice() {
             [k] if descs[*k].path.len() == depth => render(descs, cols, *k, j),

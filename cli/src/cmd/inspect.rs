@@ -36,10 +36,19 @@ fn arrow_doc(a: &InspectArgs, format: Format) -> anyhow::Result<serde_json::Valu
         .map(|f| {
             let mapped = sheaf_arrow::types::dtype_from_arrow(f, f.name());
             let sheaf_types = mapped.as_ref().ok().map(|d| {
-                sheaf::ArraySchema::new("", d.clone()).columns().iter().map(|c| {
-                    let name = c.name();
-                    if name.is_empty() { c.type_text() } else { format!("{name}: {}", c.type_text()) }
-                }).collect::<Vec<_>>().join(", ")
+                sheaf::ArraySchema::new("", d.clone())
+                    .columns()
+                    .iter()
+                    .map(|c| {
+                        let name = c.name();
+                        if name.is_empty() {
+                            c.type_text()
+                        } else {
+                            format!("{name}: {}", c.type_text())
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
             });
             json!({
                 "name": f.name(), "arrow_type": f.data_type().to_string(), "nullable": f.is_nullable(),

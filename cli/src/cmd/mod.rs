@@ -30,7 +30,9 @@ pub(crate) fn concat<'a>(a: Vec<sheaf::ColumnData<'a>>, b: Vec<sheaf::ColumnData
             } else {
                 let mut v = vec![0u8; rows.div_ceil(8) as usize];
                 for r in 0..rows as usize {
-                    let valid = if (r as u64) < x.rows { x.validity.as_ref().is_none_or(|b| b[r / 8] >> (r % 8) & 1 == 1) } else {
+                    let valid = if (r as u64) < x.rows {
+                        x.validity.as_ref().is_none_or(|b| b[r / 8] >> (r % 8) & 1 == 1)
+                    } else {
                         let k = r - x.rows as usize;
                         y.validity.as_ref().is_none_or(|b| b[k / 8] >> (k % 8) & 1 == 1)
                     };

@@ -48,14 +48,7 @@ pub(crate) fn run(a: &VerifyArgs) -> anyhow::Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&v).context("printing JSON")?);
     } else {
-        println!(
-            "{}: ok ({} arrays, {} columns, {} chunks, {} checked)",
-            a.file.display(),
-            report.arrays,
-            report.columns,
-            report.chunks,
-            crate::human::size(report.bytes_checked)
-        );
+        println!("{}: ok ({} arrays, {} columns, {} chunks, {} checked)", a.file.display(), report.arrays, report.columns, report.chunks, crate::human::size(report.bytes_checked));
     }
     Ok(())
 }

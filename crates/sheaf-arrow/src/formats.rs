@@ -279,53 +279,54 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
         other => other,
     };
     let ipc_rows = if matches!(format, ArrowFormat::IpcFile | ArrowFormat::IpcStream) { check_ipc_messages(path, format)? } else { None };
-    let open = || -> Result<BatchReader> { match format {
-        ArrowFormat::IpcFile => {
-            let r = arrow_ipc::reader::FileReader::try_new(file, None)?;
-            Ok(BatchReader { schema: r.schema(), rows: ipc_rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
-        }
-        ArrowFormat::IpcStream => {
-            let r = arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None)?;
-            Ok(BatchReader { schema: r.schema(), rows: ipc_rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
-        }
-        ArrowFormat::Parquet => {
-            let metadata = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, parquet::arrow::arrow_reader::ArrowReaderOptions::new())?;
-            let b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone());
-            let groups = b.parquet_schema().root_schema().get_fields().len();
-            if groups != b.schema().fields().len() {
-                return Err(ArrowInteropError::Unreadable { format: name, reason: format!("{groups} top-level columns, of which the Arrow reader sees {} (empty groups are dropped)", b.schema().fields().len()) });
+    let open = || -> Result<BatchReader> {
+        match format {
+            ArrowFormat::IpcFile => {
+                let r = arrow_ipc::reader::FileReader::try_new(file, None)?;
+                Ok(BatchReader { schema: r.schema(), rows: ipc_rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
             }
-            // The row groups' counts, not the file's: some writers left the file total at 0.
-            let rows = b.metadata().row_groups().iter().try_fold(0u64, |n, g| n.checked_add(u64::try_from(g.num_rows()).ok()?));
-            let schema = b.schema().clone();
-            let groups = RowGroups::new(path, metadata);
-            Ok(BatchReader { schema, rows, batches: Box::new(groups) })
-        }
-        ArrowFormat::Csv => {
-            let fmt = arrow_csv::reader::Format::default().with_header(csv.header).with_delimiter(csv.delimiter);
-            let (inferred, _) = fmt.infer_schema(File::open(path).map_err(|e| io(path, e))?, Some(csv.infer_rows))?;
-            let fields: Vec<Field> = inferred
-                .fields()
-                .iter()
-                .map(|f| match csv.types.iter().find(|(n, _)| n == f.name()) {
-                    Some((_, t)) => Field::new(f.name(), t.clone(), true),
-                    None => f.as_ref().clone(),
-                })
-                .collect();
-            for (name, _) in &csv.types {
-                if !fields.iter().any(|f| f.name() == name) {
-                    return Err(ArrowInteropError::unsupported(name, "csv", "--schema names a column the file does not have"));
+            ArrowFormat::IpcStream => {
+                let r = arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None)?;
+                Ok(BatchReader { schema: r.schema(), rows: ipc_rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+            }
+            ArrowFormat::Parquet => {
+                let metadata = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, parquet::arrow::arrow_reader::ArrowReaderOptions::new())?;
+                let b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone());
+                let groups = b.parquet_schema().root_schema().get_fields().len();
+                if groups != b.schema().fields().len() {
+                    return Err(ArrowInteropError::Unreadable {
+                        format: name,
+                        reason: format!("{groups} top-level columns, of which the Arrow reader sees {} (empty groups are dropped)", b.schema().fields().len()),
+                    });
                 }
+                // The row groups' counts, not the file's: some writers left the file total at 0.
+                let rows = b.metadata().row_groups().iter().try_fold(0u64, |n, g| n.checked_add(u64::try_from(g.num_rows()).ok()?));
+                let schema = b.schema().clone();
+                let groups = RowGroups::new(path, metadata);
+                Ok(BatchReader { schema, rows, batches: Box::new(groups) })
             }
-            let schema = Arc::new(Schema::new(fields));
-            let r = arrow_csv::ReaderBuilder::new(schema.clone())
-                .with_header(csv.header)
-                .with_delimiter(csv.delimiter)
-                .with_batch_size(BATCH_ROWS)
-                .build(file)?;
-            Ok(BatchReader { schema, rows: None, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+            ArrowFormat::Csv => {
+                let fmt = arrow_csv::reader::Format::default().with_header(csv.header).with_delimiter(csv.delimiter);
+                let (inferred, _) = fmt.infer_schema(File::open(path).map_err(|e| io(path, e))?, Some(csv.infer_rows))?;
+                let fields: Vec<Field> = inferred
+                    .fields()
+                    .iter()
+                    .map(|f| match csv.types.iter().find(|(n, _)| n == f.name()) {
+                        Some((_, t)) => Field::new(f.name(), t.clone(), true),
+                        None => f.as_ref().clone(),
+                    })
+                    .collect();
+                for (name, _) in &csv.types {
+                    if !fields.iter().any(|f| f.name() == name) {
+                        return Err(ArrowInteropError::unsupported(name, "csv", "--schema names a column the file does not have"));
+                    }
+                }
+                let schema = Arc::new(Schema::new(fields));
+                let r = arrow_csv::ReaderBuilder::new(schema.clone()).with_header(csv.header).with_delimiter(csv.delimiter).with_batch_size(BATCH_ROWS).build(file)?;
+                Ok(BatchReader { schema, rows: None, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+            }
         }
-    } };
+    };
     let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(open)) {
         Ok(r) => r,
         Err(p) => return Err(ArrowInteropError::unsupported("", "file", format!("the Arrow/Parquet reader failed on this file: {}", panic_text(&p)))),

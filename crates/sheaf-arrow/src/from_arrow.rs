@@ -165,14 +165,18 @@ fn leaf_bytes(array: &ArrayRef, path: &str) -> Result<(Buf<'static>, Option<Vec<
             (owned(&wide), None)
         }
         DataType::Utf8 | DataType::Binary => {
-            let (offs, vals) = if let Some(s) = array.as_string_opt::<i32>() { (s.value_offsets(), s.value_data()) } else {
+            let (offs, vals) = if let Some(s) = array.as_string_opt::<i32>() {
+                (s.value_offsets(), s.value_data())
+            } else {
                 let b = array.as_binary::<i32>();
                 (b.value_offsets(), b.value_data())
             };
             var(offs.iter().map(|&o| o as i64), vals)
         }
         DataType::LargeUtf8 | DataType::LargeBinary => {
-            let (offs, vals) = if let Some(s) = array.as_string_opt::<i64>() { (s.value_offsets(), s.value_data()) } else {
+            let (offs, vals) = if let Some(s) = array.as_string_opt::<i64>() {
+                (s.value_offsets(), s.value_data())
+            } else {
                 let b = array.as_binary::<i64>();
                 (b.value_offsets(), b.value_data())
             };

@@ -35,12 +35,7 @@ impl LeafBuffers {
             Buf::Owned(a) => Buffer::from(bytes::Bytes::from_owner(a)),
             Buf::Borrowed(b) => Buffer::from(b.to_vec()),
         };
-        LeafBuffers {
-            rows: d.rows as usize,
-            values,
-            offsets: d.offsets.map(|o| Buffer::from_vec(o)),
-            validity: d.validity.map(Buffer::from_vec),
-        }
+        LeafBuffers { rows: d.rows as usize, values, offsets: d.offsets.map(|o| Buffer::from_vec(o)), validity: d.validity.map(Buffer::from_vec) }
     }
 
     fn nulls(&self) -> Option<NullBuffer> {
@@ -245,9 +240,7 @@ fn leaf_array(leaf: &Leaf, dt: &DataType, l: LeafBuffers, rows: usize, path: &st
             let bits = BooleanBuffer::from_iter(l.values.iter().map(|&b| b != 0));
             Arc::new(arrow_array::BooleanArray::new(bits, nulls))
         }
-        (LeafType::Datetime(..) | LeafType::Timedelta(..), DataType::Date32 | DataType::Time32(_)) => {
-            data(dt.clone(), rows, vec![narrow_i32(&l.values, path, dt)?], nulls)?
-        }
+        (LeafType::Datetime(..) | LeafType::Timedelta(..), DataType::Date32 | DataType::Time32(_)) => data(dt.clone(), rows, vec![narrow_i32(&l.values, path, dt)?], nulls)?,
         (LeafType::Void(_) | LeafType::Bytes(_), DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..)) => {
             data(dt.clone(), rows, vec![l.values], nulls)?
         }
@@ -266,7 +259,11 @@ fn leaf_array(leaf: &Leaf, dt: &DataType, l: LeafBuffers, rows: usize, path: &st
             }
             if n == 0 {
                 for i in 0..rows {
-                    if nulls.as_ref().is_some_and(|nb| nb.is_null(i)) { b.append_null() } else { b.append_value("") }
+                    if nulls.as_ref().is_some_and(|nb| nb.is_null(i)) {
+                        b.append_null()
+                    } else {
+                        b.append_value("")
+                    }
                 }
             }
             Arc::new(b.finish())

@@ -79,9 +79,7 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
             Err(ArrowInteropError::unsupported(path, field.data_type(), "dictionary-encoded nested values (sheaf stores dictionaries decoded and could not re-encode these)"))
         }
         // Run-end encoding, like dictionaries: stored decoded, re-encoded on export.
-        DataType::RunEndEncoded(_, values) if values.data_type().is_nested() => {
-            Err(ArrowInteropError::unsupported(path, field.data_type(), "run-end encoded nested values"))
-        }
+        DataType::RunEndEncoded(_, values) if values.data_type().is_nested() => Err(ArrowInteropError::unsupported(path, field.data_type(), "run-end encoded nested values")),
         DataType::RunEndEncoded(_, values) => dtype_from_arrow(&Field::new(field.name(), values.data_type().clone(), field.is_nullable()), path),
         DataType::Dictionary(_, value) => dtype_from_arrow(&Field::new(field.name(), (**value).clone(), field.is_nullable()), path),
         DataType::FixedSizeList(child, n) => {
@@ -141,10 +139,14 @@ fn set_nullable(d: DType) -> DType {
         DType::Leaf(l) => DType::Leaf(l.with_nullable(true)),
         DType::SubArray { base, shape } => DType::SubArray { base: Box::new(set_nullable(*base)), shape },
         DType::Struct(mut s) => {
-            s.fields = s.fields.into_iter().map(|mut f| {
-                f.dtype = set_nullable(f.dtype);
-                f
-            }).collect();
+            s.fields = s
+                .fields
+                .into_iter()
+                .map(|mut f| {
+                    f.dtype = set_nullable(f.dtype);
+                    f
+                })
+                .collect();
             DType::Struct(s)
         }
         // Items are rows of their own level: the list's nulls do not reach them.
@@ -159,14 +161,14 @@ fn set_nullable(d: DType) -> DType {
 /// As [`dtype_from_arrow`].
 pub fn schema_from_arrow(name: &str, schema: &Schema) -> Result<ArraySchema> {
     if schema.metadata().contains_key("ARROW:experimental_compression") {
-        return Err(ArrowInteropError::unsupported("", "Arrow IPC", "pre-1.0 experimental IPC compression (ARROW:experimental_compression), which the Arrow reader used here does not decode"));
+        return Err(ArrowInteropError::unsupported(
+            "",
+            "Arrow IPC",
+            "pre-1.0 experimental IPC compression (ARROW:experimental_compression), which the Arrow reader used here does not decode",
+        ));
     }
     check_unique(schema.fields().iter().map(|f| f.name().as_str()), "", "schema")?;
-    let fields = schema
-        .fields()
-        .iter()
-        .map(|f| Ok(sheaf::Field::new(f.name().clone(), dtype_from_arrow(f, f.name())?)))
-        .collect::<Result<Vec<_>>>()?;
+    let fields = schema.fields().iter().map(|f| Ok(sheaf::Field::new(f.name().clone(), dtype_from_arrow(f, f.name())?))).collect::<Result<Vec<_>>>()?;
     let mut a = ArraySchema::new(name, DType::Struct(StructType { fields, itemsize: None, aligned: false }));
     a.metadata.insert(ARROW_SCHEMA.into(), encode_schema(schema)?);
     Ok(a)
@@ -235,10 +237,7 @@ fn leaf_field(name: &str, l: &Leaf) -> Field {
         LeafType::Float(2) => (DataType::Float16, HashMap::new()),
         LeafType::Float(4) => (DataType::Float32, HashMap::new()),
         LeafType::Float(_) => (DataType::Float64, HashMap::new()),
-        LeafType::Complex(n) => exact(DataType::FixedSizeList(
-            Arc::new(Field::new("item", if n == 8 { DataType::Float32 } else { DataType::Float64 }, false)),
-            2,
-        )),
+        LeafType::Complex(n) => exact(DataType::FixedSizeList(Arc::new(Field::new("item", if n == 8 { DataType::Float32 } else { DataType::Float64 }, false)), 2)),
         LeafType::Bytes(n) => (DataType::FixedSizeBinary(n as i32), HashMap::new()),
         LeafType::Void(n) => exact(DataType::FixedSizeBinary(n as i32)),
         LeafType::Unicode(_) => exact(DataType::Utf8),

@@ -104,11 +104,7 @@ impl NpyHeader {
     /// Dtypes NumPy cannot hold (variable-length, nullable, fields out of offset order).
     pub fn encode(dtype: &DType, shape: &[u64], fortran_order: bool) -> Result<Vec<u8>> {
         let descr = dtype_to_descr(dtype, true)?;
-        let mut text = format!(
-            "{{'descr': {descr}, 'fortran_order': {}, 'shape': {}, }}",
-            if fortran_order { "True" } else { "False" },
-            repr_shape(shape)
-        );
+        let mut text = format!("{{'descr': {descr}, 'fortran_order': {}, 'shape': {}, }}", if fortran_order { "True" } else { "False" }, repr_shape(shape));
         if !shape.is_empty() {
             let axis = if fortran_order { shape[shape.len() - 1] } else { shape[0] };
             text.push_str(&" ".repeat(GROWTH_AXIS_MAX_DIGITS.saturating_sub(axis.to_string().len())));

@@ -76,9 +76,7 @@ impl NpzWriter {
     /// # Errors
     /// Archive errors.
     pub fn member(&mut self, name: &str) -> Result<&mut impl Write> {
-        self.zip
-            .start_file(format!("{name}.npy"), self.options)
-            .map_err(|e| NpyError::Npz { member: name.to_string(), reason: e.to_string() }.in_file(&self.path))?;
+        self.zip.start_file(format!("{name}.npy"), self.options).map_err(|e| NpyError::Npz { member: name.to_string(), reason: e.to_string() }.in_file(&self.path))?;
         Ok(&mut self.zip)
     }
 

@@ -145,16 +145,7 @@ impl LeafType {
     /// Whether byte order matters for this type (multi-byte numbers and `U`).
     #[must_use]
     pub fn has_byte_order(self) -> bool {
-        !matches!(
-            self,
-            LeafType::Bool
-                | LeafType::Int(1)
-                | LeafType::UInt(1)
-                | LeafType::Bytes(_)
-                | LeafType::Void(_)
-                | LeafType::Utf8
-                | LeafType::Binary
-        )
+        !matches!(self, LeafType::Bool | LeafType::Int(1) | LeafType::UInt(1) | LeafType::Bytes(_) | LeafType::Void(_) | LeafType::Utf8 | LeafType::Binary)
     }
 
     /// The byte-swap unit for converting to or from big-endian (1 = none).

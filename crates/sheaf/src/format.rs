@@ -129,18 +129,10 @@ impl Trailer {
         }
         let footer_end = len - TRAILER_LEN;
         if trailer.schema_len > MAX_SCHEMA_LEN {
-            return Err(Error::LimitExceeded {
-                what: "schema document length".into(),
-                value: trailer.schema_len,
-                limit: MAX_SCHEMA_LEN,
-            });
+            return Err(Error::LimitExceeded { what: "schema document length".into(), value: trailer.schema_len, limit: MAX_SCHEMA_LEN });
         }
         if u64::from(trailer.column_count) > MAX_COLUMNS {
-            return Err(Error::LimitExceeded {
-                what: "column count".into(),
-                value: trailer.column_count.into(),
-                limit: MAX_COLUMNS,
-            });
+            return Err(Error::LimitExceeded { what: "column count".into(), value: trailer.column_count.into(), limit: MAX_COLUMNS });
         }
         check_region("schema document", trailer.schema_offset, trailer.schema_len, HEADER_LEN, footer_end)?;
         let dir_len = trailer.directory_len();
@@ -165,13 +157,7 @@ impl Trailer {
 pub(crate) fn check_region(what: &str, offset: u64, len: u64, lo: u64, hi: u64) -> Result<()> {
     match offset.checked_add(len) {
         Some(end) if offset >= lo && end <= hi => Ok(()),
-        _ => Err(Error::OutOfBounds {
-            what: what.to_string(),
-            offset,
-            len,
-            bound_name: "the data region",
-            bound: hi,
-        }),
+        _ => Err(Error::OutOfBounds { what: what.to_string(), offset, len, bound_name: "the data region", bound: hi }),
     }
 }
 
@@ -199,12 +185,7 @@ impl DirEntry {
 
     /// Parse one 32-byte entry (caller passes exactly [`DIR_ENTRY_LEN`] bytes).
     pub(crate) fn parse(b: &[u8]) -> Self {
-        DirEntry {
-            chunk_table_offset: read_u64(b, 0),
-            chunk_count: read_u32(b, 8),
-            chunk_table_checksum: read_u64(b, 16),
-            null_count: read_u64(b, 24),
-        }
+        DirEntry { chunk_table_offset: read_u64(b, 0), chunk_count: read_u32(b, 8), chunk_table_checksum: read_u64(b, 16), null_count: read_u64(b, 24) }
     }
 }
 
@@ -254,13 +235,7 @@ impl BufferRef {
     fn parse(b: &[u8]) -> Self {
         let mut stages = [0u8; MAX_STAGES];
         stages.copy_from_slice(&b[32..40]);
-        BufferRef {
-            offset: read_u64(b, 0),
-            stored_len: read_u64(b, 8),
-            decoded_len: read_u64(b, 16),
-            checksum: read_u64(b, 24),
-            stages,
-        }
+        BufferRef { offset: read_u64(b, 0), stored_len: read_u64(b, 8), decoded_len: read_u64(b, 16), checksum: read_u64(b, 24), stages }
     }
 }
 

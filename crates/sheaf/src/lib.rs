@@ -60,9 +60,9 @@ mod schema;
 mod write;
 
 pub use buffer::{AlignedBytes, Buf, NativeType};
-pub use mmap::{MappedFile, SharedBytes};
 pub use dtype::{ByteOrder, DType, Field, Leaf, LeafType, StructType, TimeUnit};
 pub use error::{Error, Result};
+pub use mmap::{MappedFile, SharedBytes};
 pub use read::{Array, Column, ColumnData, File, PlainLayout, ReadOptions, VerifyReport};
 pub use schema::{ArraySchema, ColumnDesc, Schema, LIST_ITEMS};
 pub use write::{temp_file_beside, write_arrays, ArrayId, Codec, ColumnInput, PlainArray, WriteOptions, Writer, DEFAULT_ROW_GROUP_ROWS};

@@ -330,9 +330,7 @@ fn metadata_to_json(m: &BTreeMap<String, String>) -> Value {
 fn metadata_from_json(v: Option<&Value>) -> Result<BTreeMap<String, String>> {
     let Some(v) = v else { return Ok(BTreeMap::new()) };
     let m = v.as_object().ok_or_else(|| Error::schema("metadata must be an object"))?;
-    m.iter()
-        .map(|(k, v)| Ok((k.clone(), v.as_str().ok_or_else(|| Error::schema("metadata values must be strings"))?.to_string())))
-        .collect()
+    m.iter().map(|(k, v)| Ok((k.clone(), v.as_str().ok_or_else(|| Error::schema("metadata values must be strings"))?.to_string()))).collect()
 }
 
 /// Serialises the schema document (arrays with their final row counts and the rows of each
@@ -426,10 +424,7 @@ mod tests {
     #[test]
     fn nested_dtype_flattens_depth_first_with_shapes() {
         let inner = DType::structure(vec![Field::new("x", DType::leaf(LeafType::Float(4))), Field::new("s", DType::leaf(LeafType::Bytes(3)))]);
-        let dt = DType::structure(vec![
-            Field::new("id", DType::leaf(LeafType::Int(8))),
-            Field::new("p", DType::subarray(inner, vec![2])),
-        ]);
+        let dt = DType::structure(vec![Field::new("id", DType::leaf(LeafType::Int(8))), Field::new("p", DType::subarray(inner, vec![2]))]);
         let cols = ArraySchema::new("a", dt).columns();
         let names: Vec<String> = cols.iter().map(ColumnDesc::name).collect();
         assert_eq!(names, ["id", "p.x", "p.s"]);

@@ -237,13 +237,7 @@ mod tests {
 
     #[test]
     fn round_trips_signed_unsigned_and_extremes() {
-        let sets: Vec<Vec<i64>> = vec![
-            vec![],
-            vec![7; 100],
-            (0..1000).map(|i| i % 37 - 10).collect(),
-            vec![i64::MIN, i64::MAX, 0],
-            (0..513).map(|i| i * 1_000_003).collect(),
-        ];
+        let sets: Vec<Vec<i64>> = vec![vec![], vec![7; 100], (0..1000).map(|i| i % 37 - 10).collect(), vec![i64::MIN, i64::MAX, 0], (0..513).map(|i| i * 1_000_003).collect()];
         for vals in &sets {
             let bytes: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
             round_trip(&[Stage::BitPack], &bytes, 8).unwrap();

@@ -19,8 +19,18 @@ const POW10_F32: [f32; 19] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 
 macro_rules! float_kind {
     ($width:expr, $f:ident, $i:ident, $body:block, $other:expr) => {
         match $width {
-            4 => { type $f = f32; type $i = i32; const POW: [f32; 19] = POW10_F32; $body }
-            8 => { type $f = f64; type $i = i64; const POW: [f64; 19] = POW10_F64; $body }
+            4 => {
+                type $f = f32;
+                type $i = i32;
+                const POW: [f32; 19] = POW10_F32;
+                $body
+            }
+            8 => {
+                type $f = f64;
+                type $i = i64;
+                const POW: [f64; 19] = POW10_F64;
+                $body
+            }
             _ => $other,
         }
     };
@@ -35,26 +45,32 @@ impl Codec for Decimal {
         if width == 0 || input.len() % width != 0 {
             return None;
         }
-        float_kind!(width, F, I, {
-            // Integers beyond the float's mantissa are not exact: refuse them.
-            let limit = (1u64 << (F::MANTISSA_DIGITS)) as F;
-            let values: Vec<F> = input.chunks_exact(width).map(|c| F::from_le_bytes(c.try_into().unwrap_or_default())).collect();
-            let scale = (0..=MAX_SCALE).find(|&d| {
-                let p = POW[d as usize];
-                values.iter().all(|&x| {
-                    let k = (x * p).round();
-                    k.abs() < limit && ((k as I) as F / p).to_bits() == x.to_bits()
-                })
-            })?;
-            let p = POW[scale as usize];
-            out.reserve(input.len() + width);
-            // The scale takes one value's place, so later stages keep their value alignment.
-            out.extend_from_slice(&(scale as I).to_le_bytes());
-            for x in values {
-                out.extend_from_slice(&((x * p).round() as I).to_le_bytes());
-            }
-            Some(())
-        }, None)
+        float_kind!(
+            width,
+            F,
+            I,
+            {
+                // Integers beyond the float's mantissa are not exact: refuse them.
+                let limit = (1u64 << (F::MANTISSA_DIGITS)) as F;
+                let values: Vec<F> = input.chunks_exact(width).map(|c| F::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+                let scale = (0..=MAX_SCALE).find(|&d| {
+                    let p = POW[d as usize];
+                    values.iter().all(|&x| {
+                        let k = (x * p).round();
+                        k.abs() < limit && ((k as I) as F / p).to_bits() == x.to_bits()
+                    })
+                })?;
+                let p = POW[scale as usize];
+                out.reserve(input.len() + width);
+                // The scale takes one value's place, so later stages keep their value alignment.
+                out.extend_from_slice(&(scale as I).to_le_bytes());
+                for x in values {
+                    out.extend_from_slice(&((x * p).round() as I).to_le_bytes());
+                }
+                Some(())
+            },
+            None
+        )
     }
 
     fn decoded_len(&self, input: &[u8], width: usize) -> DecodeResult<usize> {
@@ -65,22 +81,28 @@ impl Codec for Decimal {
     }
 
     fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
-        float_kind!(width, F, I, {
-            let (head, body) = input.split_at_checked(width).ok_or("scale missing")?;
-            let scale = I::from_le_bytes(head.try_into().map_err(|_| "scale missing")?);
-            if !(0..=MAX_SCALE as I).contains(&scale) {
-                return Err(format!("scale 10^{scale} is out of range 0..={MAX_SCALE}"));
-            }
-            if body.len() != out.len() {
-                return Err(format!("{} bytes of integers for {} bytes of floats", body.len(), out.len()));
-            }
-            let p = POW[scale as usize];
-            for (src, dst) in body.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
-                let k = I::from_le_bytes(src.try_into().map_err(|_| "short value")?);
-                dst.copy_from_slice(&(k as F / p).to_le_bytes());
-            }
-            Ok(())
-        }, Err(format!("decimal needs 4- or 8-byte floats, not width {width}")))
+        float_kind!(
+            width,
+            F,
+            I,
+            {
+                let (head, body) = input.split_at_checked(width).ok_or("scale missing")?;
+                let scale = I::from_le_bytes(head.try_into().map_err(|_| "scale missing")?);
+                if !(0..=MAX_SCALE as I).contains(&scale) {
+                    return Err(format!("scale 10^{scale} is out of range 0..={MAX_SCALE}"));
+                }
+                if body.len() != out.len() {
+                    return Err(format!("{} bytes of integers for {} bytes of floats", body.len(), out.len()));
+                }
+                let p = POW[scale as usize];
+                for (src, dst) in body.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+                    let k = I::from_le_bytes(src.try_into().map_err(|_| "short value")?);
+                    dst.copy_from_slice(&(k as F / p).to_le_bytes());
+                }
+                Ok(())
+            },
+            Err(format!("decimal needs 4- or 8-byte floats, not width {width}"))
+        )
     }
 }
 

@@ -9,10 +9,22 @@ pub(crate) struct Delta;
 macro_rules! with_width {
     ($width:expr, $t:ident, $body:block) => {
         match $width {
-            1 => { type $t = u8; $body }
-            2 => { type $t = u16; $body }
-            4 => { type $t = u32; $body }
-            8 => { type $t = u64; $body }
+            1 => {
+                type $t = u8;
+                $body
+            }
+            2 => {
+                type $t = u16;
+                $body
+            }
+            4 => {
+                type $t = u32;
+                $body
+            }
+            8 => {
+                type $t = u64;
+                $body
+            }
             _ => None,
         }
     };

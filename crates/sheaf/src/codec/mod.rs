@@ -233,10 +233,7 @@ fn decode_with(ids: &[u8], stored: &[u8], width: usize, out: &mut [u8], cur: &mu
 
 /// Reads a little-endian u64 at `at`, if there.
 pub(crate) fn le_u64(b: &[u8], at: usize) -> DecodeResult<u64> {
-    b.get(at..at + 8)
-        .and_then(|s| s.try_into().ok())
-        .map(u64::from_le_bytes)
-        .ok_or_else(|| format!("header truncated at byte {at}"))
+    b.get(at..at + 8).and_then(|s| s.try_into().ok()).map(u64::from_le_bytes).ok_or_else(|| format!("header truncated at byte {at}"))
 }
 
 /// Converts a length from the file to usize.

@@ -30,7 +30,11 @@ fn by_width(width: usize, from: &[u8], to: &mut [u8], k: usize, to_streams: bool
     }
     macro_rules! go {
         ($w:literal) => {
-            if to_streams { to_streams_of::<$w>(from, to, k) } else { to_rows_of::<$w>(from, to, k) }
+            if to_streams {
+                to_streams_of::<$w>(from, to, k)
+            } else {
+                to_rows_of::<$w>(from, to, k)
+            }
         };
     }
     match width {

@@ -89,11 +89,8 @@ fn allowed_view(ty: LeafType, name: &str) -> bool {
 
 impl<'f> Column<'f> {
     pub(crate) fn load(file: &'f File, array: &'f StoredArray, desc: &'f ColumnDesc, global: usize) -> Result<Self> {
-        let name = if array.schema.name.is_empty() || desc.path.is_empty() {
-            format!("{}{}", array.schema.name, desc.name())
-        } else {
-            format!("{}/{}", array.schema.name, desc.name())
-        };
+        let name =
+            if array.schema.name.is_empty() || desc.path.is_empty() { format!("{}{}", array.schema.name, desc.name()) } else { format!("{}/{}", array.schema.name, desc.name()) };
         let entry = file.directory().get(global).copied().unwrap_or_default();
         let metadata_start = file.trailer().metadata_start();
         let table_len = u64::from(entry.chunk_count) * CHUNK_ENTRY_LEN;
@@ -166,11 +163,7 @@ impl<'f> Column<'f> {
                     return Err(self.bad_chunk(i, format!("plain {role} buffer stores {} bytes but declares {}", r.stored_len, r.decoded_len)));
                 }
                 if !r.is_plain() && r.decoded_len > MAX_ENCODED_BUFFER_DECODED {
-                    return Err(Error::LimitExceeded {
-                        what: format!("decoded length of {what}"),
-                        value: r.decoded_len,
-                        limit: MAX_ENCODED_BUFFER_DECODED,
-                    });
+                    return Err(Error::LimitExceeded { what: format!("decoded length of {what}"), value: r.decoded_len, limit: MAX_ENCODED_BUFFER_DECODED });
                 }
                 if let Some(&id) = r.stage_ids().iter().find(|&&id| crate::codec::codec(id).is_none()) {
                     return Err(Error::UnknownCodec { column: self.name.clone(), chunk: i, id });
@@ -242,9 +235,7 @@ impl<'f> Column<'f> {
     /// plain, fixed width.
     #[must_use]
     pub fn is_zero_copy(&self) -> bool {
-        self.desc.is_fixed_width()
-            && self.chunks.len() <= 1
-            && self.chunks.iter().all(|c| c.values.is_plain() && c.null_count == 0)
+        self.desc.is_fixed_width() && self.chunks.len() <= 1 && self.chunks.iter().all(|c| c.values.is_plain() && c.null_count == 0)
     }
 
     /// Where the column's buffers lie in the file when it is one chunk stored plain (validity,
@@ -411,9 +402,7 @@ impl<'f> Column<'f> {
         let mut prev = before;
         for (i, &e) in ends.iter().enumerate() {
             if e < prev || e > total {
-                return Err(Error::InvalidSchema {
-                    reason: format!("list column {}: row {} ends at item {e}, after {prev}, of {total} items", self.name, range.start + i as u64),
-                });
+                return Err(Error::InvalidSchema { reason: format!("list column {}: row {} ends at item {e}, after {prev}, of {total} items", self.name, range.start + i as u64) });
             }
             offsets.push(e - before);
             prev = e;
@@ -434,8 +423,7 @@ impl<'f> Column<'f> {
         let last = self.row_starts.partition_point(|&s| s < range.end).min(self.chunks.len());
         let touched: Vec<usize> = (first..last).filter(|&i| self.chunks[i].row_count > 0).collect();
         let n = range.end - range.start;
-        let whole_chunks = touched.first().is_none_or(|&i| self.row_starts[i] == range.start)
-            && touched.last().is_none_or(|&i| self.row_starts[i + 1] == range.end);
+        let whole_chunks = touched.first().is_none_or(|&i| self.row_starts[i] == range.start) && touched.last().is_none_or(|&i| self.row_starts[i + 1] == range.end);
         if touched.len() > 1 && whole_chunks && self.desc.row_width().is_some() {
             return self.read_whole_chunks_fixed(&touched, n);
         }
@@ -445,8 +433,7 @@ impl<'f> Column<'f> {
             let d = decode_chunk(self, i, c)?;
             return Ok(self.cut(d, range.start - self.row_starts[i], n));
         }
-        let decoded: Vec<(usize, DecodedChunk<'f>)> =
-            touched.par_iter().map(|&i| decode_chunk(self, i, &self.chunks[i]).map(|d| (i, d))).collect::<Result<_>>()?;
+        let decoded: Vec<(usize, DecodedChunk<'f>)> = touched.par_iter().map(|&i| decode_chunk(self, i, &self.chunks[i]).map(|d| (i, d))).collect::<Result<_>>()?;
         self.assemble(&decoded, range.start, n)
     }
 

@@ -55,11 +55,8 @@ pub(crate) fn decode_validity(col: &Column<'_>, chunk: usize, c: &ChunkEntry) ->
 pub(crate) fn decode_chunk<'f>(col: &Column<'f>, chunk: usize, c: &ChunkEntry) -> Result<DecodedChunk<'f>> {
     let validity = decode_validity(col, chunk, c)?;
     if col.desc.row_width().is_some() {
-        let values = if c.values.is_plain() {
-            Buf::Borrowed(col.plain_bytes(chunk, &c.values)?)
-        } else {
-            Buf::Owned(decode_owned(col, chunk, &c.values, col.desc.leaf.ty.unit_width())?)
-        };
+        let values =
+            if c.values.is_plain() { Buf::Borrowed(col.plain_bytes(chunk, &c.values)?) } else { Buf::Owned(decode_owned(col, chunk, &c.values, col.desc.leaf.ty.unit_width())?) };
         return Ok(DecodedChunk { rows: c.row_count, values, offsets: None, validity });
     }
     let raw = decode_owned(col, chunk, &c.offsets, 8)?;
@@ -75,11 +72,7 @@ pub(crate) fn decode_chunk<'f>(col: &Column<'f>, chunk: usize, c: &ChunkEntry) -
     if end != c.values.decoded_len {
         return Err(bad(format!("offsets end at {end}, the values buffer holds {} bytes", c.values.decoded_len)));
     }
-    let values = if c.values.is_plain() {
-        Buf::Borrowed(col.plain_bytes(chunk, &c.values)?)
-    } else {
-        Buf::Owned(decode_owned(col, chunk, &c.values, 1)?)
-    };
+    let values = if c.values.is_plain() { Buf::Borrowed(col.plain_bytes(chunk, &c.values)?) } else { Buf::Owned(decode_owned(col, chunk, &c.values, 1)?) };
     Ok(DecodedChunk { rows: c.row_count, values, offsets: Some(offsets), validity })
 }
 

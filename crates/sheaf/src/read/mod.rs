@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use column::{Column, ColumnData, PlainLayout};
-pub use verify::VerifyReport;
 pub(crate) use decode::copy_bits;
+pub use verify::VerifyReport;
 
 use crate::buffer::AlignedBytes;
 use crate::error::{Error, Result};
@@ -197,11 +197,7 @@ impl File {
     /// # Errors
     /// [`Error::NotFound`].
     pub fn array(&self, name: &str) -> Result<Array<'_>> {
-        self.arrays
-            .iter()
-            .position(|a| a.schema.name == name)
-            .map(|index| Array { file: self, index })
-            .ok_or_else(|| Error::NotFound { kind: "array", name: name.to_string() })
+        self.arrays.iter().position(|a| a.schema.name == name).map(|index| Array { file: self, index }).ok_or_else(|| Error::NotFound { kind: "array", name: name.to_string() })
     }
 
     /// The file's only array (the `np.load` case).
@@ -291,11 +287,7 @@ impl<'f> Array<'f> {
     /// # Errors
     /// [`Error::NotFound`] or an invalid chunk table.
     pub fn column_at(&self, index: usize) -> Result<Column<'f>> {
-        let desc = self
-            .stored()
-            .columns
-            .get(index)
-            .ok_or_else(|| Error::NotFound { kind: "column", name: format!("#{index}") })?;
+        let desc = self.stored().columns.get(index).ok_or_else(|| Error::NotFound { kind: "column", name: format!("#{index}") })?;
         Column::load(self.file, self.stored(), desc, self.stored().first_column + index).map_err(|e| self.locate(e))
     }
 
@@ -304,12 +296,7 @@ impl<'f> Array<'f> {
     /// # Errors
     /// [`Error::NotFound`] or an invalid chunk table.
     pub fn column(&self, name: &str) -> Result<Column<'f>> {
-        let index = self
-            .stored()
-            .columns
-            .iter()
-            .position(|c| c.name() == name)
-            .ok_or_else(|| Error::NotFound { kind: "column", name: name.to_string() })?;
+        let index = self.stored().columns.iter().position(|c| c.name() == name).ok_or_else(|| Error::NotFound { kind: "column", name: name.to_string() })?;
         self.column_at(index)
     }
 

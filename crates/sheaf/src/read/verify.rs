@@ -36,10 +36,8 @@ impl File {
     fn verify_inner(&self) -> Result<VerifyReport> {
         let mut report = VerifyReport { arrays: self.arrays.len(), ..VerifyReport::default() };
         let t = self.trailer();
-        let mut regions: Vec<(u64, u64, String)> = vec![
-            (t.schema_offset, t.schema_len, "schema document".into()),
-            (t.directory_offset, t.directory_len(), "column directory".into()),
-        ];
+        let mut regions: Vec<(u64, u64, String)> =
+            vec![(t.schema_offset, t.schema_len, "schema document".into()), (t.directory_offset, t.directory_len(), "column directory".into())];
         for array in self.arrays() {
             for (index, col) in array.columns()?.into_iter().enumerate() {
                 report.columns += 1;

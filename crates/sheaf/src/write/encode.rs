@@ -6,10 +6,10 @@ use std::borrow::Cow;
 
 use super::{Codec, ColumnInput};
 use crate::codec::{choose_pipeline, encode_pipeline, encode_with_fallback, Stage};
+use crate::dtype::LeafType;
 use crate::error::Result;
 use crate::format::{checksum, MAX_STAGES};
 use crate::read::copy_bits;
-use crate::dtype::LeafType;
 use crate::schema::ColumnDesc;
 
 /// Rows of one column for one chunk: the caller's input plus where the rows start in it.
@@ -157,10 +157,7 @@ pub(crate) fn encode_chunk<'a>(plan: &ColumnPlan, desc: &ColumnDesc, s: &Slice<'
             let base = offsets[0];
             let rebased: Vec<u8> = offsets.iter().flat_map(|o| (o - base).to_le_bytes()).collect();
             let bytes = &data[base as usize..offsets[offsets.len() - 1] as usize];
-            (
-                Some(encode_buffer(Cow::Owned(rebased), &plan.offsets, plan.constant, 8)),
-                encode_buffer(Cow::Borrowed(bytes), &plan.values, plan.constant, 1),
-            )
+            (Some(encode_buffer(Cow::Owned(rebased), &plan.offsets, plan.constant, 8)), encode_buffer(Cow::Borrowed(bytes), &plan.values, plan.constant, 1))
         }
     };
     Ok(EncodedChunk { rows, nulls, buffers: [validity, offsets, Some(values)] })

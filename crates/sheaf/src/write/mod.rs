@@ -284,10 +284,7 @@ impl Writer {
                 to_plan.push((*c, *input));
             }
         }
-        let planned: Vec<(usize, ColumnPlan)> = to_plan
-            .par_iter()
-            .map(|(c, input)| (*c, ColumnPlan::choose(codec, &state.columns[*c], input)))
-            .collect();
+        let planned: Vec<(usize, ColumnPlan)> = to_plan.par_iter().map(|(c, input)| (*c, ColumnPlan::choose(codec, &state.columns[*c], input))).collect();
         for (c, plan) in planned {
             state.plans[c].get_or_insert(plan);
         }
@@ -308,7 +305,7 @@ impl Writer {
                         let plan = plans[*c].as_ref().ok_or_else(|| Error::schema("internal: column has no plan"))?;
                         encode_chunk(plan, &descs[*c], input, *rows)
                     }))
-                        .unwrap_or_else(|_| Err(Error::schema(format!("internal: encoding column {} panicked", descs[*c].name()))));
+                    .unwrap_or_else(|_| Err(Error::schema(format!("internal: encoding column {} panicked", descs[*c].name()))));
                     // The receiver outlives the scope; a send fails only after an error
                     // stopped the writing, when the chunk is not wanted.
                     let _ = tx.send((i, chunk));
@@ -382,11 +379,8 @@ impl Writer {
                 }
                 let null_count = table.iter().map(|c| c.null_count).sum();
                 let offset = if bytes.is_empty() { align_up(self.pos) } else { self.write_bytes(&bytes)? };
-                let count = u32::try_from(table.len()).map_err(|_| Error::LimitExceeded {
-                    what: "chunks in one column".into(),
-                    value: table.len() as u64,
-                    limit: u32::MAX.into(),
-                })?;
+                let count =
+                    u32::try_from(table.len()).map_err(|_| Error::LimitExceeded { what: "chunks in one column".into(), value: table.len() as u64, limit: u32::MAX.into() })?;
                 DirEntry { chunk_table_offset: offset, chunk_count: count, chunk_table_checksum: checksum(&bytes), null_count }.encode(&mut directory);
             }
             let a = &self.arrays[i];
@@ -402,15 +396,8 @@ impl Writer {
         let schema_offset = self.write_bytes(&schema)?;
         let directory_offset = self.write_bytes(&directory)?;
         let column_count = u32::try_from(directory.len() / 32).map_err(|_| Error::schema("too many columns"))?;
-        let mut trailer = Trailer {
-            schema_offset,
-            schema_len: schema.len() as u64,
-            directory_offset,
-            column_count,
-            major: VERSION_MAJOR,
-            minor: VERSION_MINOR,
-            footer_checksum: 0,
-        };
+        let mut trailer =
+            Trailer { schema_offset, schema_len: schema.len() as u64, directory_offset, column_count, major: VERSION_MAJOR, minor: VERSION_MINOR, footer_checksum: 0 };
         let head = trailer.encode();
         trailer.footer_checksum = checksum_parts(&[&schema, &directory, &head[..40]]);
         self.out.write_all(&trailer.encode()).map_err(|e| Error::io(&self.path, e))?;
@@ -504,10 +491,7 @@ impl Writer {
 /// column by column.
 fn batch_rows(state: &ArrayState, rows: Option<u64>, columns: &[ColumnInput<'_>]) -> Result<Vec<u64>> {
     if columns.len() != state.columns.len() {
-        return Err(Error::BadInput {
-            column: state.schema.name.clone(),
-            reason: format!("{} column inputs for {} columns", columns.len(), state.columns.len()),
-        });
+        return Err(Error::BadInput { column: state.schema.name.clone(), reason: format!("{} column inputs for {} columns", columns.len(), state.columns.len()) });
     }
     let mut found: Vec<Option<u64>> = vec![None; state.item_rows.len() + 1];
     found[0] = rows;
@@ -530,10 +514,7 @@ fn batch_rows(state: &ArrayState, rows: Option<u64>, columns: &[ColumnInput<'_>]
             }
         }
     }
-    found
-        .into_iter()
-        .map(|f| f.ok_or_else(|| Error::BadInput { column: state.schema.name.clone(), reason: "no column tells the row count; state it".into() }))
-        .collect()
+    found.into_iter().map(|f| f.ok_or_else(|| Error::BadInput { column: state.schema.name.clone(), reason: "no column tells the row count; state it".into() })).collect()
 }
 
 /// A column's input with any list offsets turned into the stored form: one u64 end offset per
