@@ -94,8 +94,10 @@ fn sample(data: &[u8], row: usize, scale: usize) -> Vec<&[u8]> {
     [0, n / 2 - per_window / 2, n - per_window].iter().map(|&start| &data[start * row..(start + per_window) * row]).collect()
 }
 
-/// Picks the pipeline for a buffer of `width`-byte values, `k` to a row, from a sample of `data`.
-pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, strict: bool) -> Vec<Stage> {
+/// Picks the pipeline for a buffer of `width`-byte values, `k` to a row, from a sample of `data`
+/// (the column's first chunk). `fix_pco`: fix pcodec's choices for every chunk from `data`
+/// (worth its cost, an extra analysis of one chunk, only for a column of several chunks).
+pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, strict: bool, fix_pco: bool) -> Vec<Stage> {
     // `smallest` wants the strict minimum; `auto` the fastest within 2% of it.
     let slack = if strict { 0 } else { 50 };
     // `smallest` samples 16x more: model-based coders (pcodec) need data to show their gain.
@@ -104,11 +106,17 @@ pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, p
     if raw == 0 {
         return vec![Stage::Lz4];
     }
-    let sizes: Vec<(Vec<Stage>, usize)> = candidates(width, level, k, pco)
+    let size_on = |stages: &[Stage], w: &[u8]| encode_pipeline(stages, w, width).map(|(b, _)| b.len());
+    // Every candidate on the first window; on the others only those within 1.5x of the best
+    // there (a third to a half of them: planning costs as much as encoding a small table).
+    let first: Vec<(Vec<Stage>, usize)> = candidates(width, level, k, pco).into_iter().filter_map(|s| size_on(&s, windows[0]).map(|n| (s, n))).collect();
+    let best_first = first.iter().map(|(_, n)| *n).min().unwrap_or(0);
+    let sizes: Vec<(Vec<Stage>, usize)> = first
         .into_iter()
-        .filter_map(|stages| {
-            let total = windows.iter().map(|w| encode_pipeline(&stages, w, width).map(|(b, _)| b.len())).sum::<Option<usize>>()?;
-            Some((stages, total))
+        .filter(|(_, n)| *n <= best_first + best_first / 2 + 64)
+        .filter_map(|(stages, n)| {
+            let rest = windows[1..].iter().map(|w| size_on(&stages, w)).sum::<Option<usize>>()?;
+            Some((stages, n + rest))
         })
         .collect();
     let Some(best) = sizes.iter().map(|(_, n)| *n).min() else { return Vec::new() };
@@ -119,8 +127,10 @@ pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, p
     let mut chosen = sizes.into_iter().find(|(_, n)| *n <= good_enough).map(|(s, _)| s).unwrap_or_default();
     // pcodec's choices depend on the length it sees (on a few thousand values it takes lower
     // delta orders than on a chunk): they are made on a whole chunk.
-    let row = (width * k).max(1);
-    fix_pco_choices(&mut chosen, &data[..data.len() / row * row], width);
+    if fix_pco {
+        let row = (width * k).max(1);
+        fix_pco_choices(&mut chosen, &data[..data.len() / row * row], width);
+    }
     chosen
 }
 
@@ -164,10 +174,70 @@ mod tests {
     #[test]
     fn sorted_ids_get_a_delta_pipeline() {
         let data: Vec<u8> = (0..200_000i64).flat_map(|v| v.to_le_bytes()).collect();
-        let stages = choose_pipeline(&data, 8, 1, 3, None, false);
+        let stages = choose_pipeline(&data, 8, 1, 3, None, false, true);
         assert_eq!(stages.first(), Some(&Stage::Delta), "{stages:?}");
         let (enc, _) = encode_pipeline(&stages, &data, 8).unwrap();
         assert!(enc.len() * 100 < data.len(), "{} bytes", enc.len());
+    }
+
+    #[test]
+    fn pruning_keeps_the_best_candidate_of_the_sample() {
+        // Only candidates close to the best on the first sample window are tried on the others.
+        // Shapes where that window could mislead: a column that starts with a run of zeros, a
+        // step in the middle; and noisy floats. The oracle: every candidate on every window.
+        let mut r = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            r
+        };
+        let n = 300_000usize;
+        let zeros_then_walk: Vec<u8> = {
+            let mut v = 0i64;
+            (0..n)
+                .flat_map(|i| {
+                    if i >= n / 4 {
+                        v += (next() % 64) as i64 - 31;
+                    }
+                    v.to_le_bytes()
+                })
+                .collect()
+        };
+        let step: Vec<u8> = (0..n).flat_map(|i| (if i < n / 2 { (next() % 4) as i32 } else { 1_000_000 + (next() % 100_000) as i32 }).to_le_bytes()).collect();
+        let noisy: Vec<u8> = (0..n).flat_map(|i| ((i as f64 * 1e-3).sin() + (next() % 1000) as f64 * 1e-6).to_le_bytes()).collect();
+        let few_then_noisy: Vec<u8> =
+            (0..n).flat_map(|i| if i < n / 4 { f64::from((next() % 3) as u8) } else { (i as f64 * 1e-3).sin() + (next() % 1000) as f64 * 1e-6 }.to_le_bytes()).collect();
+        for (name, data, width, pco) in [
+            ("three values, then noisy floats", &few_then_noisy, 8, Some(crate::codec::pco_kinds::F64)),
+            ("zeros then a walk", &zeros_then_walk, 8, Some(crate::codec::pco_kinds::I64)),
+            ("a step", &step, 4, Some(crate::codec::pco_kinds::I32)),
+            ("noisy floats", &noisy, 8, Some(crate::codec::pco_kinds::F64)),
+        ] {
+            let windows = sample(data, width, 1);
+            let on_sample = |stages: &[Stage]| windows.iter().map(|w| encode_pipeline(stages, w, width).map(|(b, _)| b.len())).sum::<Option<usize>>();
+            let best = candidates(width, 3, 1, pco).iter().filter_map(|s| on_sample(s)).min().unwrap();
+            let chosen = choose_pipeline(data, width, 1, 3, pco, false, false);
+            let got = on_sample(&chosen).unwrap();
+            assert!(got <= best + best / 50, "{name}: chose {chosen:?} ({got} bytes on the sample), the best is {best}");
+        }
+    }
+
+    #[test]
+    fn pcodec_choices_are_left_to_each_chunk_when_asked() {
+        let mut r = 0x2545_F491_4F6C_DD1Du64;
+        let data: Vec<u8> = (0..100_000)
+            .flat_map(|i| {
+                r ^= r << 13;
+                r ^= r >> 7;
+                r ^= r << 17;
+                ((i as f64 * 1e-3).sin() + (r % 1000) as f64 * 1e-6).to_le_bytes()
+            })
+            .collect();
+        let searching = choose_pipeline(&data, 8, 1, 3, Some(crate::codec::pco_kinds::F64), false, false);
+        let fixed = choose_pipeline(&data, 8, 1, 3, Some(crate::codec::pco_kinds::F64), false, true);
+        assert!(!searching.iter().any(|s| matches!(s, Stage::Pco(.., PcoChoice::Fixed { .. }))), "{searching:?}");
+        assert!(fixed.iter().any(|s| matches!(s, Stage::Pco(.., PcoChoice::Fixed { .. }))), "{fixed:?}");
     }
 
     #[test]
@@ -190,7 +260,7 @@ mod tests {
                 (x + uniform() * 3e-3).to_le_bytes()
             })
             .collect();
-        let stages = choose_pipeline(&data, 4, 1, 3, Some(crate::codec::pco_kinds::F32), false);
+        let stages = choose_pipeline(&data, 4, 1, 3, Some(crate::codec::pco_kinds::F32), false, true);
         let Some(&Stage::Pco(kind, parts, level, choice)) = stages.last() else { panic!("{stages:?}") };
         assert_eq!(choice, PcoChoice::Fixed { delta_order: 2, classic: true }, "{stages:?}");
         let fixed = crate::codec::test_support::round_trip(&stages, &data, 4).unwrap();
@@ -211,6 +281,6 @@ mod tests {
                 x as u8
             })
             .collect();
-        assert!(choose_pipeline(&data, 1, 1, 3, None, false).is_empty());
+        assert!(choose_pipeline(&data, 1, 1, 3, None, false, true).is_empty());
     }
 }

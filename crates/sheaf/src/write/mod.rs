@@ -268,14 +268,17 @@ impl Writer {
             *p -= t;
         }
         let items = level_items(&state.columns, &inputs, &take, group);
-        self.encode_and_write(id, &items, codec)
+        self.encode_and_write(id, &items, codec, all)
     }
 
     /// Encodes `items` (column index, input for one chunk, rows) on the thread pool and writes
     /// them in order on this thread as they come in, with a bounded number in flight: the file is
     /// written while later chunks encode, and no thread waits for the slowest column of a row
     /// group (a column coded by pcodec takes 50x longer than a delta-coded one).
-    fn encode_and_write(&mut self, id: ArrayId, items: &[(usize, Slice<'_>, u64)], codec: Codec) -> Result<()> {
+    ///
+    /// `last`: these are the array's last chunks (so a column planned now has all its chunks
+    /// here).
+    fn encode_and_write(&mut self, id: ArrayId, items: &[(usize, Slice<'_>, u64)], codec: Codec, last: bool) -> Result<()> {
         let state = &mut self.arrays[id.0];
         // Choose each column's pipelines once, from its first chunk.
         let mut to_plan: Vec<(usize, Slice<'_>)> = Vec::new();
@@ -284,7 +287,8 @@ impl Writer {
                 to_plan.push((*c, *input));
             }
         }
-        let planned: Vec<(usize, ColumnPlan)> = to_plan.par_iter().map(|(c, input)| (*c, ColumnPlan::choose(codec, &state.columns[*c], input))).collect();
+        let chunks_of = |c: usize| last.then(|| items.iter().filter(|(i, ..)| *i == c).count());
+        let planned: Vec<(usize, ColumnPlan)> = to_plan.par_iter().map(|(c, input)| (*c, ColumnPlan::choose(codec, &state.columns[*c], input, chunks_of(*c)))).collect();
         for (c, plan) in planned {
             state.plans[c].get_or_insert(plan);
         }
@@ -428,7 +432,7 @@ impl Writer {
             self.write_plain_columns(id, &inputs, &counts)?;
         } else {
             let items = level_items(&self.arrays[id.0].columns, &inputs, &counts, self.options.row_group_rows());
-            self.encode_and_write(id, &items, self.options.codec)?;
+            self.encode_and_write(id, &items, self.options.codec, true)?;
         }
         Ok(id)
     }
