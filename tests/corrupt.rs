@@ -42,8 +42,11 @@ fn sample(codec: Codec) -> Vec<u8> {
     std::fs::read(&path).unwrap()
 }
 
+/// One read's values, offsets and validity.
+type Read = (Vec<u8>, Option<Vec<u64>>, Option<Vec<u8>>);
+
 /// Everything a reader can be asked, as comparable data; an `Err` anywhere ends it.
-fn read_everything(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Option<Vec<u64>>, Option<Vec<u8>>)>, Error> {
+fn read_everything(bytes: &[u8]) -> Result<Vec<Read>, Error> {
     let f = File::from_bytes(bytes)?;
     f.verify()?;
     let mut out = Vec::new();
@@ -61,7 +64,7 @@ fn read_everything(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Option<Vec<u64>>, Optio
     Ok(out)
 }
 
-fn outcome(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Option<Vec<u64>>, Option<Vec<u8>>)>, String> {
+fn outcome(bytes: &[u8]) -> Result<Vec<Read>, String> {
     catch_unwind(AssertUnwindSafe(|| read_everything(bytes))).map_err(|_| "panicked".to_string())?.map_err(|e| {
         let msg = e.to_string();
         assert!(!msg.is_empty() && !msg.contains('\n'), "error messages are one line: {msg:?}");

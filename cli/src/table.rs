@@ -279,7 +279,7 @@ fn prune(dtype: &DType, path: &mut Vec<String>, keep: &dyn Fn(&[String]) -> bool
                 }
                 path.pop();
             }
-            (!fields.is_empty()).then(|| DType::Struct(StructType { fields, itemsize: None, aligned: false }))
+            (!fields.is_empty()).then_some(DType::Struct(StructType { fields, itemsize: None, aligned: false }))
         }
         DType::SubArray { base, shape } => prune(base, path, keep).map(|b| DType::subarray(b, shape.clone())),
         DType::List { item, nullable } => {

@@ -2,6 +2,9 @@
 //! map. `cargo bench -p sheaf-arrow --bench record_batch [-- --quick]` times open + batch for a
 //! 10 MB and a 1 GB file (median and max of 21 runs).
 
+// A benchmark stops at its first failure, with the message.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Instant;
 
 use sheaf::{ArraySchema, Codec, ColumnInput, DType, Field, LeafType, WriteOptions};

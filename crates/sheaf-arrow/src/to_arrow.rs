@@ -35,7 +35,7 @@ impl LeafBuffers {
             Buf::Owned(a) => Buffer::from(bytes::Bytes::from_owner(a)),
             Buf::Borrowed(b) => Buffer::from(b.to_vec()),
         };
-        LeafBuffers { rows: d.rows as usize, values, offsets: d.offsets.map(|o| Buffer::from_vec(o)), validity: d.validity.map(Buffer::from_vec) }
+        LeafBuffers { rows: d.rows as usize, values, offsets: d.offsets.map(Buffer::from_vec), validity: d.validity.map(Buffer::from_vec) }
     }
 
     fn nulls(&self) -> Option<NullBuffer> {

@@ -67,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 full.push(elapsed);
             }
             for (d, c) in data.iter().zip(&cols) {
-                assert!(&d.values[..] == &c[..], "{label}: read differs");
+                assert!(d.values[..] == c[..], "{label}: read differs");
             }
         }
         let mut col = Vec::new();

@@ -5,6 +5,9 @@
 //! `cargo bench -p sheaf --bench throughput [-- --quick]`. Every figure is the median of several
 //! runs. Read figures decode into memory that is reused across runs (warm), unless marked cold.
 
+// A benchmark stops at its first failure, with the message.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -123,7 +123,7 @@ pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, p
     if best >= raw {
         return Vec::new();
     }
-    let good_enough = if slack == 0 { best } else { best + best / slack };
+    let good_enough = best + best.checked_div(slack).unwrap_or(0);
     let mut chosen = sizes.into_iter().find(|(_, n)| *n <= good_enough).map(|(s, _)| s).unwrap_or_default();
     // pcodec's choices depend on the length it sees (on a few thousand values it takes lower
     // delta orders than on a chunk): they are made on a whole chunk.

@@ -38,9 +38,18 @@ impl Codec for Shuffle {
             return Ok(());
         }
         match width {
-            2 => return Ok(gather::<2>(input, n, out)),
-            4 => return Ok(gather::<4>(input, n, out)),
-            8 => return Ok(gather::<8>(input, n, out)),
+            2 => {
+                gather::<2>(input, n, out);
+                return Ok(());
+            }
+            4 => {
+                gather::<4>(input, n, out);
+                return Ok(());
+            }
+            8 => {
+                gather::<8>(input, n, out);
+                return Ok(());
+            }
             _ => {}
         }
         // Blocks of rows keep the `width` source streams and the destination in cache.

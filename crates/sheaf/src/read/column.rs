@@ -139,17 +139,15 @@ impl<'f> Column<'f> {
             ];
             for (role, r, expect) in checks {
                 match expect {
-                    None if !r.is_absent() && !(role == "validity" && c.null_count == 0 && r.stored_len > 0) => {
+                    // A validity buffer may be stored for a chunk without nulls (an all-set bitmap).
+                    None if !(r.is_absent() || role == "validity" && c.null_count == 0 && r.stored_len > 0) => {
                         return Err(self.bad_chunk(i, format!("unexpected {role} buffer")));
                     }
                     None => {}
-                    Some(expect) => {
-                        if let Some(e) = expect {
-                            if r.decoded_len != e {
-                                return Err(self.bad_chunk(i, format!("{role} decodes to {} bytes, {e} expected", r.decoded_len)));
-                            }
-                        }
+                    Some(Some(e)) if r.decoded_len != e => {
+                        return Err(self.bad_chunk(i, format!("{role} decodes to {} bytes, {e} expected", r.decoded_len)));
                     }
+                    Some(_) => {}
                 }
                 if r.is_absent() {
                     continue;

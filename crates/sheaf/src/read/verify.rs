@@ -45,7 +45,8 @@ impl File {
                 let entry = self.directory()[global];
                 regions.push((entry.chunk_table_offset, u64::from(entry.chunk_count) * CHUNK_ENTRY_LEN, format!("chunk table of {}", col.name())));
                 let dir_reserved = t.directory_offset as usize + global * 32 + 12;
-                let mut reserved = vec![dir_reserved..dir_reserved + 4];
+                let mut reserved = Vec::with_capacity(entry.chunk_count as usize + 1);
+                reserved.push(dir_reserved..dir_reserved + 4);
                 for k in 0..entry.chunk_count as usize {
                     let e = entry.chunk_table_offset as usize + k * CHUNK_ENTRY_LEN as usize + 136;
                     reserved.push(e..e + 8);
