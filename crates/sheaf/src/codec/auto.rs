@@ -171,6 +171,16 @@ pub(crate) fn encode_with_fallback(stages: &[Stage], data: &[u8], width: usize) 
 mod tests {
     use super::*;
 
+    /// A seeded xorshift generator: the same test data on every run.
+    fn xorshift(mut r: u64) -> impl FnMut() -> u64 {
+        move || {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            r
+        }
+    }
+
     #[test]
     fn sorted_ids_get_a_delta_pipeline() {
         let data: Vec<u8> = (0..200_000i64).flat_map(|v| v.to_le_bytes()).collect();
@@ -185,13 +195,7 @@ mod tests {
         // Only candidates close to the best on the first sample window are tried on the others.
         // Shapes where that window could mislead: a column that starts with a run of zeros, a
         // step in the middle; and noisy floats. The oracle: every candidate on every window.
-        let mut r = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
-            r
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let n = 300_000usize;
         let zeros_then_walk: Vec<u8> = {
             let mut v = 0i64;
@@ -225,15 +229,8 @@ mod tests {
 
     #[test]
     fn pcodec_choices_are_left_to_each_chunk_when_asked() {
-        let mut r = 0x2545_F491_4F6C_DD1Du64;
-        let data: Vec<u8> = (0..100_000)
-            .flat_map(|i| {
-                r ^= r << 13;
-                r ^= r >> 7;
-                r ^= r << 17;
-                ((i as f64 * 1e-3).sin() + (r % 1000) as f64 * 1e-6).to_le_bytes()
-            })
-            .collect();
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
+        let data: Vec<u8> = (0..100_000).flat_map(|i| ((i as f64 * 1e-3).sin() + (next() % 1000) as f64 * 1e-6).to_le_bytes()).collect();
         let searching = choose_pipeline(&data, 8, 1, 3, Some(crate::codec::pco_kinds::F64), false, false);
         let fixed = choose_pipeline(&data, 8, 1, 3, Some(crate::codec::pco_kinds::F64), false, true);
         assert!(!searching.iter().any(|s| matches!(s, Stage::Pco(.., PcoChoice::Fixed { .. }))), "{searching:?}");
@@ -245,13 +242,8 @@ mod tests {
         // Positions of a particle: a second-order random walk plus noise. On a whole chunk
         // pcodec takes second-order deltas; on the few thousand values of a sample window the
         // noise hides the trend and it would take first-order ones.
-        let mut r = 0x2545_F491_4F6C_DD1Du64;
-        let mut uniform = move || {
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
-            (r >> 11) as f32 / (1u64 << 53) as f32 - 0.5
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
+        let mut uniform = move || (next() >> 11) as f32 / (1u64 << 53) as f32 - 0.5;
         let (mut x, mut v) = (0f32, 0f32);
         let data: Vec<u8> = (0..262_144)
             .flat_map(|_| {
@@ -272,15 +264,8 @@ mod tests {
 
     #[test]
     fn random_bytes_stay_plain() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let data: Vec<u8> = (0..100_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
+        let data: Vec<u8> = (0..100_000).map(|_| next() as u8).collect();
         assert!(choose_pipeline(&data, 1, 1, 3, None, false, true).is_empty());
     }
 }
