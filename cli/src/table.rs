@@ -199,16 +199,35 @@ impl<'a> SourceArray<'a> {
             });
             return Box::new(it.filter_map(|r| r.transpose()).chain(short.flatten()));
         }
+        let chunk_ends = self.chunk_ends(&which);
         let mut at = start;
         Box::new(std::iter::from_fn(move || {
             if at >= end {
                 return None;
             }
-            let e = (at + step.max(1)).min(end);
+            let mut e = (at + step.max(1)).min(end);
+            if let Some(&chunk_end) = chunk_ends.get(chunk_ends.partition_point(|&c| c < e)) {
+                e = chunk_end.min(end);
+            }
             let r = self.read(&which, at, e).map(|c| (e - at, c));
             at = e;
             Some(r)
         }))
+    }
+
+    /// Where the chunks of the first of `which` end, if they are decoded (not zero-copy): a
+    /// batch ending inside a chunk would have that chunk decoded again for the next batch, so
+    /// batches end where chunks do. Row groups are shared by a level's columns.
+    fn chunk_ends(&self, which: &[usize]) -> Vec<u64> {
+        let Kind::Sheaf(_, cols) = &self.kind else { return Vec::new() };
+        let Some(col) = which.first().and_then(|&i| cols.get(i)).filter(|c| !c.is_zero_copy()) else { return Vec::new() };
+        col.chunks()
+            .iter()
+            .scan(0u64, |end, c| {
+                *end += c.row_count;
+                Some(*end)
+            })
+            .collect()
     }
 
     /// Rows `start..end` of the leaf columns `which` (indices in depth-first order).
@@ -308,4 +327,32 @@ pub(crate) fn row_range(text: Option<&str>, rows: u64) -> anyhow::Result<(u64, u
         bail!("--rows {text:?}: start is after end");
     }
     Ok((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sheaf::{Codec, ColumnInput, LeafType, WriteOptions};
+
+    /// The row counts of the batches of column 0 of a 250-row sheaf file in chunks of 100 rows,
+    /// asked for 30 rows at a time.
+    fn batch_sizes(codec: Codec) -> Vec<u64> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sheaf");
+        let values: Vec<u8> = (0..250i64).flat_map(|v| (v * v % 977).to_le_bytes()).collect();
+        let schema = ArraySchema::new("t", DType::structure(vec![Field::new("v", DType::leaf(LeafType::Int(8)))]));
+        sheaf::write_arrays(&path, &[(schema, vec![ColumnInput::bytes(&values)])], &WriteOptions::new().with_codec(codec).with_row_group_rows(100)).unwrap();
+        let source = Source::open(&path, Format::Sheaf).unwrap();
+        let arrays = source.arrays(&[]).unwrap();
+        let sizes: Vec<u64> = arrays[0].batches(&[0], 0, 250, 30).map(|b| b.unwrap().0).collect();
+        sizes
+    }
+
+    #[test]
+    fn batches_of_decoded_columns_end_where_chunks_end() {
+        // Ending inside a chunk would decode it again for the next batch.
+        assert_eq!(batch_sizes(Codec::Zstd(3)), [100, 100, 50]);
+        // Zero-copy chunks cost nothing to cut: the asked size.
+        assert_eq!(batch_sizes(Codec::None), [30, 30, 30, 30, 30, 30, 30, 30, 10]);
+    }
 }
