@@ -5,7 +5,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_buffer::NullBuffer;
 use arrow_schema::DataType;
-use sheaf::{AlignedBytes, Buf, ColumnData, DType};
+use sheaf::{AlignedBytes, Buf, ColumnData, DType, SharedSlice};
 
 use crate::error::{ArrowInteropError, Result};
 
@@ -200,11 +200,7 @@ fn leaf_bytes(array: &ArrayRef, path: &str) -> Result<(Buf<'static>, Option<Vec<
             (owned(&bytes), Some(offsets))
         }
         DataType::Null => (owned(&[]), None),
-        DataType::FixedSizeBinary(n) => {
-            let w = *n as usize;
-            let buf = &data.buffers()[0];
-            (owned(&buf[data.offset() * w..(data.offset() + data.len()) * w]), None)
-        }
+        DataType::FixedSizeBinary(n) => primitive(&data, *n as usize),
         other => match other.primitive_width() {
             Some(w) => primitive(&data, w),
             None => return Err(ArrowInteropError::unsupported(path, other, "no sheaf leaf holds it")),
@@ -212,9 +208,10 @@ fn leaf_bytes(array: &ArrayRef, path: &str) -> Result<(Buf<'static>, Option<Vec<
     })
 }
 
+/// A fixed-width array's values, shared with the Arrow buffer (no copy).
 fn primitive(data: &arrow_data::ArrayData, w: usize) -> (Buf<'static>, Option<Vec<u64>>) {
-    let buf = &data.buffers()[0];
-    (owned(&buf[data.offset() * w..(data.offset() + data.len()) * w]), None)
+    let values = data.buffers()[0].slice_with_length(data.offset() * w, data.len() * w);
+    (Buf::Shared(SharedSlice::new(values)), None)
 }
 
 fn var(offsets: impl Iterator<Item = i64>, values: &[u8]) -> (Buf<'static>, Option<Vec<u64>>) {
@@ -223,4 +220,45 @@ fn var(offsets: impl Iterator<Item = i64>, values: &[u8]) -> (Buf<'static>, Opti
     let end = offs.last().copied().unwrap_or(0);
     let rebased: Vec<u64> = offs.iter().map(|&o| (o - base) as u64).collect();
     (owned(&values[base as usize..end as usize]), Some(rebased))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{FixedSizeBinaryArray, FixedSizeListArray, Float32Array, Int64Array};
+    use arrow_schema::{Field as ArrowField, Schema};
+    use sheaf::{Field, LeafType};
+
+    use super::*;
+
+    #[test]
+    fn fixed_width_values_are_shared_with_arrow_not_copied() {
+        let ids = Int64Array::from_iter_values(0..1000);
+        let pos =
+            FixedSizeListArray::new(Arc::new(ArrowField::new("item", DataType::Float32, false)), 3, Arc::new(Float32Array::from_iter_values((0..3000).map(|i| i as f32))), None);
+        let sym = FixedSizeBinaryArray::try_from_iter((0..1000).map(|i: u32| i.to_le_bytes())).unwrap();
+        let schema = Schema::new(vec![
+            ArrowField::new("id", DataType::Int64, false),
+            ArrowField::new("pos", pos.data_type().clone(), false),
+            ArrowField::new("sym", DataType::FixedSizeBinary(4), false),
+        ]);
+        let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ids.clone()), Arc::new(pos.clone()), Arc::new(sym.clone())]).unwrap();
+        let dtype = DType::structure(vec![
+            Field::new("id", DType::leaf(LeafType::Int(8))),
+            Field::new("pos", DType::subarray(DType::leaf(LeafType::Float(4)), vec![3])),
+            Field::new("sym", DType::leaf(LeafType::Bytes(4))),
+        ]);
+        // A slice in the middle: the shared bytes start at its first row.
+        let part = batch.slice(100, 250);
+        let cols = columns_from_batch(&part, &dtype).unwrap();
+        let pos_values = pos.values().to_data();
+        let sources: [&[u8]; 3] = [ids.values().inner().as_slice(), pos_values.buffers()[0].as_slice(), sym.value_data()];
+        let widths = [8, 12, 4];
+        for ((c, source), w) in cols.iter().zip(sources).zip(widths) {
+            assert!(matches!(c.values, Buf::Shared(_)), "{:?}", c.values);
+            assert_eq!(c.values.as_ptr(), source[100 * w..].as_ptr(), "copied instead of shared");
+            assert_eq!(&c.values[..], &source[100 * w..350 * w]);
+        }
+    }
 }

@@ -34,6 +34,7 @@ impl LeafBuffers {
         let values = match d.values {
             Buf::Owned(a) => Buffer::from(bytes::Bytes::from_owner(a)),
             Buf::Borrowed(b) => Buffer::from(b.to_vec()),
+            Buf::Shared(s) => Buffer::from(s.to_vec()),
         };
         LeafBuffers { rows: d.rows as usize, values, offsets: d.offsets.map(Buffer::from_vec), validity: d.validity.map(Buffer::from_vec) }
     }

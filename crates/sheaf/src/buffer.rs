@@ -101,13 +101,41 @@ impl std::fmt::Debug for AlignedBytes {
     }
 }
 
-/// Column bytes either borrowed from the file (zero-copy) or decoded into owned memory.
+/// Bytes that something else owns (an Arrow buffer, say), held through a shared handle: how
+/// column data from another library reaches the writer without a copy.
+#[derive(Clone)]
+pub struct SharedSlice(std::sync::Arc<dyn AsRef<[u8]> + Send + Sync>);
+
+impl SharedSlice {
+    /// Shares `owner`'s bytes; they live as long as any clone of this value.
+    pub fn new(owner: impl AsRef<[u8]> + Send + Sync + 'static) -> Self {
+        SharedSlice(std::sync::Arc::new(owner))
+    }
+}
+
+impl Deref for SharedSlice {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
+}
+
+impl std::fmt::Debug for SharedSlice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedSlice({} bytes)", self.len())
+    }
+}
+
+/// Column bytes either borrowed from the file (zero-copy), decoded into owned memory, or shared
+/// with their owner elsewhere.
 #[derive(Debug, Clone)]
 pub enum Buf<'a> {
     /// A slice of the file.
     Borrowed(&'a [u8]),
     /// Decoded bytes.
     Owned(AlignedBytes),
+    /// Bytes another owner holds (for writing; readers never return these).
+    Shared(SharedSlice),
 }
 
 impl Buf<'_> {
@@ -124,6 +152,7 @@ impl Deref for Buf<'_> {
         match self {
             Buf::Borrowed(b) => b,
             Buf::Owned(o) => o.as_slice(),
+            Buf::Shared(s) => s,
         }
     }
 }

@@ -126,7 +126,7 @@ impl super::ColumnData<'_> {
     fn values_checked_plain(&self) -> Option<&[u8]> {
         match &self.values {
             crate::buffer::Buf::Borrowed(b) => Some(b),
-            crate::buffer::Buf::Owned(_) => None,
+            crate::buffer::Buf::Owned(_) | crate::buffer::Buf::Shared(_) => None,
         }
     }
 }

@@ -668,7 +668,7 @@ impl PlainArray<'_> {
             let values = BufferRef { offset: *offset, stored_len: *len, decoded_len: *len, checksum: h.digest(), stages: [0; 8] };
             let (mut null_count, mut validity) = (0, BufferRef::default());
             if let Some((at, bits)) = v {
-                let valid: u64 = (0..self.rows).filter(|&r| bits[(r / 8) as usize] >> (r % 8) & 1 == 1).count() as u64;
+                let valid = count_set_bits(bits, self.rows);
                 null_count = self.rows - valid;
                 if null_count > 0 {
                     positioned_write(file, bits, *at).map_err(|e| Error::io(&self.writer.path, e))?;
@@ -681,6 +681,16 @@ impl PlainArray<'_> {
         state.rows = self.rows;
         Ok(self.id)
     }
+}
+
+/// How many of the first `n` bits of `bits` (LSB first) are set.
+fn count_set_bits(bits: &[u8], n: u64) -> u64 {
+    let whole = usize::try_from(n / 8).unwrap_or(usize::MAX).min(bits.len());
+    let mut count: u64 = bits[..whole].iter().map(|b| u64::from(b.count_ones())).sum();
+    if let (Some(last), 1..) = (bits.get(whole), n % 8) {
+        count += u64::from((last & ((1u8 << (n % 8)) - 1)).count_ones());
+    }
+    count
 }
 
 #[cfg(unix)]
