@@ -724,3 +724,20 @@ pub fn write_arrays(path: impl AsRef<Path>, arrays: &[(ArraySchema, Vec<ColumnIn
     }
     w.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::count_set_bits;
+
+    #[test]
+    fn set_bits_are_counted_up_to_n() {
+        let bits = [0b1111_1111u8, 0b0000_0101, 0b1000_0001];
+        // Naive oracle: bit by bit.
+        for n in 0..=24u64 {
+            let naive = (0..n).filter(|&r| bits[(r / 8) as usize] >> (r % 8) & 1 == 1).count() as u64;
+            assert_eq!(count_set_bits(&bits, n), naive, "n = {n}");
+        }
+        // A bitmap shorter than n counts what it has.
+        assert_eq!(count_set_bits(&bits[..1], 20), 8);
+    }
+}
