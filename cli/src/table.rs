@@ -215,12 +215,13 @@ impl<'a> SourceArray<'a> {
         }))
     }
 
-    /// Where the chunks of the first of `which` end, if they are decoded (not zero-copy): a
-    /// batch ending inside a chunk would have that chunk decoded again for the next batch, so
-    /// batches end where chunks do. Row groups are shared by a level's columns.
+    /// Where the chunks of the first decoded (not zero-copy) column of `which` end, counted in
+    /// the array's rows: a batch ending inside a chunk would have that chunk decoded again for
+    /// the next batch, so batches end where chunks do. Row groups are shared by the array's
+    /// columns (columns inside lists count items instead, and are not looked at).
     fn chunk_ends(&self, which: &[usize]) -> Vec<u64> {
         let Kind::Sheaf(_, cols) = &self.kind else { return Vec::new() };
-        let Some(col) = which.first().and_then(|&i| cols.get(i)).filter(|c| !c.is_zero_copy()) else { return Vec::new() };
+        let Some(col) = which.iter().filter_map(|&i| cols.get(i)).find(|c| c.desc().level == 0 && !c.is_zero_copy()) else { return Vec::new() };
         col.chunks()
             .iter()
             .scan(0u64, |end, c| {
@@ -334,25 +335,39 @@ mod tests {
     use super::*;
     use sheaf::{Codec, ColumnInput, LeafType, WriteOptions};
 
-    /// The row counts of the batches of column 0 of a 250-row sheaf file in chunks of 100 rows,
-    /// asked for 30 rows at a time.
-    fn batch_sizes(codec: Codec) -> Vec<u64> {
+    /// The row counts of the batches of a 250-row sheaf file in chunks of `group` rows, asked
+    /// for 30 rows at a time: column `r` (random, so stored plain under `auto`) then column `v`
+    /// (compressible).
+    fn batch_sizes(codec: Codec, group: u64, which: &[usize]) -> Vec<u64> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.sheaf");
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let random: Vec<u8> = (0..250)
+            .flat_map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x.to_le_bytes()
+            })
+            .collect();
         let values: Vec<u8> = (0..250i64).flat_map(|v| (v * v % 977).to_le_bytes()).collect();
-        let schema = ArraySchema::new("t", DType::structure(vec![Field::new("v", DType::leaf(LeafType::Int(8)))]));
-        sheaf::write_arrays(&path, &[(schema, vec![ColumnInput::bytes(&values)])], &WriteOptions::new().with_codec(codec).with_row_group_rows(100)).unwrap();
+        let dtype = DType::structure(vec![Field::new("r", DType::leaf(LeafType::Int(8))), Field::new("v", DType::leaf(LeafType::Int(8)))]);
+        let inputs = vec![ColumnInput::bytes(&random), ColumnInput::bytes(&values)];
+        sheaf::write_arrays(&path, &[(ArraySchema::new("t", dtype), inputs)], &WriteOptions::new().with_codec(codec).with_row_group_rows(group)).unwrap();
         let source = Source::open(&path, Format::Sheaf).unwrap();
         let arrays = source.arrays(&[]).unwrap();
-        let sizes: Vec<u64> = arrays[0].batches(&[0], 0, 250, 30).map(|b| b.unwrap().0).collect();
+        let sizes: Vec<u64> = arrays[0].batches(which, 0, 250, 30).map(|b| b.unwrap().0).collect();
         sizes
     }
 
     #[test]
     fn batches_of_decoded_columns_end_where_chunks_end() {
         // Ending inside a chunk would decode it again for the next batch.
-        assert_eq!(batch_sizes(Codec::Zstd(3)), [100, 100, 50]);
+        assert_eq!(batch_sizes(Codec::Zstd(3), 100, &[1]), [100, 100, 50]);
+        // One chunk: the first column is stored plain (zero-copy), the second is decoded and
+        // sets the end.
+        assert_eq!(batch_sizes(Codec::AUTO, 1000, &[0, 1]), [250]);
         // Zero-copy chunks cost nothing to cut: the asked size.
-        assert_eq!(batch_sizes(Codec::None), [30, 30, 30, 30, 30, 30, 30, 30, 10]);
+        assert_eq!(batch_sizes(Codec::None, 100, &[0, 1]), [30, 30, 30, 30, 30, 30, 30, 30, 10]);
     }
 }
