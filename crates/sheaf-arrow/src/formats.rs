@@ -266,6 +266,89 @@ impl Iterator for RowGroups {
     }
 }
 
+/// A memory map's bytes as an Arrow buffer's owner.
+struct MapOwner(sheaf::MappedFile);
+
+impl AsRef<[u8]> for MapOwner {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// An Arrow IPC file read through a memory map: record batches' buffers are slices of the map
+/// (no copy into memory of the file's bytes; compressed buffers are decompressed). The footer's
+/// block offsets and lengths are checked against the file before any slice is taken.
+struct MappedIpcFile {
+    bytes: arrow_buffer::Buffer,
+    schema: SchemaRef,
+    decoder: arrow_ipc::reader::FileDecoder,
+    blocks: Vec<arrow_ipc::Block>,
+    next: usize,
+}
+
+impl MappedIpcFile {
+    fn open(path: &Path) -> Result<Self> {
+        let name = ArrowFormat::IpcFile.name();
+        let bad = |reason: String| ArrowInteropError::Unreadable { format: name, reason };
+        let map = sheaf::MappedFile::open(path).map_err(|e| bad(e.to_string()))?;
+        let bytes = arrow_buffer::Buffer::from(bytes::Bytes::from_owner(MapOwner(map)));
+        let len = bytes.len();
+        // Magic (6 bytes, padded to 8) in front; footer length (4) and magic (6) at the end.
+        let tail: [u8; 10] = bytes
+            .get(len.saturating_sub(10)..)
+            .and_then(|t| t.try_into().ok())
+            .filter(|_| len >= 18)
+            .ok_or_else(|| bad(format!("{len} bytes is too short for an Arrow IPC file")))?;
+        let footer_len = arrow_ipc::reader::read_footer_length(tail)?;
+        let footer_start =
+            (len - 10).checked_sub(footer_len).filter(|&s| s >= 8).ok_or_else(|| bad(format!("a footer of {footer_len} bytes does not fit in the file ({len} bytes)")))?;
+        let footer = arrow_ipc::root_as_footer(&bytes[footer_start..len - 10]).map_err(|e| bad(format!("unreadable footer: {e}")))?;
+        let ipc_schema = footer.schema().ok_or_else(|| bad("the footer has no schema".into()))?;
+        if !ipc_schema.endianness().equals_to_target_endianness() {
+            return Err(bad("the endianness of the source system does not match the endianness of the target system".into()));
+        }
+        let schema = Arc::new(arrow_ipc::convert::try_fb_to_schema(ipc_schema)?);
+        let mut decoder = arrow_ipc::reader::FileDecoder::new(schema.clone(), footer.version());
+        for block in footer.dictionaries().iter().flatten() {
+            decoder.read_dictionary(block, &block_bytes(&bytes, block)?)?;
+        }
+        let blocks = footer.recordBatches().ok_or_else(|| bad("the footer lists no record batches".into()))?.iter().copied().collect();
+        Ok(MappedIpcFile { bytes: bytes.clone(), schema, decoder, blocks, next: 0 })
+    }
+}
+
+/// The bytes of one block (message metadata and body) of an IPC file, checked against the file.
+fn block_bytes(file: &arrow_buffer::Buffer, block: &arrow_ipc::Block) -> Result<arrow_buffer::Buffer> {
+    let start = usize::try_from(block.offset()).ok();
+    let size = usize::try_from(block.metaDataLength()).ok().zip(usize::try_from(block.bodyLength()).ok()).and_then(|(m, b)| m.checked_add(b));
+    match (start, size) {
+        (Some(start), Some(size)) if start.checked_add(size).is_some_and(|end| end <= file.len()) => Ok(file.slice_with_length(start, size)),
+        _ => Err(ArrowInteropError::Unreadable {
+            format: ArrowFormat::IpcFile.name(),
+            reason: format!("a block at offset {} of {} + {} bytes is outside the file ({} bytes)", block.offset(), block.metaDataLength(), block.bodyLength(), file.len()),
+        }),
+    }
+}
+
+impl Iterator for MappedIpcFile {
+    type Item = Result<RecordBatch>;
+    fn next(&mut self) -> Option<Self::Item> {
+        while let Some(block) = self.blocks.get(self.next).copied() {
+            self.next += 1;
+            let batch = block_bytes(&self.bytes, &block).and_then(|buf| self.decoder.read_record_batch(&block, &buf).map_err(Into::into));
+            match batch {
+                Ok(Some(b)) => return Some(Ok(b)),
+                Ok(None) => {}
+                Err(e) => {
+                    self.next = self.blocks.len();
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
+
 /// Opens `path` for reading batches.
 ///
 /// # Errors
@@ -282,8 +365,9 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
     let open = || -> Result<BatchReader> {
         match format {
             ArrowFormat::IpcFile => {
-                let r = arrow_ipc::reader::FileReader::try_new(file, None)?;
-                Ok(BatchReader { schema: r.schema(), rows: ipc_rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
+                drop(file);
+                let r = MappedIpcFile::open(path)?;
+                Ok(BatchReader { schema: r.schema.clone(), rows: ipc_rows, batches: Box::new(r) })
             }
             ArrowFormat::IpcStream => {
                 let r = arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None)?;
@@ -412,5 +496,68 @@ impl BatchWriter {
         }
         self.tmp.persist(&self.path).map_err(|e| io(&self.path, e.error))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::{Int64Array, StringArray};
+
+    use super::*;
+
+    /// An IPC file of three batches (ints and strings), and the batches.
+    fn ipc_file(dir: &Path) -> (PathBuf, Vec<RecordBatch>) {
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false), Field::new("s", DataType::Utf8, true)]));
+        let batches: Vec<RecordBatch> = (0..3i64)
+            .map(|b| {
+                let ids = Int64Array::from_iter_values(b * 1000..(b + 1) * 1000);
+                let s = StringArray::from_iter((0..1000).map(|i| (i % 7 != 0).then(|| format!("v{b}-{i}"))));
+                RecordBatch::try_new(schema.clone(), vec![Arc::new(ids), Arc::new(s)]).unwrap()
+            })
+            .collect();
+        let path = dir.join("t.arrow");
+        let mut w = arrow_ipc::writer::FileWriter::try_new(File::create(&path).unwrap(), &schema).unwrap();
+        for b in &batches {
+            w.write(b).unwrap();
+        }
+        w.finish().unwrap();
+        (path, batches)
+    }
+
+    #[test]
+    fn mapped_ipc_file_reads_every_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, batches) = ipc_file(dir.path());
+        let r = MappedIpcFile::open(&path).unwrap();
+        assert_eq!(r.schema, batches[0].schema());
+        let map = r.bytes.clone();
+        let got: Vec<RecordBatch> = r.collect::<Result<_>>().unwrap();
+        assert_eq!(got, batches);
+        // The values are slices of the map, not copies.
+        let ids = got[1].column(0).to_data();
+        assert!(map.as_slice().as_ptr_range().contains(&ids.buffers()[0].as_ptr()), "copied out of the map");
+    }
+
+    #[test]
+    fn blocks_outside_the_file_are_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _) = ipc_file(dir.path());
+        let bytes = std::fs::read(&path).unwrap();
+        // Keep the footer (at the end) but drop bytes from the middle: its blocks now point
+        // past the end, or into the footer.
+        let cut = dir.path().join("cut.arrow");
+        let mid = bytes.len() / 2;
+        std::fs::write(&cut, [&bytes[..mid], &bytes[mid + 4000..]].concat()).unwrap();
+        let outcome = std::panic::catch_unwind(|| MappedIpcFile::open(&cut).and_then(|r| r.collect::<Result<Vec<_>>>()));
+        assert!(outcome.expect("no panic").is_err(), "a damaged file is refused");
+        // A block reaching past the end: the footer of the whole file after a truncated body.
+        let footer_len = u32::from_le_bytes(bytes[bytes.len() - 10..bytes.len() - 6].try_into().unwrap()) as usize;
+        let footer = &bytes[bytes.len() - 10 - footer_len..];
+        std::fs::write(&cut, [&bytes[..8], footer].concat()).unwrap();
+        let err = MappedIpcFile::open(&cut).and_then(|r| r.collect::<Result<Vec<_>>>()).expect_err("refused");
+        assert!(err.to_string().contains("outside the file"), "{err}");
+        // Too short to be an IPC file at all.
+        std::fs::write(&cut, &bytes[..12]).unwrap();
+        assert!(MappedIpcFile::open(&cut).is_err());
     }
 }
