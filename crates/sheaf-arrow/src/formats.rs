@@ -351,6 +351,9 @@ impl Iterator for MappedIpcFile {
 
 /// Opens `path` for reading batches.
 ///
+/// Arrow IPC files are memory-mapped, under the contract of [`sheaf::MappedFile`]: the file must
+/// not be truncated or rewritten in place by another program while its batches are in use.
+///
 /// # Errors
 /// I/O and format errors, naming the file.
 pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result<BatchReader> {
