@@ -166,19 +166,19 @@ fn leaf_bytes(array: &ArrayRef, path: &str) -> Result<(Buf<'static>, Option<Vec<
         }
         DataType::Utf8 | DataType::Binary => {
             let (offs, vals) = if let Some(s) = array.as_string_opt::<i32>() {
-                (s.value_offsets(), s.value_data())
+                (s.value_offsets(), s.values())
             } else {
                 let b = array.as_binary::<i32>();
-                (b.value_offsets(), b.value_data())
+                (b.value_offsets(), b.values())
             };
             var(offs.iter().map(|&o| o as i64), vals)
         }
         DataType::LargeUtf8 | DataType::LargeBinary => {
             let (offs, vals) = if let Some(s) = array.as_string_opt::<i64>() {
-                (s.value_offsets(), s.value_data())
+                (s.value_offsets(), s.values())
             } else {
                 let b = array.as_binary::<i64>();
-                (b.value_offsets(), b.value_data())
+                (b.value_offsets(), b.values())
             };
             var(offs.iter().copied(), vals)
         }
@@ -214,40 +214,45 @@ fn primitive(data: &arrow_data::ArrayData, w: usize) -> (Buf<'static>, Option<Ve
     (Buf::Shared(SharedSlice::new(values)), None)
 }
 
-fn var(offsets: impl Iterator<Item = i64>, values: &[u8]) -> (Buf<'static>, Option<Vec<u64>>) {
+/// A variable-length array's offsets, rebased to 0, and its values, shared with the Arrow
+/// buffer (no copy).
+fn var(offsets: impl Iterator<Item = i64>, values: &arrow_buffer::Buffer) -> (Buf<'static>, Option<Vec<u64>>) {
     let offs: Vec<i64> = offsets.collect();
     let base = offs.first().copied().unwrap_or(0);
     let end = offs.last().copied().unwrap_or(0);
     let rebased: Vec<u64> = offs.iter().map(|&o| (o - base) as u64).collect();
-    (owned(&values[base as usize..end as usize]), Some(rebased))
+    (Buf::Shared(SharedSlice::new(values.slice_with_length(base as usize, (end - base) as usize))), Some(rebased))
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use arrow_array::{FixedSizeBinaryArray, FixedSizeListArray, Float32Array, Int64Array};
+    use arrow_array::{FixedSizeBinaryArray, FixedSizeListArray, Float32Array, Int64Array, StringArray};
     use arrow_schema::{Field as ArrowField, Schema};
     use sheaf::{Field, LeafType};
 
     use super::*;
 
     #[test]
-    fn fixed_width_values_are_shared_with_arrow_not_copied() {
+    fn values_are_shared_with_arrow_not_copied() {
         let ids = Int64Array::from_iter_values(0..1000);
         let pos =
             FixedSizeListArray::new(Arc::new(ArrowField::new("item", DataType::Float32, false)), 3, Arc::new(Float32Array::from_iter_values((0..3000).map(|i| i as f32))), None);
         let sym = FixedSizeBinaryArray::try_from_iter((0..1000).map(|i: u32| i.to_le_bytes())).unwrap();
+        let text = StringArray::from_iter_values((0..1000).map(|i| format!("t{i}")));
         let schema = Schema::new(vec![
             ArrowField::new("id", DataType::Int64, false),
             ArrowField::new("pos", pos.data_type().clone(), false),
             ArrowField::new("sym", DataType::FixedSizeBinary(4), false),
+            ArrowField::new("text", DataType::Utf8, false),
         ]);
-        let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ids.clone()), Arc::new(pos.clone()), Arc::new(sym.clone())]).unwrap();
+        let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ids.clone()), Arc::new(pos.clone()), Arc::new(sym.clone()), Arc::new(text.clone())]).unwrap();
         let dtype = DType::structure(vec![
             Field::new("id", DType::leaf(LeafType::Int(8))),
             Field::new("pos", DType::subarray(DType::leaf(LeafType::Float(4)), vec![3])),
             Field::new("sym", DType::leaf(LeafType::Bytes(4))),
+            Field::new("text", DType::Leaf(sheaf::Leaf::new(LeafType::Utf8))),
         ]);
         // A slice in the middle: the shared bytes start at its first row.
         let part = batch.slice(100, 250);
@@ -255,6 +260,13 @@ mod tests {
         let pos_values = pos.values().to_data();
         let sources: [&[u8]; 3] = [ids.values().inner().as_slice(), pos_values.buffers()[0].as_slice(), sym.value_data()];
         let widths = [8, 12, 4];
+        // Strings: the values of rows 100..350, offsets rebased to them.
+        let first = text.value_offsets()[100] as usize;
+        let last = text.value_offsets()[350] as usize;
+        assert!(matches!(cols[3].values, Buf::Shared(_)), "{:?}", cols[3].values);
+        assert_eq!(cols[3].values.as_ptr(), text.value_data()[first..].as_ptr(), "string values copied instead of shared");
+        assert_eq!(&cols[3].values[..], &text.value_data()[first..last]);
+        assert_eq!(cols[3].offsets.as_ref().map(|o| (o[0], o[250])), Some((0, (last - first) as u64)));
         for ((c, source), w) in cols.iter().zip(sources).zip(widths) {
             assert!(matches!(c.values, Buf::Shared(_)), "{:?}", c.values);
             assert_eq!(c.values.as_ptr(), source[100 * w..].as_ptr(), "copied instead of shared");
