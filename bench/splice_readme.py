@@ -5,7 +5,7 @@ from pathlib import Path
 root = Path(__file__).resolve().parent.parent
 out, res = root / "bench" / "out", root / "bench" / "results"
 res.mkdir(exist_ok=True)
-for f in ["results.json", "results.md", "chart.png", "core.md", "npy.md", "arrow.md", "record_batch.md"]:
+for f in ["results.json", "results.md", "chart.png", "core.md", "npy.md", "arrow.md", "parquet_target.md", "record_batch.md"]:
     if (out / f).exists():
         shutil.copy(out / f, res / f)
 readme = (root / "README.md").read_text()
