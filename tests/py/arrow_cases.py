@@ -40,6 +40,7 @@ table = pa.table({
     "dict": arr([["red", "green", "blue"][i % 3] for i in range(n)], pa.string()).dictionary_encode(),
     "fsl": pa.array([[float(i), float(-i), 0.5] for i in range(n)], pa.list_(pa.float64(), 3), mask=mask),
     "fsl2": pa.array([[[i, i + 1], [i + 2, i + 3]] for i in range(n)], pa.list_(pa.list_(pa.int32(), 2), 2)),
+    "tensor": pa.FixedShapeTensorArray.from_numpy_ndarray(np.arange(n * 6, dtype=np.float32).reshape(n, 2, 3)),
     "struct": pa.StructArray.from_arrays([pa.array(ints, pa.int64()), pa.array([f"n{i}" for i in range(n)])], names=["a", "b"], mask=pa.array(mask)),
     "nested": pa.StructArray.from_arrays([pa.StructArray.from_arrays([pa.array(ints.astype(np.float32))], names=["x"])], names=["inner"]),
     # Variable-length lists (null lists, empty lists, null items) and what is built of them.

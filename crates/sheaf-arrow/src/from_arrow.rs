@@ -67,7 +67,10 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
         }
         DType::SubArray { base, shape } => {
             let list = array.as_fixed_size_list_opt().ok_or_else(|| ArrowInteropError::unsupported(path, array.data_type(), "expected a fixed-size list"))?;
-            let n = shape.first().copied().unwrap_or(1) as usize;
+            // One list level per dimension, or one flat list of all of them (a tensor).
+            let elements: u64 = shape.iter().product();
+            let flat = shape.len() > 1 && list.value_length() as u64 == elements;
+            let n = if flat { elements as usize } else { shape.first().copied().unwrap_or(1) as usize };
             let nulls = if per_row == 1 { combine(parent, list.nulls()) } else { parent.cloned() };
             let start = if list.is_empty() { 0 } else { list.value_offset_at(0) };
             let values = list.values().slice(start, list.len() * n);
@@ -85,7 +88,7 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
                 DType::List { .. } => return Err(ArrowInteropError::unsupported(path, array.data_type(), "variable-length lists inside fixed-size lists")),
             };
             // Shapes of nested subarrays are handled by recursing one list level per dimension.
-            let inner = if shape.len() > 1 { DType::subarray(inner, shape[1..].to_vec()) } else { inner };
+            let inner = if shape.len() > 1 && !flat { DType::subarray(inner, shape[1..].to_vec()) } else { inner };
             walk(&values, &inner, nulls.as_ref(), path, rows, per_row * n, out)
         }
         DType::List { item, nullable } => {
@@ -233,6 +236,33 @@ mod tests {
     use sheaf::{Field, LeafType};
 
     use super::*;
+
+    #[test]
+    fn a_fixed_shape_tensor_keeps_its_shape() {
+        let item = Arc::new(ArrowField::new("item", DataType::Float32, false));
+        let flat = FixedSizeListArray::new(item.clone(), 6, Arc::new(Float32Array::from_iter_values((0..24).map(|i| i as f32))), None);
+        let meta = [("ARROW:extension:name".to_string(), "arrow.fixed_shape_tensor".to_string()), ("ARROW:extension:metadata".to_string(), r#"{"shape":[2,3]}"#.to_string())];
+        let field = ArrowField::new("t", flat.data_type().clone(), false).with_metadata(meta.into_iter().collect::<std::collections::HashMap<_, _>>());
+        let dtype = crate::types::dtype_from_arrow(&field, "t").unwrap();
+        assert_eq!(dtype, DType::subarray(DType::leaf(LeafType::Float(4)), vec![2, 3]));
+        // Not a tensor (no extension), or a permuted one: one list level, as before.
+        let plain = crate::types::dtype_from_arrow(&ArrowField::new("t", flat.data_type().clone(), false), "t").unwrap();
+        assert_eq!(plain, DType::subarray(DType::leaf(LeafType::Float(4)), vec![6]));
+        let permuted = field.clone().with_metadata(
+            [
+                ("ARROW:extension:name".to_string(), "arrow.fixed_shape_tensor".to_string()),
+                ("ARROW:extension:metadata".to_string(), r#"{"shape":[2,3],"permutation":[1,0]}"#.to_string()),
+            ]
+            .into_iter()
+            .collect::<std::collections::HashMap<_, _>>(),
+        );
+        assert_eq!(crate::types::dtype_from_arrow(&permuted, "t").unwrap(), plain);
+        // The flat list's elements are the tensor's, row-major.
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![Arc::new(flat)]).unwrap();
+        let cols = columns_from_batch(&batch.slice(1, 2), &DType::structure(vec![Field::new("t", dtype)])).unwrap();
+        let values: Vec<f32> = cols[0].values.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        assert_eq!(values, (6..18).map(|i| i as f32).collect::<Vec<_>>());
+    }
 
     #[test]
     fn values_are_shared_with_arrow_not_copied() {

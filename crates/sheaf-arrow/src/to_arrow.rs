@@ -93,7 +93,9 @@ fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuf
             Ok(Arc::new(arrow_array::StructArray::try_new_with_length(tfields.clone(), children, nulls, rows)?))
         }
         (DType::SubArray { base, shape }, DataType::FixedSizeList(child, n)) => {
-            let inner = if shape.len() > 1 { DType::subarray((**base).clone(), shape[1..].to_vec()) } else { (**base).clone() };
+            // One list level per dimension, or one flat list of all of them (a tensor).
+            let flat = shape.len() > 1 && shape.iter().product::<u64>() == *n as u64 && !matches!(child.data_type(), DataType::FixedSizeList(..));
+            let inner = if shape.len() > 1 && !flat { DType::subarray((**base).clone(), shape[1..].to_vec()) } else { (**base).clone() };
             let (values, row_nulls) = build_list_values(&inner, child, leaves, rows * *n as usize, path)?;
             Ok(Arc::new(arrow_array::FixedSizeListArray::try_new(child.clone(), *n, values, row_nulls)?))
         }
@@ -187,7 +189,9 @@ fn build_list_values(dtype: &DType, field: &Field, leaves: &mut impl Iterator<It
             Ok((arr, row_nulls))
         }
         (DType::SubArray { base, shape }, DataType::FixedSizeList(child, n)) => {
-            let inner = if shape.len() > 1 { DType::subarray((**base).clone(), shape[1..].to_vec()) } else { (**base).clone() };
+            // One list level per dimension, or one flat list of all of them (a tensor).
+            let flat = shape.len() > 1 && shape.iter().product::<u64>() == *n as u64 && !matches!(child.data_type(), DataType::FixedSizeList(..));
+            let inner = if shape.len() > 1 && !flat { DType::subarray((**base).clone(), shape[1..].to_vec()) } else { (**base).clone() };
             let (values, row_nulls) = build_list_values(&inner, child, leaves, len * *n as usize, path)?;
             let arr = Arc::new(arrow_array::FixedSizeListArray::try_new(child.clone(), *n, values, None)?);
             Ok((arr, row_nulls))

@@ -94,7 +94,9 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
             if field.is_nullable() || child.is_nullable() {
                 inner = set_nullable(inner);
             }
-            Ok(DType::subarray(inner, vec![u64::try_from(*n).unwrap_or(0)]))
+            // A tensor of scalars keeps its shape (the flat list is its row-major elements).
+            let shape = tensor_shape(field).filter(|s| matches!(inner, DType::Leaf(_)) && s.iter().try_fold(1u64, |p, &d| p.checked_mul(d)) == u64::try_from(*n).ok());
+            Ok(DType::subarray(inner, shape.unwrap_or_else(|| vec![u64::try_from(*n).unwrap_or(0)])))
         }
         DataType::List(child) | DataType::LargeList(child) | DataType::ListView(child) | DataType::LargeListView(child) => {
             Ok(DType::list(dtype_from_arrow(child, &format!("{path}[]"))?, field.is_nullable()))
@@ -132,6 +134,22 @@ fn check_unique<'n>(names: impl Iterator<Item = &'n str>, path: &str, what: impl
         }
     }
     Ok(())
+}
+
+/// The shape of an `arrow.fixed_shape_tensor` field whose elements are stored in row-major
+/// order (no permutation, or the identity), if it is one.
+pub(crate) fn tensor_shape(field: &Field) -> Option<Vec<u64>> {
+    let meta = field.metadata();
+    if meta.get("ARROW:extension:name").map(String::as_str) != Some("arrow.fixed_shape_tensor") {
+        return None;
+    }
+    let params: serde_json::Value = serde_json::from_str(meta.get("ARROW:extension:metadata")?).ok()?;
+    let shape: Vec<u64> = params.get("shape")?.as_array()?.iter().map(serde_json::Value::as_u64).collect::<Option<_>>()?;
+    let row_major = match params.get("permutation") {
+        None | Some(serde_json::Value::Null) => true,
+        Some(p) => p.as_array().is_some_and(|p| p.iter().enumerate().all(|(i, v)| v.as_u64() == Some(i as u64))),
+    };
+    (row_major && shape.len() > 1).then_some(shape)
 }
 
 fn set_nullable(d: DType) -> DType {
