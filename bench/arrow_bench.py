@@ -10,7 +10,6 @@ before each timed step:
 python bench/arrow_bench.py [--rows N] [--runs K]
 """
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,10 +22,8 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 import datasets  # noqa: E402
-from common import fixed_binary, run, timed  # noqa: E402
+from common import ROOT, SHEAF, build_cli, fixed_binary, run, timed  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-SHEAF = ROOT / "target" / "release" / "sheaf"
 
 
 def table_of(a):
@@ -47,7 +44,7 @@ def main():
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "sheaf-cli"], cwd=ROOT, check=True)
+    build_cli()
     print(f"rows per dataset: {args.rows}, median of {args.runs} runs, pyarrow {pa.__version__} (its thread pool: {pa.cpu_count()} threads)\n")
     print("| dataset | in-memory MB | Parquet->sheaf auto s | Parquet->sheaf none s | pyarrow read Parquet + write Feather s | ratio auto / none | sheaf->Parquet zstd (sheaf convert) s | pyarrow write Parquet zstd s | Feather->sheaf none s | cp Feather s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

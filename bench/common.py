@@ -1,8 +1,10 @@
-"""Helpers shared by the benchmark scripts: timing with `sync` before each run, running a
-command, and a NumPy record array's columns as NumPy or Arrow arrays."""
+"""Helpers shared by the benchmark scripts: where the repository and the release `sheaf` binary
+are, building it, timing with `sync` before each run, running a command, and a NumPy record
+array's columns as NumPy or Arrow arrays."""
 import statistics
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +20,15 @@ def timed(fn, runs):
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SHEAF = ROOT / "target" / "release" / "sheaf"
+
+
+def build_cli():
+    """Builds the release `sheaf` binary the scripts time."""
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "sheaf-cli"], cwd=ROOT, check=True)
 
 
 def run(*args):

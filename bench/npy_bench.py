@@ -8,7 +8,6 @@ python bench/npy_bench.py [--rows N] [--runs K]   (default 20M rows, 3 runs)
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,10 +20,8 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 import datasets  # noqa: E402
-from common import columns, fixed_binary, run, timed  # noqa: E402
+from common import ROOT, SHEAF, build_cli, columns, fixed_binary, run, timed  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-SHEAF = ROOT / "target" / "release" / "sheaf"
 
 
 def arrow_table(a):
@@ -50,7 +47,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "sheaf-cli"], cwd=ROOT, check=True)
+    build_cli()
     results = {}
     with tempfile.TemporaryDirectory(dir=ROOT / "target") as tmp:
         d = Path(tmp)

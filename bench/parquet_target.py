@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 import datasets  # noqa: E402
-from arrow_bench import ROOT, SHEAF, table_of  # noqa: E402
+from arrow_bench import table_of  # noqa: E402
+from common import ROOT, SHEAF, build_cli, run  # noqa: E402
 
 
 def main():
@@ -28,7 +29,7 @@ def main():
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--rounds", type=int, default=9)
     args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "sheaf-cli"], cwd=ROOT, check=True)
+    build_cli()
     print(f"rows per dataset: {args.rows}, {args.rounds} alternating rounds, medians\n")
     print("| dataset | pyarrow read Parquet + write Feather s | sheaf none s (ratio) | sheaf auto s (ratio) |")
     print("|---|---:|---:|---:|")
@@ -39,8 +40,8 @@ def main():
             pq.write_table(t, d / "x.parquet", compression="zstd")
             jobs = {
                 "pyarrow": lambda: feather.write_feather(pq.read_table(d / "x.parquet"), d / "y.arrow", compression="uncompressed"),
-                "none": lambda: subprocess.run([str(SHEAF), "convert", "-q", "--codec", "none", str(d / "x.parquet"), str(d / "n.sheaf")], check=True),
-                "auto": lambda: subprocess.run([str(SHEAF), "convert", "-q", str(d / "x.parquet"), str(d / "a.sheaf")], check=True),
+                "none": lambda: run(SHEAF, "convert", "-q", "--codec", "none", d / "x.parquet", d / "n.sheaf"),
+                "auto": lambda: run(SHEAF, "convert", "-q", d / "x.parquet", d / "a.sheaf"),
             }
             times = {k: [] for k in jobs}
             order = list(jobs)
