@@ -1,5 +1,5 @@
 //! The spec is complete enough to write a reader from it: `tests/py/spec_reader.py`, written
-//! from `spec/` alone with NumPy, reads plain and zstd files made by the Rust writer and checks
+//! from `spec/` alone with NumPy, reads plain, zstd and `auto` files (delta+blockpack included) made by the Rust writer and checks
 //! every value against what the test wrote (given as JSON, typed per leaf).
 
 use serde_json::{json, Value};
@@ -124,22 +124,45 @@ fn python_reader_written_from_the_spec_reads_rust_files() {
     let second_values: Vec<i32> = (0..10).map(|i| i * i - 7).collect();
     let second = ArraySchema::new("small", DType::leaf(LeafType::Int(4)));
     let second_data = Owned { values: bytemuck_i32(&second_values), offsets: None, validity: None, rows: 10 };
-    let expect = json!({"arrays": [expected(&schema, &data), expected(&second, std::slice::from_ref(&second_data))]});
+    // A smooth noisy series, which `auto` codes `delta+blockpack` (format 1.2).
+    let mut x = 100.0f64;
+    let walk: Vec<u8> = (0..3000)
+        .flat_map(|_| {
+            // Full-precision steps: decimal-like ones would go to pcodec's float-multiple mode.
+            x += ((rng.next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.02;
+            x.to_le_bytes()
+        })
+        .collect();
+    let smooth = ArraySchema::new("smooth", DType::leaf(LeafType::Float(8)));
+    let smooth_data = Owned { values: walk, offsets: None, validity: None, rows: 3000 };
+    let expect = json!({"arrays": [expected(&schema, &data), expected(&second, std::slice::from_ref(&second_data)), expected(&smooth, std::slice::from_ref(&smooth_data))]});
     let expect_path = dir.path().join("expected.json");
     std::fs::write(&expect_path, expect.to_string()).unwrap();
     let mut files = Vec::new();
     for (name, codec) in [("plain", Codec::None), ("zstd", Codec::Zstd(3))] {
         let path = dir.path().join(format!("{name}.sheaf"));
         let inputs = data.iter().map(Owned::input).collect();
-        sheaf::write_arrays(&path, &[(schema.clone(), inputs), (second.clone(), vec![second_data.input()])], &WriteOptions::new().with_codec(codec).with_row_group_rows(1000))
-            .unwrap();
+        let arrays = [(schema.clone(), inputs), (second.clone(), vec![second_data.input()]), (smooth.clone(), vec![smooth_data.input()])];
+        sheaf::write_arrays(&path, &arrays, &WriteOptions::new().with_codec(codec).with_row_group_rows(1000)).unwrap();
         files.push(path);
     }
+    // `auto` on the smooth series alone (the reader implements zstd, delta and blockpack, not
+    // every stage `auto` picks for the random columns).
+    let auto_path = dir.path().join("auto.sheaf");
+    sheaf::write_arrays(&auto_path, &[(smooth.clone(), vec![smooth_data.input()])], &WriteOptions::new().with_codec(Codec::AUTO).with_row_group_rows(1000)).unwrap();
+    let smooth_encoding = sheaf::File::open(&auto_path).unwrap().single().unwrap().column("").unwrap().encoding();
+    assert_eq!(smooth_encoding, "delta+blockpack", "the reader must be shown a blockpack column");
+    let auto_expect_path = dir.path().join("expected_auto.json");
+    std::fs::write(&auto_expect_path, json!({"arrays": [expected(&smooth, std::slice::from_ref(&smooth_data))]}).to_string()).unwrap();
+    let auto_out = run_python(&["numpy", "zstandard"], "spec_reader.py", &[auto_expect_path.as_path(), auto_path.as_path()]);
+    assert!(String::from_utf8_lossy(&auto_out.stdout).contains("auto.sheaf: ok"), "{}", String::from_utf8_lossy(&auto_out.stdout));
     let mut args = vec![expect_path.as_path()];
     args.extend(files.iter().map(std::path::PathBuf::as_path));
     let out = run_python(&["numpy", "zstandard"], "spec_reader.py", &args);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("plain.sheaf: ok") && stdout.contains("zstd.sheaf: ok"), "{stdout}");
+    for name in ["plain", "zstd"] {
+        assert!(stdout.contains(&format!("{name}.sheaf: ok")), "{stdout}");
+    }
 }
 
 fn bytemuck_i32(v: &[i32]) -> Vec<u8> {

@@ -1,6 +1,6 @@
 """An independent sheaf v1 reader, written from spec/ (format.md, dtypes.md, codecs.md) alone.
 
-It reads plain and zstd-compressed files, checks the magic, version, footer checksum, chunk
+It reads plain files and the stages zstd, delta and blockpack (format 1.2), checks the magic, version, footer checksum, chunk
 table checksums and buffer checksums, and rebuilds every column as a NumPy array, lists (format
 1.1) included: a list column's stored end offsets become each row's length. Run as
 
@@ -22,6 +22,8 @@ TRAILER = 64
 DIR_ENTRY = 32
 CHUNK_ENTRY = 144
 BUFFER_REF = 40
+STAGE_DELTA = 2
+STAGE_BLOCKPACK = 9
 STAGE_ZSTD = 16
 
 
@@ -69,6 +71,14 @@ def leaves(dtype, path=(), shape=(), level=0, levels=None):
             yield from leaves(f["dtype"], path + (f["name"],), shape, level, levels)
 
 
+def unit_width(type_text):
+    """dtypes.md: what codec stages treat as one value."""
+    if type_text in ("utf8", "binary"):
+        return 1
+    size = numpy_leaf(type_text).itemsize
+    return size // 2 if type_text[0] == "c" else size
+
+
 def numpy_leaf(type_text):
     """The little-endian NumPy dtype of a fixed-width leaf type string."""
     if type_text == "b1":
@@ -86,19 +96,59 @@ def buffer_ref(entry, at):
     return off, stored, decoded, checksum, stages
 
 
-def read_buffer(data, ref):
+def undo_delta(raw, width):
+    """codecs.md#delta: a running sum modulo 2^(8w) of w-byte unsigned integers."""
+    vals = np.frombuffer(raw, f"<u{width}")
+    return np.cumsum(vals, dtype=f"<u{width}").tobytes()
+
+
+def undo_blockpack(raw, width):
+    """codecs.md#blockpack: per block of L values, value - minimum in b bits, LSB first."""
+    if width not in (1, 2, 4, 8) or len(raw) < 24:
+        raise SpecError(f"blockpack: width {width}, {len(raw)} bytes")
+    count, block, zero, first = struct.unpack_from("<QIIQ", raw, 0)
+    if zero or block == 0 or block % 8 or first >> (8 * width):
+        raise SpecError(f"blockpack: block length {block}, reserved {zero}, first value {first}")
+    if count == 0:
+        return b""
+    blocks = -(-(count - 1) // block)
+    widths = raw[24:24 + blocks]
+    refs = np.frombuffer(raw, f"<i{width}", blocks, 24 + blocks).astype(np.int64)
+    at = 24 + blocks * (1 + width)
+    out = np.zeros(count, np.uint64)
+    out[0] = first
+    for j in range(blocks):
+        n, b = min(block, count - 1 - j * block), widths[j]
+        if b > 8 * width:
+            raise SpecError(f"blockpack: block {j} width {b}")
+        size = (n * b + 7) // 8
+        bits = np.unpackbits(np.frombuffer(raw, np.uint8, size, at), bitorder="little")
+        at += size
+        weights = np.uint64(1) << np.arange(b, dtype=np.uint64)
+        packed = (bits[:n * b].reshape(n, b).astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64) if b else np.zeros(n, np.uint64)
+        out[1 + j * block:1 + j * block + n] = packed + refs[j].astype(np.uint64)
+    if at != len(raw):
+        raise SpecError(f"blockpack: {len(raw)} bytes, the widths need {at}")
+    return out.astype(f"<u{width}").tobytes()
+
+
+def read_buffer(data, ref, width):
     off, stored, decoded, checksum, stages = ref
     raw = data[off:off + stored]
     if off % 64:
         raise SpecError(f"buffer at {off} not aligned")
     if xxhash.xxh3_64_intdigest(raw) != checksum:
         raise SpecError(f"buffer checksum at {off}")
-    if not stages:
-        out = raw
-    elif stages == [STAGE_ZSTD]:
-        out = zstandard.ZstdDecompressor().decompress(raw)
-    else:
-        raise SpecError(f"this reader handles none and zstd, not stages {stages}")
+    out = raw
+    for stage in reversed(stages):
+        if stage == STAGE_ZSTD:
+            out = zstandard.ZstdDecompressor().decompress(out)
+        elif stage == STAGE_DELTA:
+            out = undo_delta(out, width)
+        elif stage == STAGE_BLOCKPACK:
+            out = undo_blockpack(out, width)
+        else:
+            raise SpecError(f"this reader handles zstd, delta and blockpack, not stage {stage}")
     if len(out) != decoded:
         raise SpecError(f"buffer at {off}: {len(out)} bytes, {decoded} declared")
     return out
@@ -119,13 +169,13 @@ def read_column(data, entry, leaf, shape, rows):
         oref = buffer_ref(c, 16 + BUFFER_REF)
         dref = buffer_ref(c, 16 + 2 * BUFFER_REF)
         if nulls:
-            bits = np.frombuffer(read_buffer(data, vref), np.uint8)
+            bits = np.frombuffer(read_buffer(data, vref, 1), np.uint8)
             valid.append(np.unpackbits(bits, bitorder="little")[:n].astype(bool))
         else:
             valid.append(np.ones(n, bool))
-        raw = read_buffer(data, dref)
+        raw = read_buffer(data, dref, unit_width(leaf["type"]))
         if variable:
-            offs = np.frombuffer(read_buffer(data, oref), "<u8")
+            offs = np.frombuffer(read_buffer(data, oref, 8), "<u8")
             values.extend(raw[offs[i]:offs[i + 1]] for i in range(n))
         else:
             per_row = int(np.prod(shape)) if shape else 1

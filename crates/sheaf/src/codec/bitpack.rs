@@ -9,7 +9,7 @@ pub(crate) struct BitPack;
 const HEADER: usize = 24;
 
 /// Sign-extends a little-endian integer of `width` bytes.
-fn load(src: &[u8]) -> i64 {
+pub(crate) fn load(src: &[u8]) -> i64 {
     match src.len() {
         1 => i64::from(src[0] as i8),
         2 => i64::from(i16::from_le_bytes([src[0], src[1]])),

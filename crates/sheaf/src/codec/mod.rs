@@ -8,6 +8,7 @@
 
 mod auto;
 mod bitpack;
+mod blockpack;
 mod constant;
 mod decimal;
 mod delta;
@@ -42,6 +43,8 @@ pub mod ids {
     pub const DECIMAL: u8 = 7;
     /// Dictionary with pcodec-coded indices.
     pub const DICTIONARY_PCO: u8 = 8;
+    /// Frame of reference plus bit packing per block of values.
+    pub const BLOCKPACK: u8 = 9;
     /// Zstandard frame.
     pub const ZSTD: u8 = 16;
     /// LZ4 block with its decoded length in front.
@@ -75,6 +78,8 @@ pub enum Stage {
     Delta,
     /// Frame of reference plus bit packing (width 1, 2, 4 or 8).
     BitPack,
+    /// Frame of reference plus bit packing per block of values (width 1, 2, 4 or 8).
+    BlockPack,
     /// One repeated value.
     Constant,
     /// Dictionary plus bit-packed indices.
@@ -107,6 +112,7 @@ impl Stage {
             Stage::Shuffle => ids::SHUFFLE,
             Stage::Delta => ids::DELTA,
             Stage::BitPack => ids::BITPACK,
+            Stage::BlockPack => ids::BLOCKPACK,
             Stage::Constant => ids::CONSTANT,
             Stage::Dictionary | Stage::ByteDictionary => ids::DICTIONARY,
             Stage::Transpose(_) => ids::TRANSPOSE,
@@ -136,6 +142,7 @@ pub(crate) fn codec(id: u8) -> Option<&'static dyn Codec> {
         ids::SHUFFLE => &shuffle::Shuffle,
         ids::DELTA => &delta::Delta,
         ids::BITPACK => &bitpack::BitPack,
+        ids::BLOCKPACK => &blockpack::BlockPack,
         ids::CONSTANT => &constant::Constant,
         ids::DICTIONARY => &dictionary::Dictionary,
         ids::TRANSPOSE => &transpose::Transpose,
