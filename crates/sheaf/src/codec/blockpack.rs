@@ -92,6 +92,46 @@ impl<'a> Layout<'a> {
     }
 }
 
+/// Decodes `blockpack` and then undoes `delta` (the pipeline `delta+blockpack`) in one pass:
+/// each block's running sum is taken while the block is in L1 cache, instead of a second pass
+/// over the whole chunk.
+pub(crate) fn decode_delta_into(input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
+    BlockPack.decode_blocks(input, width, out, true)
+}
+
+impl BlockPack {
+    fn decode_blocks(&self, input: &[u8], width: usize, out: &mut [u8], running_sum: bool) -> DecodeResult<()> {
+        let l = Layout::parse(input, width)?;
+        if out.len() != l.count * width {
+            return Err(format!("{} values, {} bytes to fill", l.count, out.len()));
+        }
+        if l.count == 0 {
+            return Ok(());
+        }
+        let (first, out) = out.split_at_mut(width);
+        first.copy_from_slice(&l.first[..width]);
+        let mut sum = u64::from_le_bytes(l.first);
+        let mut at = 0;
+        for ((dst, &bits), r) in out.chunks_mut(l.block * width).zip(l.widths).zip(l.references.chunks_exact(width)) {
+            let reference = load(r);
+            if bits == 0 {
+                let v = reference.to_le_bytes();
+                dst.chunks_exact_mut(width).for_each(|d| d.copy_from_slice(&v[..width]));
+            } else {
+                // The rest of the stream goes in, not just this block's bytes: the grouped
+                // unpacker loads 8 bytes at a time and may read (and mask off) the next block's
+                // first bytes.
+                unpack_into(&l.packed[at..], u32::from(bits), reference, width, dst);
+                at += packed_len(dst.len() / width, u32::from(bits)).unwrap_or(0);
+            }
+            if running_sum {
+                sum = super::delta::running_sum_in_place(dst, width, sum);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Codec for BlockPack {
     fn name(&self) -> &'static str {
         "blockpack"
@@ -133,29 +173,7 @@ impl Codec for BlockPack {
     }
 
     fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
-        let l = Layout::parse(input, width)?;
-        if out.len() != l.count * width {
-            return Err(format!("{} values, {} bytes to fill", l.count, out.len()));
-        }
-        if l.count == 0 {
-            return Ok(());
-        }
-        let (first, out) = out.split_at_mut(width);
-        first.copy_from_slice(&l.first[..width]);
-        let mut at = 0;
-        for ((dst, &bits), r) in out.chunks_mut(l.block * width).zip(l.widths).zip(l.references.chunks_exact(width)) {
-            let reference = load(r);
-            if bits == 0 {
-                let v = reference.to_le_bytes();
-                dst.chunks_exact_mut(width).for_each(|d| d.copy_from_slice(&v[..width]));
-                continue;
-            }
-            // The rest of the stream goes in, not just this block's bytes: the grouped unpacker
-            // loads 8 bytes at a time and may read (and mask off) the next block's first bytes.
-            unpack_into(&l.packed[at..], u32::from(bits), reference, width, dst);
-            at += packed_len(dst.len() / width, u32::from(bits)).unwrap_or(0);
-        }
-        Ok(())
+        self.decode_blocks(input, width, out, false)
     }
 }
 
@@ -193,7 +211,11 @@ mod tests {
                     .collect();
                 let bytes: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()[..width].to_vec()).collect();
                 round_trip(&[Stage::BlockPack], &bytes, width).unwrap();
+                // Decoded in one fused pass, into the output or (after transpose) a scratch buffer.
                 round_trip(&[Stage::Delta, Stage::BlockPack], &bytes, width).unwrap();
+                if n % 2 == 0 {
+                    round_trip(&[Stage::Transpose(2), Stage::Delta, Stage::BlockPack], &bytes, width).unwrap();
+                }
             }
         }
     }
