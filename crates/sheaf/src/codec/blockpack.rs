@@ -38,6 +38,22 @@ fn block_range(block: &[u8], width: usize) -> (i64, i64) {
     }
 }
 
+/// Fills `dst` with `value` in `width` bytes (a block of width 0: common after `delta` on slowly
+/// changing data). With the width a constant the copies inline; with a run-time width each is a
+/// call to memmove (8% of reading the particles benchmark).
+fn fill(dst: &mut [u8], width: usize, value: i64) {
+    fn fill_of<const W: usize>(dst: &mut [u8], value: i64) {
+        let v: [u8; W] = value.to_le_bytes()[..W].try_into().unwrap_or([0; W]);
+        dst.chunks_exact_mut(W).for_each(|d| d.copy_from_slice(&v));
+    }
+    match width {
+        1 => fill_of::<1>(dst, value),
+        2 => fill_of::<2>(dst, value),
+        4 => fill_of::<4>(dst, value),
+        _ => fill_of::<8>(dst, value),
+    }
+}
+
 /// The layout of an encoded buffer, checked against its length.
 struct Layout<'a> {
     count: usize,
@@ -115,8 +131,7 @@ impl BlockPack {
         for ((dst, &bits), r) in out.chunks_mut(l.block * width).zip(l.widths).zip(l.references.chunks_exact(width)) {
             let reference = load(r);
             if bits == 0 {
-                let v = reference.to_le_bytes();
-                dst.chunks_exact_mut(width).for_each(|d| d.copy_from_slice(&v[..width]));
+                fill(dst, width, reference);
             } else {
                 // The rest of the stream goes in, not just this block's bytes: the grouped
                 // unpacker loads 8 bytes at a time and may read (and mask off) the next block's
