@@ -263,6 +263,32 @@ mod tests {
     }
 
     #[test]
+    fn every_truncation_and_flipped_byte_is_an_error_or_a_value_never_a_panic() {
+        // Tests build with overflow checks: arithmetic on a hostile count or width would panic.
+        let mut x = 0u64;
+        let bytes: Vec<u8> = (0..700u64)
+            .flat_map(|i| {
+                x = x.wrapping_add(i * i % 977);
+                x.to_le_bytes()
+            })
+            .collect();
+        let mut enc = Vec::new();
+        BlockPack.encode(&bytes, 8, &mut enc).unwrap();
+        let mut out = vec![0u8; bytes.len()];
+        for cut in 0..enc.len() {
+            assert!(BlockPack.decode_into(&enc[..cut], 8, &mut out).is_err(), "cut at {cut}");
+        }
+        for at in 0..enc.len() {
+            for flip in [0x01u8, 0x80, 0xFF] {
+                let mut e = enc.clone();
+                e[at] ^= flip;
+                let _ = BlockPack.decode_into(&e, 8, &mut out);
+                let _ = super::decode_delta_into(&e, 8, &mut out);
+            }
+        }
+    }
+
+    #[test]
     fn rejects_bad_headers_widths_and_lengths() {
         let bytes: Vec<u8> = (0..300u32).flat_map(|v| (v * 7).to_le_bytes()).collect();
         let mut enc = Vec::new();
