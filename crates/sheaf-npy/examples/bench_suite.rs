@@ -35,6 +35,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `SHEAF_BENCH_MODES=auto,none` runs only those modes (for profiling one of them).
     let only = std::env::var("SHEAF_BENCH_MODES").ok();
     let wanted = |label: &str| only.as_deref().is_none_or(|o| o.split(',').any(|m| label == format!("sheaf {m}")));
+    // One untimed write first: on this VM the first large write of a process ran 3-8x slower
+    // than the ones after it (0.8-1.5 s against 0.13-0.2 s for ticks `none`, with
+    // SHEAF_BENCH_TRACE), and `none`, the first mode, took that alone. The Python contenders run
+    // in the suite's long-lived process, which has written files before each of them.
+    {
+        let path = out.join("warmup.sheaf");
+        let inputs: Vec<ColumnInput<'_>> = cols.iter().map(|c| ColumnInput::bytes(c)).collect();
+        sheaf::write_arrays(&path, &[(schema.clone(), inputs)], &WriteOptions::new().with_codec(Codec::None))?;
+        std::fs::remove_file(&path)?;
+    }
     for (label, codec) in modes.into_iter().filter(|(l, _)| wanted(l)) {
         let path = out.join("bench.sheaf");
         let inputs: Vec<ColumnInput<'_>> = cols.iter().map(|c| ColumnInput::bytes(c)).collect();
@@ -45,6 +55,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let t = Instant::now();
             sheaf::write_arrays(&path, &[(schema.clone(), inputs.clone())], &WriteOptions::new().with_codec(codec))?;
             w.push(t.elapsed().as_secs_f64());
+            if std::env::var_os("SHEAF_BENCH_TRACE").is_some() {
+                eprintln!("{label}: write {:.3} s", w[w.len() - 1]);
+            }
         }
         let size = std::fs::metadata(&path)?.len();
         // Full read: every column in memory (decoded, or for plain columns mapped views with
