@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark of the project, one after the other (never two at once on this 2-core
-# machine), writing each one's output to bench/out/. Takes about an hour.
+# machine), writing each one's output to bench/out/. Takes about 35 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
