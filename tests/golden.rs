@@ -1,6 +1,7 @@
-//! Golden v1 and v1.1 files: written once by `make_golden_files` / `make_golden_1_1_files` (run
-//! by hand; see `spec/compatibility.md`), committed, never changed. Every reader change must keep
-//! reading them to the same values, recomputed here from the formulas that made them.
+//! Golden v1, v1.1 and v1.2 files: written once by `make_golden_files`, `make_golden_1_1_files`
+//! and `make_golden_1_2_files` (run by hand; see `spec/compatibility.md`), committed, never
+//! changed. Every reader change must keep reading them to the same values, recomputed here from
+//! the formulas that made them.
 
 use sheaf::{ArraySchema, Codec, DType, Field, File, Leaf, LeafType, TimeUnit, WriteOptions};
 
@@ -185,4 +186,63 @@ fn golden_1_1_files_read_as_written() {
     // The set exercises what 1.1 added.
     let all = pipelines.join(" ");
     assert!(all.contains("decimal") && all.contains("dictionary-pco"), "{all}");
+}
+
+// Format 1.2 added the `blockpack` codec: a third golden set, two series that `auto` codes
+// `delta+blockpack` and a subarray walk (pcodec's).
+
+const ROWS_1_2: u64 = 10_000;
+
+fn schema_1_2() -> ArraySchema {
+    let leaf = |t| DType::leaf(t);
+    ArraySchema::new(
+        "golden",
+        DType::structure(vec![
+            Field::new("level", leaf(LeafType::Float(8))),
+            Field::new("t", leaf(LeafType::Datetime(TimeUnit::Nano, 1))),
+            Field::new("xyz", DType::subarray(leaf(LeafType::Float(4)), vec![3])),
+        ]),
+    )
+}
+
+/// Random walks from scattered steps (IEEE additions only: the same bits on every platform).
+fn data_1_2() -> Vec<Owned> {
+    let n = ROWS_1_2;
+    let fixed = |values: Vec<u8>| Owned { values, offsets: None, validity: None, rows: n };
+    let mut level = 100.0f64;
+    let levels = (0..n).flat_map(|i| {
+        level += ((mix(i) % 2_000_001) as f64 - 1_000_000.0) * 1.234_567e-8;
+        level.to_le_bytes()
+    });
+    let mut t = 1_700_000_000_000_000_000i64;
+    let times = (0..n).flat_map(|i| {
+        t += 1_000_000 + (mix(i ^ 0x5151) % 16_384) as i64;
+        t.to_le_bytes()
+    });
+    // Away from zero, so that each component keeps its exponent.
+    let mut p = [100f32, 200.0, 300.0];
+    let points = (0..n).flat_map(|i| {
+        for (c, v) in p.iter_mut().enumerate() {
+            *v += ((mix(i * 3 + c as u64) % 16_384) as f32 - 8_192.0) / 131_072.0;
+        }
+        p.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()
+    });
+    vec![fixed(levels.collect()), fixed(times.collect()), fixed(points.collect())]
+}
+
+fn golden_1_2_dir() -> std::path::PathBuf {
+    repo_root().join("tests/data/golden/v1.2")
+}
+
+#[test]
+#[ignore = "writes the golden 1.2 files; run once by hand, never again"]
+fn make_golden_1_2_files() {
+    write_golden(&golden_1_2_dir(), &schema_1_2(), &data_1_2(), &[("auto", Codec::Auto(3))]);
+}
+
+#[test]
+fn golden_1_2_files_read_as_written() {
+    let (_, pipelines) = check_golden(&golden_1_2_dir(), "auto", (1, 2), &schema_1_2(), &data_1_2());
+    // The set exercises what 1.2 added.
+    assert_eq!(pipelines.iter().filter(|p| p.as_str() == "delta+blockpack").count(), 2, "{pipelines:?}");
 }
