@@ -3,40 +3,74 @@
 //! casts (length and alignment), so no `unsafe` is needed here.
 
 use std::ops::Deref;
-
-use rayon::iter::ParallelExtend;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// An owned, zero-initialised, 64-byte aligned byte buffer.
 ///
-/// Backed by a `Vec<u8>` with up to 63 bytes of slack in front, so that allocation is fallible
+/// Small buffers live in a `Vec<u8>` with up to 63 bytes of slack in front; large ones (decoded
+/// columns) in an anonymous memory map, which the kernel hands over already zeroed and
+/// page-aligned and which is asked for transparent huge pages. Allocation is fallible
 /// ([`AlignedBytes::try_zeroed`]) and no `unsafe` is needed.
 #[derive(Default)]
 pub struct AlignedBytes {
-    vec: Vec<u8>,
-    start: usize,
+    storage: Storage,
     len: usize,
 }
 
-/// Buffers at least this large are zeroed on the thread pool.
-const PARALLEL_ZEROING: usize = 8 << 20;
+/// Where the bytes of an [`AlignedBytes`] live.
+enum Storage {
+    /// A vector whose bytes from `start` on are the buffer.
+    Heap { vec: Vec<u8>, start: usize },
+    /// An anonymous map whose first `len` bytes are the buffer.
+    Mapped(memmap2::MmapMut),
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage::Heap { vec: Vec::new(), start: 0 }
+    }
+}
+
+/// Buffers at least this large are anonymous maps with huge pages.
+///
+/// Why: the first write to each fresh page is what a decode into new memory pays (the kernel
+/// clears it; on a VM also the host backs it). With 4 KiB pages that cost 0.17 s for the 820 MB
+/// of the suite's `particles` on this host, more than the decoding; with 2 MiB pages, a fifth of
+/// it. NumPy advises huge pages for its large arrays for the same reason.
+const MAPPED_FROM: usize = 4 << 20;
 
 impl AlignedBytes {
     /// `len` zero bytes; `None` if the memory cannot be had.
     #[must_use]
     pub fn try_zeroed(len: usize) -> Option<Self> {
+        if len >= MAPPED_FROM {
+            return fresh_map(len);
+        }
         let mut vec: Vec<u8> = Vec::new();
         vec.try_reserve_exact(len.checked_add(63)?).ok()?;
         let start = vec.as_ptr().align_offset(64);
-        vec.resize(start, 0);
-        if len >= PARALLEL_ZEROING {
-            // The first write to fresh pages is what costs (the kernel clears them; on a VM
-            // that handed them back to its host, at ~0.5 GB/s): on every thread it goes 2-3x
-            // faster than on one, and so does a fill of warm memory.
-            vec.par_extend(rayon::iter::repeat_n(0u8, len));
-        } else {
-            vec.resize(start + len, 0);
+        vec.resize(start + len, 0);
+        Some(AlignedBytes { storage: Storage::Heap { vec, start }, len })
+    }
+
+    /// `len` bytes for a caller that overwrites every one of them (a decoder): large buffers may
+    /// be memory a dropped buffer left behind, holding its old bytes; `None` if the memory
+    /// cannot be had.
+    ///
+    /// Why: a fresh page costs the kernel's clearing of it on first write (a fifth of a
+    /// `particles` read in a loop on this host), and a process that reads file after file would
+    /// pay it on every read. Freed maps (up to 2 GiB of them, each for 10 s) are kept for the
+    /// next read, as pyarrow's jemalloc pool keeps freed memory.
+    #[must_use]
+    pub fn try_for_overwrite(len: usize) -> Option<Self> {
+        if len < MAPPED_FROM {
+            return Self::try_zeroed(len);
         }
-        Some(AlignedBytes { vec, start, len })
+        match recycled().take(len) {
+            Some(map) => Some(AlignedBytes { storage: Storage::Mapped(map), len }),
+            None => fresh_map(len),
+        }
     }
 
     /// `len` zero bytes.
@@ -49,31 +83,133 @@ impl AlignedBytes {
         Self::try_zeroed(len).expect("allocation failed") // ok: documented panic, as Vec::with_capacity
     }
 
-    /// A copy of `bytes`, aligned. Written once (no zero fill first: that would touch the
-    /// memory twice).
+    /// A copy of `bytes`, aligned. Small copies are written once (no zero fill first: that would
+    /// touch the memory twice); large ones go to a fresh map, whose zero pages cost nothing until
+    /// the copy touches them.
     ///
     /// # Panics
     /// If the memory cannot be allocated.
     #[must_use]
     pub fn copy_from(bytes: &[u8]) -> Self {
+        if bytes.len() >= MAPPED_FROM {
+            #[allow(clippy::expect_used)]
+            let mut copy = Self::try_for_overwrite(bytes.len()).expect("allocation failed"); // ok: documented panic
+            copy.as_mut_slice().copy_from_slice(bytes);
+            return copy;
+        }
         let mut vec: Vec<u8> = Vec::with_capacity(bytes.len() + 63);
         let start = vec.as_ptr().align_offset(64);
         vec.resize(start, 0);
         vec.extend_from_slice(bytes);
-        AlignedBytes { vec, start, len: bytes.len() }
+        AlignedBytes { storage: Storage::Heap { vec, start }, len: bytes.len() }
+    }
+
+    /// Whether the bytes live in an anonymous map (large buffers) rather than on the heap.
+    #[must_use]
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.storage, Storage::Mapped(_))
     }
 
     /// The bytes.
     #[must_use]
     pub fn as_slice(&self) -> &[u8] {
-        &self.vec[self.start..self.start + self.len]
+        match &self.storage {
+            Storage::Heap { vec, start } => &vec[*start..*start + self.len],
+            Storage::Mapped(map) => &map[..self.len],
+        }
     }
 
     /// The bytes, mutable.
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
-        &mut self.vec[self.start..self.start + self.len]
+        match &mut self.storage {
+            Storage::Heap { vec, start } => &mut vec[*start..*start + self.len],
+            Storage::Mapped(map) => &mut map[..self.len],
+        }
     }
 }
+
+impl Drop for AlignedBytes {
+    fn drop(&mut self) {
+        if let Storage::Mapped(map) = std::mem::take(&mut self.storage) {
+            recycled().put(map);
+        }
+    }
+}
+
+/// A new anonymous map of `len` zero bytes, with huge pages asked for.
+fn fresh_map(len: usize) -> Option<AlignedBytes> {
+    let map = memmap2::MmapMut::map_anon(len).ok()?;
+    advise_huge_pages(&map);
+    Some(AlignedBytes { storage: Storage::Mapped(map), len })
+}
+
+/// The most bytes of freed maps kept for reuse: enough for the largest table the suite reads
+/// (1.35 GB), small beside the memory such a table is read on.
+const RECYCLED_LIMIT: usize = 2 << 30;
+
+/// How long a freed map is kept: long enough for a loop over files, short enough that a process
+/// done reading soon gives the memory back (checked whenever a map is taken or freed).
+const RECYCLED_FOR: Duration = Duration::from_secs(10);
+
+/// Freed maps, newest last, with when each was freed.
+#[derive(Default)]
+struct Recycled {
+    maps: Vec<(memmap2::MmapMut, Instant)>,
+    bytes: usize,
+}
+
+fn recycled() -> MutexGuard<'static, Recycled> {
+    static RECYCLED: Mutex<Recycled> = Mutex::new(Recycled { maps: Vec::new(), bytes: 0 });
+    // A panic while holding the lock leaves the list consistent (each step is one push or
+    // remove), so a poisoned lock is still usable.
+    RECYCLED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Recycled {
+    /// The smallest kept map that holds `len` bytes without wasting more than a quarter.
+    fn take(&mut self, len: usize) -> Option<memmap2::MmapMut> {
+        self.expire();
+        let fits = |m: &memmap2::MmapMut| m.len() >= len && m.len() - len <= len / 4;
+        let (at, _) = self.maps.iter().enumerate().filter(|(_, (m, _))| fits(m)).min_by_key(|(_, (m, _))| m.len())?;
+        let (map, _) = self.maps.remove(at);
+        self.bytes -= map.len();
+        Some(map)
+    }
+
+    fn put(&mut self, map: memmap2::MmapMut) {
+        self.expire();
+        if map.len() > RECYCLED_LIMIT {
+            return;
+        }
+        while self.bytes + map.len() > RECYCLED_LIMIT {
+            let (oldest, _) = self.maps.remove(0);
+            self.bytes -= oldest.len();
+        }
+        self.bytes += map.len();
+        self.maps.push((map, Instant::now()));
+    }
+
+    fn expire(&mut self) {
+        self.expire_at(Instant::now());
+    }
+
+    fn expire_at(&mut self, now: Instant) {
+        let kept = self.maps.iter().position(|(_, freed)| now.duration_since(*freed) < RECYCLED_FOR).unwrap_or(self.maps.len());
+        for (map, _) in self.maps.drain(..kept) {
+            self.bytes -= map.len();
+        }
+    }
+}
+
+/// Asks for transparent huge pages; where the kernel has none or refuses, the map keeps its
+/// normal pages, which is only slower.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(map: &memmap2::MmapMut) {
+    let _ignored = map.advise(memmap2::Advice::HugePage);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_map: &memmap2::MmapMut) {}
 
 impl AsRef<[u8]> for AlignedBytes {
     fn as_ref(&self) -> &[u8] {
@@ -193,15 +329,50 @@ mod tests {
 
     #[test]
     fn owned_bytes_are_64_byte_aligned() {
-        for n in [0usize, 1, 63, 64, 65, 1000, PARALLEL_ZEROING, PARALLEL_ZEROING + 13] {
+        for n in [0usize, 1, 63, 64, 65, 1000, MAPPED_FROM - 1, MAPPED_FROM, MAPPED_FROM + 13] {
             let a = AlignedBytes::zeroed(n);
-            assert_eq!(a.len(), n);
+            assert_eq!((a.len(), a.is_mapped()), (n, n >= MAPPED_FROM));
             assert_eq!(a.as_ptr() as usize % 64, 0);
             assert!(a.iter().all(|&b| b == 0));
             let src: Vec<u8> = (0..n).map(|i| i as u8).collect();
-            let c = AlignedBytes::copy_from(&src);
+            let mut c = AlignedBytes::copy_from(&src);
             assert_eq!((c.as_ptr() as usize % 64, &c[..]), (0, &src[..]));
+            assert_eq!(c.clone()[..], src[..]);
+            if n > 0 {
+                c.as_mut_slice()[n - 1] ^= 1;
+                assert_ne!(c[..], src[..]);
+            }
         }
+    }
+
+    #[test]
+    fn dropped_large_buffers_are_reused_for_overwriting_but_never_as_zeroes() {
+        // A size no other test of this crate allocates, so that the shared list is ours here.
+        let n = 37 * MAPPED_FROM / 4 + 1;
+        let mut a = AlignedBytes::try_for_overwrite(n).unwrap();
+        a.as_mut_slice().fill(0x5A);
+        let at = a.as_ptr();
+        drop(a);
+        let b = AlignedBytes::try_for_overwrite(n).unwrap();
+        assert_eq!((b.as_ptr(), b.len(), b[n - 1]), (at, n, 0x5A), "the freed map comes back with its bytes");
+        drop(b);
+        let z = AlignedBytes::try_zeroed(n).unwrap();
+        assert!(z.iter().all(|&v| v == 0));
+    }
+
+    #[test]
+    fn recycled_maps_fit_the_request_stay_under_the_limit_and_expire() {
+        let map = |n: usize| memmap2::MmapMut::map_anon(n).unwrap(); // address space only: never touched
+        let mut r = Recycled::default();
+        r.put(map(RECYCLED_LIMIT / 4 * 3));
+        r.put(map(RECYCLED_LIMIT / 2));
+        assert_eq!((r.maps.len(), r.bytes), (1, RECYCLED_LIMIT / 2), "the older map goes to stay under the limit");
+        assert!(r.take(RECYCLED_LIMIT / 4).is_none(), "twice the size asked for wastes too much");
+        assert_eq!(r.take(RECYCLED_LIMIT / 2 - 1000).map(|m| m.len()), Some(RECYCLED_LIMIT / 2));
+        assert_eq!(r.bytes, 0);
+        r.put(map(MAPPED_FROM));
+        r.expire_at(Instant::now() + RECYCLED_FOR);
+        assert_eq!((r.maps.len(), r.bytes), (0, 0));
     }
 
     #[test]

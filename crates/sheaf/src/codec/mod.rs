@@ -274,6 +274,13 @@ pub(crate) mod test_support {
         let mut out = vec![0u8; input.len()];
         decode_pipeline(&ids[..n], &enc, width, &mut out).unwrap();
         assert_eq!(out, input, "{stages:?} width {width}");
+        // Decoders must write every byte of their output, the last stage's and the scratch
+        // buffers' alike: the reader hands them memory that still holds an earlier read's bytes.
+        let stale = vec![0xA5u8; 2 * input.len() + 64];
+        SCRATCH.with(|s| *s.borrow_mut() = (stale.clone(), stale.clone()));
+        let mut out = vec![0xA5u8; input.len()];
+        decode_pipeline(&ids[..n], &enc, width, &mut out).unwrap();
+        assert_eq!(out, input, "{stages:?} width {width}, decoded over stale bytes");
         Some(enc.len())
     }
 }

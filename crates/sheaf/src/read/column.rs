@@ -440,7 +440,8 @@ impl<'f> Column<'f> {
     fn read_whole_chunks_fixed(&self, touched: &[usize], n: u64) -> Result<ColumnData<'f>> {
         let w = self.desc.row_width().unwrap_or(0);
         let total = usize::try_from(n.saturating_mul(w)).unwrap_or(usize::MAX);
-        let mut values = AlignedBytes::try_zeroed(total).ok_or_else(|| Error::LimitExceeded {
+        // Every chunk's slot is decoded over whole, so the memory need not start zeroed.
+        let mut values = AlignedBytes::try_for_overwrite(total).ok_or_else(|| Error::LimitExceeded {
             what: format!("memory for column {}", self.name),
             value: n.saturating_mul(w),
             limit: isize::MAX as u64,

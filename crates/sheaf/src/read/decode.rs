@@ -25,8 +25,10 @@ pub(crate) fn decode_buffer_into(col: &Column<'_>, chunk: usize, r: &BufferRef, 
     })
 }
 
+/// Memory for a buffer the pipeline decodes into: every byte is overwritten (each codec fills its
+/// whole output or fails), so it need not be zeroed first.
 fn alloc(col: &Column<'_>, chunk: usize, len: u64) -> Result<AlignedBytes> {
-    usize::try_from(len).ok().and_then(AlignedBytes::try_zeroed).ok_or_else(|| Error::LimitExceeded {
+    usize::try_from(len).ok().and_then(AlignedBytes::try_for_overwrite).ok_or_else(|| Error::LimitExceeded {
         what: format!("memory for column {}, chunk {chunk}", col.name),
         value: len,
         limit: isize::MAX as u64,
