@@ -67,15 +67,16 @@ impl ColumnPlan {
                 // a complex number.
                 let per_unit = desc.leaf.ty.itemsize().map_or(1, |n| (n as usize / unit.max(1)).max(1));
                 let k = (desc.elements_per_row() as usize).saturating_mul(per_unit).max(1);
-                // Fixing pcodec's choices costs an analysis of one chunk and saves 20-30% of
-                // pcodec's time in every later chunk: a loss below 4 chunks.
-                let fix_pco = chunks.is_none_or(|n| n >= 4);
+                // A look at a whole chunk (close calls between candidates, pcodec's choices)
+                // costs an analysis of one chunk and saves 20-30% of pcodec's time in every
+                // later chunk: a loss below 4 chunks.
+                let on_chunk = chunks.is_none_or(|n| n >= 4);
                 let (values, offsets) = match sample.input {
-                    ColumnInput::Fixed { bytes, .. } => (choose_pipeline(bytes, unit, k, level, pco_kind(desc.leaf.ty), strict, fix_pco), Vec::new()),
+                    ColumnInput::Fixed { bytes, .. } => (choose_pipeline(bytes, unit, k, level, pco_kind(desc.leaf.ty), strict, on_chunk), Vec::new()),
                     ColumnInput::Var { offsets, data, .. } => {
                         let (lo, hi) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
                         let rebased: Vec<u8> = offsets.iter().flat_map(|o| (o - offsets[0]).to_le_bytes()).collect();
-                        (choose_pipeline(&data[lo..hi], 1, 1, level, None, strict, fix_pco), choose_pipeline(&rebased, 8, 1, level, None, strict, fix_pco))
+                        (choose_pipeline(&data[lo..hi], 1, 1, level, None, strict, on_chunk), choose_pipeline(&rebased, 8, 1, level, None, strict, on_chunk))
                     }
                 };
                 ColumnPlan { values, offsets, validity: vec![Stage::Lz4], constant: true }
