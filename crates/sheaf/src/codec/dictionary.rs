@@ -85,8 +85,14 @@ fn expand<C: Copy + Into<usize> + Ord>(codes: &[C], dict: &[u8], width: usize, o
             }
         }
         2 => fixed::<C, 2>(codes, dict, out),
+        // Short strings (`S3` airport codes, `S6` tail numbers) as well as numbers.
+        3 => fixed::<C, 3>(codes, dict, out),
         4 => fixed::<C, 4>(codes, dict, out),
+        5 => fixed::<C, 5>(codes, dict, out),
+        6 => fixed::<C, 6>(codes, dict, out),
+        7 => fixed::<C, 7>(codes, dict, out),
         8 => fixed::<C, 8>(codes, dict, out),
+        12 => fixed::<C, 12>(codes, dict, out),
         16 => fixed::<C, 16>(codes, dict, out),
         _ => {
             for (dst, &code) in out.chunks_exact_mut(width).zip(codes) {
@@ -238,7 +244,7 @@ mod tests {
     #[test]
     fn round_trips_every_width_and_refuses_a_code_without_an_entry() {
         use crate::codec::Codec;
-        for width in [1usize, 2, 3, 4, 8, 16, 24] {
+        for width in [1usize, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24] {
             // 40 distinct values: 6-bit codes; and 300 (9-bit codes) where the width allows.
             for distinct in [40usize, 300] {
                 if width == 1 && distinct > 256 {
