@@ -6,6 +6,8 @@ use std::ops::Deref;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use rayon::prelude::{ParallelIterator, ParallelSliceMut};
+
 /// An owned, zero-initialised, 64-byte aligned byte buffer.
 ///
 /// Small buffers live in a `Vec<u8>` with up to 63 bytes of slack in front; large ones (decoded
@@ -47,7 +49,13 @@ impl AlignedBytes {
     #[must_use]
     pub fn try_zeroed(len: usize) -> Option<Self> {
         if len >= MAPPED_FROM {
-            return fresh_map(len);
+            // A recycled map zeroed costs a fill of warm memory, several times cheaper than the
+            // first writes to a fresh one; and a loop of allocations (a conversion's batches)
+            // reuses its maps instead of piling them up.
+            let Some(map) = recycled().take(len) else { return fresh_map(len) };
+            let mut bytes = AlignedBytes { storage: Storage::Mapped(map), len };
+            bytes.as_mut_slice().par_chunks_mut(1 << 20).for_each(|c| c.fill(0));
+            return Some(bytes);
         }
         let mut vec: Vec<u8> = Vec::new();
         vec.try_reserve_exact(len.checked_add(63)?).ok()?;
@@ -158,6 +166,17 @@ const RECYCLED_FOR: Duration = Duration::from_secs(10);
 struct Recycled {
     maps: Vec<(memmap2::MmapMut, Instant)>,
     bytes: usize,
+}
+
+/// Gives back to the system the memory that dropped column buffers left for reuse (up to 2 GiB,
+/// otherwise released at the first allocation or drop of a large buffer 10 s after it was
+/// freed): for a long-running process done reading for a while. Returns the bytes released.
+pub fn release_recycled_memory() -> usize {
+    let mut r = recycled();
+    let bytes = r.bytes;
+    r.maps.clear();
+    r.bytes = 0;
+    bytes
 }
 
 fn recycled() -> MutexGuard<'static, Recycled> {
@@ -348,7 +367,7 @@ mod tests {
     }
 
     #[test]
-    fn dropped_large_buffers_are_reused_for_overwriting_but_never_as_zeroes() {
+    fn dropped_large_buffers_are_reused_and_zeroed_when_asked_and_released_on_demand() {
         // A size no other test of this crate allocates, so that the shared list is ours here.
         let n = 37 * MAPPED_FROM / 4 + 1;
         let mut a = AlignedBytes::try_for_overwrite(n).unwrap();
@@ -359,7 +378,13 @@ mod tests {
         assert_eq!((b.as_ptr(), b.len(), b[n - 1]), (at, n, 0x5A), "the freed map comes back with its bytes");
         drop(b);
         let z = AlignedBytes::try_zeroed(n).unwrap();
+        assert_eq!(z.as_ptr(), at, "zeroed buffers reuse freed maps too");
         assert!(z.iter().all(|&v| v == 0));
+        drop(z);
+        let kept = |n: usize| recycled().maps.iter().any(|(m, _)| m.len() == n);
+        assert!(kept(n));
+        assert!(release_recycled_memory() >= n);
+        assert!(!kept(n), "released");
     }
 
     #[test]

@@ -59,7 +59,7 @@ mod read;
 mod schema;
 mod write;
 
-pub use buffer::{AlignedBytes, Buf, NativeType, SharedSlice};
+pub use buffer::{release_recycled_memory, AlignedBytes, Buf, NativeType, SharedSlice};
 pub use dtype::{ByteOrder, DType, Field, Leaf, LeafType, StructType, TimeUnit};
 pub use error::{Error, Result};
 pub use mmap::{MappedFile, SharedBytes};
