@@ -93,9 +93,8 @@ impl AlignedBytes {
         Self::try_zeroed(len).expect("allocation failed") // ok: documented panic, as Vec::with_capacity
     }
 
-    /// A copy of `bytes`, aligned. Small copies are written once (no zero fill first: that would
-    /// touch the memory twice); large ones go to a fresh map, whose zero pages cost nothing until
-    /// the copy touches them.
+    /// A copy of `bytes`, aligned, written once (no zero fill first: that would touch the memory
+    /// twice); large copies go to a recycled or fresh map, as decoded columns do.
     ///
     /// # Panics
     /// If the memory cannot be allocated.
