@@ -52,9 +52,10 @@ impl AlignedBytes {
             // A recycled map zeroed costs a fill of warm memory, several times cheaper than the
             // first writes to a fresh one; and a loop of allocations (a conversion's batches)
             // reuses its maps instead of piling them up.
-            let Some(map) = recycled().take(len) else { return fresh_map(len) };
-            let mut bytes = AlignedBytes { storage: Storage::Mapped(map), len };
-            bytes.as_mut_slice().par_chunks_mut(1 << 20).for_each(|c| c.fill(0));
+            let (mut bytes, reused) = large(len)?;
+            if reused {
+                bytes.as_mut_slice().par_chunks_mut(1 << 20).for_each(|c| c.fill(0));
+            }
             return Some(bytes);
         }
         let mut vec: Vec<u8> = Vec::new();
@@ -77,10 +78,7 @@ impl AlignedBytes {
         if len < MAPPED_FROM {
             return Self::try_zeroed(len);
         }
-        match recycled().take(len) {
-            Some(map) => Some(AlignedBytes { storage: Storage::Mapped(map), len }),
-            None => fresh_map(len),
-        }
+        large(len).map(|(bytes, _)| bytes)
     }
 
     /// `len` zero bytes.
@@ -145,11 +143,20 @@ impl Drop for AlignedBytes {
     }
 }
 
-/// A new anonymous map of `len` zero bytes, with huge pages asked for.
-fn fresh_map(len: usize) -> Option<AlignedBytes> {
-    let map = memmap2::MmapMut::map_anon(len).ok()?;
-    advise_huge_pages(&map);
-    Some(AlignedBytes { storage: Storage::Mapped(map), len })
+/// A large buffer: a recycled map (old bytes in it; `true`) or else a new anonymous map of zero
+/// bytes with huge pages asked for (`false`).
+fn large(len: usize) -> Option<(AlignedBytes, bool)> {
+    let kept = recycled().take(len);
+    let reused = kept.is_some();
+    let map = match kept {
+        Some(map) => map,
+        None => {
+            let map = memmap2::MmapMut::map_anon(len).ok()?;
+            advise_huge_pages(&map);
+            map
+        }
+    };
+    Some((AlignedBytes { storage: Storage::Mapped(map), len }, reused))
 }
 
 /// The most bytes of freed maps kept for reuse: enough for the largest table the suite reads
