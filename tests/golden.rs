@@ -1,5 +1,5 @@
-//! Golden v1, v1.1 and v1.2 files: written once by `make_golden_files`, `make_golden_1_1_files`
-//! and `make_golden_1_2_files` (run by hand; see `spec/compatibility.md`), committed, never
+//! Golden v1, v1.1, v1.2 and v1.3 files: written once by `make_golden_files`,
+//! `make_golden_1_1_files`, `make_golden_1_2_files` and `make_golden_1_3_files` (run by hand; see `spec/compatibility.md`), committed, never
 //! changed. Every reader change must keep reading them to the same values, recomputed here from
 //! the formulas that made them.
 
@@ -245,4 +245,58 @@ fn golden_1_2_files_read_as_written() {
     let (_, pipelines) = check_golden(&golden_1_2_dir(), "auto", (1, 2), &schema_1_2(), &data_1_2());
     // The set exercises what 1.2 added.
     assert_eq!(pipelines.iter().filter(|p| p.as_str() == "delta+blockpack").count(), 2, "{pipelines:?}");
+}
+
+// Format 1.3 added the `dictionary-ans` codec: a fourth golden set, a skewed small-range column
+// (`dictionary-ans`), a rising time column (`delta+dictionary-ans`) and a short string column.
+
+const ROWS_1_3: u64 = 20_000;
+
+fn schema_1_3() -> ArraySchema {
+    let leaf = |t| DType::leaf(t);
+    ArraySchema::new(
+        "golden",
+        DType::structure(vec![
+            Field::new("delay", leaf(LeafType::Int(4))),
+            Field::new("t", leaf(LeafType::Datetime(TimeUnit::Second, 1))),
+            Field::new("gate", leaf(LeafType::Bytes(3))),
+        ]),
+    )
+}
+
+fn data_1_3() -> Vec<Owned> {
+    let n = ROWS_1_3;
+    let fixed = |values: Vec<u8>| Owned { values, offsets: None, validity: None, rows: n };
+    let delays = (0..n).flat_map(|i| {
+        let r = mix(i);
+        let delay = if r.is_multiple_of(16) { ((r >> 8) % 40) as i32 - 20 } else { (r >> 40).trailing_zeros().min(12) as i32 * 3 - 5 };
+        delay.to_le_bytes()
+    });
+    let mut t = 1_356_998_400i64;
+    let times = (0..n).flat_map(|i| {
+        t += [0, 0, 0, 60, 60, 300, 3600][(mix(i ^ 0x77) % 7) as usize];
+        t.to_le_bytes()
+    });
+    let gates = (0..n).flat_map(|i| {
+        let r = mix(i ^ 0x99) % 1000;
+        format!("G{:02}", r * r / 12_000).into_bytes()
+    });
+    vec![fixed(delays.collect()), fixed(times.collect()), fixed(gates.collect())]
+}
+
+fn golden_1_3_dir() -> std::path::PathBuf {
+    repo_root().join("tests/data/golden/v1.3")
+}
+
+#[test]
+#[ignore = "writes the golden 1.3 files; run once by hand, never again"]
+fn make_golden_1_3_files() {
+    write_golden(&golden_1_3_dir(), &schema_1_3(), &data_1_3(), &[("auto", Codec::Auto(3))]);
+}
+
+#[test]
+fn golden_1_3_files_read_as_written() {
+    let (_, pipelines) = check_golden(&golden_1_3_dir(), "auto", (1, 3), &schema_1_3(), &data_1_3());
+    // The set exercises what 1.3 added.
+    assert!(pipelines.iter().any(|p| p == "dictionary-ans") && pipelines.iter().any(|p| p == "delta+dictionary-ans"), "{pipelines:?}");
 }

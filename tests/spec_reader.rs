@@ -135,6 +135,27 @@ fn python_reader_written_from_the_spec_reads_rust_files() {
         .collect();
     let smooth = ArraySchema::new("smooth", DType::leaf(LeafType::Float(8)));
     let smooth_data = Owned { values: walk, offsets: None, validity: None, rows: 3000 };
+    // Skewed small-range integers (delays: mostly near 0, a long tail), which `auto` codes
+    // `dictionary-ans`, and times rising by a few steps, `delta+dictionary-ans` (format 1.3).
+    let delays: Vec<u8> = (0..3000)
+        .flat_map(|_| {
+            let r = rng.next();
+            let tail = (r >> 40).trailing_zeros().min(12) as i64;
+            let delay = if r.is_multiple_of(16) { (r >> 8) as i64 % 60 - 20 } else { tail * 3 - 5 };
+            delay.to_le_bytes()
+        })
+        .collect();
+    let delayed = ArraySchema::new("delays", DType::leaf(LeafType::Int(8)));
+    let delays_data = Owned { values: delays, offsets: None, validity: None, rows: 3000 };
+    let mut t = 1_700_000_000i64;
+    let times: Vec<u8> = (0..3000)
+        .flat_map(|_| {
+            t += [0, 0, 0, 60, 60, 300, 3600][(rng.next() % 7) as usize];
+            t.to_le_bytes()
+        })
+        .collect();
+    let timed = ArraySchema::new("times", DType::leaf(LeafType::Int(8)));
+    let times_data = Owned { values: times, offsets: None, validity: None, rows: 3000 };
     let expect = json!({"arrays": [expected(&schema, &data), expected(&second, std::slice::from_ref(&second_data)), expected(&smooth, std::slice::from_ref(&smooth_data))]});
     let expect_path = dir.path().join("expected.json");
     std::fs::write(&expect_path, expect.to_string()).unwrap();
@@ -146,14 +167,20 @@ fn python_reader_written_from_the_spec_reads_rust_files() {
         sheaf::write_arrays(&path, &arrays, &WriteOptions::new().with_codec(codec).with_row_group_rows(1000)).unwrap();
         files.push(path);
     }
-    // `auto` on the smooth series alone (the reader implements zstd, delta and blockpack, not
-    // every stage `auto` picks for the random columns).
+    // `auto` on the series alone (the reader implements zstd, delta, blockpack and
+    // dictionary-ans, not every stage `auto` picks for the random columns).
     let auto_path = dir.path().join("auto.sheaf");
-    sheaf::write_arrays(&auto_path, &[(smooth.clone(), vec![smooth_data.input()])], &WriteOptions::new().with_codec(Codec::AUTO).with_row_group_rows(1000)).unwrap();
-    let smooth_encoding = sheaf::File::open(&auto_path).unwrap().single().unwrap().column("").unwrap().encoding();
-    assert_eq!(smooth_encoding, "delta+blockpack", "the reader must be shown a blockpack column");
+    let series = [(&smooth, &smooth_data, "delta+blockpack"), (&delayed, &delays_data, "dictionary-ans"), (&timed, &times_data, "delta+dictionary-ans")];
+    let arrays: Vec<_> = series.iter().map(|(s, d, _)| ((*s).clone(), vec![d.input()])).collect();
+    sheaf::write_arrays(&auto_path, &arrays, &WriteOptions::new().with_codec(Codec::AUTO).with_row_group_rows(1000)).unwrap();
+    let auto_file = sheaf::File::open(&auto_path).unwrap();
+    for (schema, _, encoding) in series {
+        let found = auto_file.array(&schema.name).unwrap().column("").unwrap().encoding();
+        assert_eq!(found, encoding, "the reader must be shown a {encoding} column ({})", schema.name);
+    }
     let auto_expect_path = dir.path().join("expected_auto.json");
-    std::fs::write(&auto_expect_path, json!({"arrays": [expected(&smooth, std::slice::from_ref(&smooth_data))]}).to_string()).unwrap();
+    let expect_auto: Vec<_> = series.iter().map(|(s, d, _)| expected(s, std::slice::from_ref(*d))).collect();
+    std::fs::write(&auto_expect_path, json!({ "arrays": expect_auto }).to_string()).unwrap();
     let auto_out = run_python(&["numpy", "zstandard"], "spec_reader.py", &[auto_expect_path.as_path(), auto_path.as_path()]);
     assert!(String::from_utf8_lossy(&auto_out.stdout).contains("auto.sheaf: ok"), "{}", String::from_utf8_lossy(&auto_out.stdout));
     let mut args = vec![expect_path.as_path()];

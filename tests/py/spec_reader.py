@@ -1,6 +1,6 @@
 """An independent sheaf v1 reader, written from spec/ (format.md, dtypes.md, codecs.md) alone.
 
-It reads plain files and the stages zstd, delta and blockpack (format 1.2), checks the magic, version, footer checksum, chunk
+It reads plain files and the stages zstd, delta, blockpack (format 1.2) and dictionary-ans (1.3), checks the magic, version, footer checksum, chunk
 table checksums and buffer checksums, and rebuilds every column as a NumPy array, lists (format
 1.1) included: a list column's stored end offsets become each row's length. Run as
 
@@ -24,6 +24,7 @@ CHUNK_ENTRY = 144
 BUFFER_REF = 40
 STAGE_DELTA = 2
 STAGE_BLOCKPACK = 9
+STAGE_DICTIONARY_ANS = 10
 STAGE_ZSTD = 16
 
 
@@ -132,6 +133,78 @@ def undo_blockpack(raw, width):
     return out.astype(f"<u{width}").tobytes()
 
 
+def varint(raw, at):
+    """LEB128: 7 bits a byte, low group first; returns (value, next offset)."""
+    value, shift = 0, 0
+    while True:
+        if at >= len(raw) or shift > 63:
+            raise SpecError(f"dictionary-ans: varint at {at}")
+        b = raw[at]
+        at += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, at
+
+
+def undo_dictionary_ans(raw, width):
+    """codecs.md#dictionary-ans: ascending entries, tANS-coded indices in four lanes."""
+    if not 1 <= width <= 8 or len(raw) < 24:
+        raise SpecError(f"dictionary-ans: width {width}, {len(raw)} bytes")
+    count, n = u64(raw, 0), u64(raw, 8)
+    log, shift = raw[16], raw[17]
+    size = 1 << log
+    if log > 14 or shift > 63 or n > 4096 or n > size or (count > 0 and n == 0):
+        raise SpecError(f"dictionary-ans: log {log}, shift {shift}, {n} entries, {count} values")
+    at = 24
+    entries = []
+    for e in range(n):
+        v, at = varint(raw, at)
+        value = v << shift if e == 0 else entries[-1] + ((v + 1) << shift)
+        if value >= 1 << (8 * width):
+            raise SpecError(f"dictionary-ans: entry {e} out of range")
+        entries.append(value)
+    freqs = []
+    for _ in range(n):
+        f, at = varint(raw, at)
+        freqs.append(f + 1)
+    if count == 0:
+        return b""
+    if sum(freqs) != size:
+        raise SpecError(f"dictionary-ans: frequencies sum to {sum(freqs)}, not {size}")
+    states = list(struct.unpack_from("<4H", raw, at))
+    at += 8
+    if any(x >= size for x in states):
+        raise SpecError(f"dictionary-ans: initial states {states}")
+    stride = (size // 2 + size // 8 + 3) | 1
+    slot, p = [0] * size, 0
+    for e, f in enumerate(freqs):
+        for _ in range(f):
+            slot[p] = e
+            p = (p + stride) % size
+    counter = list(freqs)
+    bits, base = [0] * size, [0] * size
+    for u in range(size):
+        e = slot[u]
+        y = counter[e]
+        counter[e] += 1
+        bits[u] = log - (y.bit_length() - 1)
+        base[u] = (y << bits[u]) - size
+    stream = int.from_bytes(raw[at:], "little")
+    pos = 0
+    out = np.empty(count, dtype=np.uint64)
+    for i in range(count):
+        j = i % 4
+        u = states[j]
+        out[i] = entries[slot[u]]
+        k = bits[u]
+        states[j] = base[u] + ((stream >> pos) & ((1 << k) - 1))
+        pos += k
+    if len(raw) - at != (pos + 7) // 8 or any(states):
+        raise SpecError(f"dictionary-ans: {len(raw) - at} stream bytes, {pos} bits read, final states {states}")
+    return b"".join(int(v).to_bytes(8, "little")[:width] for v in out)
+
+
 def read_buffer(data, ref, width):
     off, stored, decoded, checksum, stages = ref
     raw = data[off:off + stored]
@@ -147,8 +220,10 @@ def read_buffer(data, ref, width):
             out = undo_delta(out, width)
         elif stage == STAGE_BLOCKPACK:
             out = undo_blockpack(out, width)
+        elif stage == STAGE_DICTIONARY_ANS:
+            out = undo_dictionary_ans(out, width)
         else:
-            raise SpecError(f"this reader handles zstd, delta and blockpack, not stage {stage}")
+            raise SpecError(f"this reader handles zstd, delta, blockpack and dictionary-ans, not stage {stage}")
     if len(out) != decoded:
         raise SpecError(f"buffer at {off}: {len(out)} bytes, {decoded} declared")
     return out

@@ -19,14 +19,6 @@ fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<St
     // pcodec's own effort follows zstd's: its default for `auto`, more for `smallest` (level 10
     // writes 1.6x slower than 8 and is about 0.3% smaller on smooth floats).
     let pco_level = if level >= 10 { 10 } else { 8 };
-    // pcodec decodes slower than the byte codecs, so it comes last: chosen only where it is
-    // clearly smaller.
-    if let Some(kind) = pco {
-        base.push(vec![Stage::Pco(kind, 1, pco_level, PcoChoice::Search)]);
-    }
-    // Symbols of any width: dictionary indices modelled by pcodec (decodes slower than the
-    // byte codecs, so it comes after them).
-    base.push(vec![Stage::DictionaryPco(pco_level)]);
     // Floats that are exact decimals, as integers: for scalar columns only (after `transpose`'s
     // header the values would no longer be floats).
     let integers = match pco {
@@ -34,6 +26,26 @@ fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<St
         Some(super::pco::kinds::F32) => Some(super::pco::kinds::I32),
         _ => None,
     };
+    // Entropy-coded dictionary indices (4-6 GB/s of 8-byte values, slower than the byte codecs
+    // on narrow values): the order-0 entropy of small-range values or of their deltas.
+    if width <= 8 {
+        base.push(vec![Stage::DictionaryAns]);
+        if matches!(width, 1 | 2 | 4 | 8) {
+            base.push(vec![Stage::Delta, Stage::DictionaryAns]);
+        }
+        if let (Some(_), 1) = (integers, k) {
+            base.push(vec![Stage::Decimal, Stage::DictionaryAns]);
+            base.push(vec![Stage::Decimal, Stage::Delta, Stage::DictionaryAns]);
+        }
+    }
+    // pcodec decodes slower than the byte codecs and the tANS coder, so it comes last: chosen
+    // only where it is clearly smaller.
+    if let Some(kind) = pco {
+        base.push(vec![Stage::Pco(kind, 1, pco_level, PcoChoice::Search)]);
+    }
+    // Symbols of any width: dictionary indices modelled by pcodec (decodes slower than the
+    // byte codecs, so it comes after them).
+    base.push(vec![Stage::DictionaryPco(pco_level)]);
     if let (Some(int_kind), 1) = (integers, k) {
         base.push(vec![Stage::Decimal, Stage::Delta, Stage::BitPack, Stage::Zstd(level)]);
         base.push(vec![Stage::Decimal, Stage::Pco(int_kind, 1, pco_level, PcoChoice::Search)]);
@@ -43,7 +55,7 @@ fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<St
     }
     let mut out = Vec::with_capacity(base.len() * 2);
     for c in base {
-        let dictionary = matches!(c.first(), Some(Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_)));
+        let dictionary = matches!(c.first(), Some(Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_) | Stage::DictionaryAns));
         // pcodec models one distribution: components of a row are modelled apart, never mixed.
         if !matches!(c.first(), Some(Stage::Pco(..))) {
             out.push(c.clone());

@@ -13,6 +13,7 @@ mod constant;
 mod decimal;
 mod delta;
 mod dictionary;
+mod dictionary_ans;
 mod lz4;
 mod pco;
 mod shuffle;
@@ -45,6 +46,8 @@ pub mod ids {
     pub const DICTIONARY_PCO: u8 = 8;
     /// Frame of reference plus bit packing per block of values.
     pub const BLOCKPACK: u8 = 9;
+    /// Dictionary with tANS-coded indices.
+    pub const DICTIONARY_ANS: u8 = 10;
     /// Zstandard frame.
     pub const ZSTD: u8 = 16;
     /// LZ4 block with its decoded length in front.
@@ -93,6 +96,9 @@ pub enum Stage {
     Decimal,
     /// Dictionary whose indices pcodec codes, at a pcodec level (encode-time only).
     DictionaryPco(u8),
+    /// Dictionary (values of up to 8 bytes, at most 4,096 distinct) whose indices are
+    /// entropy-coded by tANS.
+    DictionaryAns,
     /// Zstandard at a level.
     Zstd(i32),
     /// LZ4 block.
@@ -118,6 +124,7 @@ impl Stage {
             Stage::Transpose(_) => ids::TRANSPOSE,
             Stage::Decimal => ids::DECIMAL,
             Stage::DictionaryPco(_) => ids::DICTIONARY_PCO,
+            Stage::DictionaryAns => ids::DICTIONARY_ANS,
             Stage::Zstd(_) => ids::ZSTD,
             Stage::Lz4 => ids::LZ4,
             Stage::Pco(..) => ids::PCO,
@@ -148,6 +155,7 @@ pub(crate) fn codec(id: u8) -> Option<&'static dyn Codec> {
         ids::TRANSPOSE => &transpose::Transpose,
         ids::DECIMAL => &decimal::Decimal,
         ids::DICTIONARY_PCO => &dictionary::DictionaryPco,
+        ids::DICTIONARY_ANS => &dictionary_ans::DictionaryAns,
         ids::ZSTD => &zstd::Zstd,
         ids::LZ4 => &lz4::Lz4,
         ids::PCO => &pco::Pco,

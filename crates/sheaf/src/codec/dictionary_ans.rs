@@ -1,0 +1,513 @@
+//! `dictionary-ans` (id 10): the distinct values of a buffer (at most 4,096, each at most 8
+//! bytes) in ascending order, and each value's index entropy-coded by tabled asymmetric numeral
+//! systems (tANS) in four interleaved states. It codes small-range integer columns (delays,
+//! times of day, deltas of timestamps: what pcodec was chosen for) at their order-0 entropy, and
+//! decodes a value with one table lookup and a few bit operations, several times faster than
+//! pcodec. Spec: `spec/codecs.md#dictionary-ans`.
+
+use std::collections::BinaryHeap;
+
+use super::{count_bytes, le_u64, to_usize, Codec, DecodeResult};
+
+pub(crate) struct DictionaryAns;
+
+const HEADER: usize = 24;
+/// Most distinct values: beyond a few thousand, the frequency table costs more than the coder
+/// saves over a byte codec, and the decode table leaves the L1 cache.
+const MAX_ENTRIES: usize = 4096;
+/// Largest table log: a decode table entry packs symbol, bit count and next-state base into 32
+/// bits (14 + 4 + 14).
+const MAX_LOG: u32 = 14;
+/// Interleaved coder states: the decoder's table lookups for the four are independent, so they
+/// overlap in the CPU; four symbols take at most 56 bits, one 64-bit load.
+const LANES: usize = 4;
+/// A table log larger than needed must save at least 1/500 of the size to be chosen (larger
+/// tables decode slower).
+const LOG_SLACK: f64 = 1.002;
+const SLOTS: usize = 1 << MAX_LOG;
+
+fn floor_log2(x: u32) -> u32 {
+    31 - x.leading_zeros()
+}
+
+/// The sign-extended value of `v` (`width` bytes, little-endian), to find a narrow range.
+fn signed(v: u64, width: usize) -> i64 {
+    let shift = 64 - 8 * width as u32;
+    ((v << shift) as i64) >> shift
+}
+
+fn value_at(input: &[u8], i: usize, width: usize) -> u64 {
+    let mut pad = [0u8; 8];
+    pad[..width].copy_from_slice(&input[i * width..(i + 1) * width]);
+    u64::from_le_bytes(pad)
+}
+
+/// The distinct values in ascending (unsigned) order, the count of each, and each value's index;
+/// `None` past [`MAX_ENTRIES`]. Values within a range of 2^16 (most integer columns and their
+/// deltas) are counted in a table, others hashed.
+fn index(input: &[u8], width: usize) -> Option<(Vec<u64>, Vec<u64>, Vec<u16>)> {
+    let n = input.len() / width;
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for i in 0..n {
+        let v = signed(value_at(input, i, width), width);
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    let mut values: Vec<u64>;
+    let mut codes = Vec::with_capacity(n);
+    if n > 0 && (i128::from(hi) - i128::from(lo)) < 1 << 16 {
+        let span = (hi - lo) as usize + 1;
+        let mut counts = vec![0u32; span];
+        for i in 0..n {
+            counts[(signed(value_at(input, i, width), width) - lo) as usize] += 1;
+        }
+        let mask = if width == 8 { u64::MAX } else { (1u64 << (8 * width)) - 1 };
+        values = (0..span).filter(|&d| counts[d] > 0).map(|d| ((lo + d as i64) as u64) & mask).collect();
+        if values.len() > MAX_ENTRIES {
+            return None;
+        }
+        values.sort_unstable();
+        let mut symbol = vec![0u16; span];
+        for (s, &v) in values.iter().enumerate() {
+            symbol[(signed(v, width) - lo) as usize] = s as u16;
+        }
+        codes.extend((0..n).map(|i| symbol[(signed(value_at(input, i, width), width) - lo) as usize]));
+    } else {
+        let (entries, first_codes) = super::dictionary::index(input, width)?;
+        if entries.len() > MAX_ENTRIES {
+            return None;
+        }
+        let unsorted: Vec<u64> = (0..entries.len()).map(|e| value_at(entries[e], 0, width)).collect();
+        let mut order: Vec<usize> = (0..unsorted.len()).collect();
+        order.sort_unstable_by_key(|&e| unsorted[e]);
+        let mut rank = vec![0u16; order.len()];
+        for (r, &e) in order.iter().enumerate() {
+            rank[e] = r as u16;
+        }
+        values = order.iter().map(|&e| unsorted[e]).collect();
+        codes.extend(first_codes.iter().map(|&c| rank[usize::from(c)]));
+    }
+    let mut counts = vec![0u64; values.len()];
+    for &c in &codes {
+        counts[usize::from(c)] += 1;
+    }
+    Some((values, counts, codes))
+}
+
+/// Frequencies summing to 2^`log`, each >= 1, close to `counts` in proportion: rounded, then
+/// corrected one unit at a time where it costs the fewest bits.
+fn normalize(counts: &[u64], log: u32) -> Vec<u32> {
+    let total: u64 = counts.iter().sum();
+    let table = 1u64 << log;
+    let mut freqs: Vec<u32> = counts.iter().map(|&c| ((u128::from(c) * u128::from(table) + u128::from(total / 2)) / u128::from(total)).max(1) as u32).collect();
+    let sum: u64 = freqs.iter().map(|&f| u64::from(f)).sum();
+    // Bits a symbol of count c saves when its frequency goes f -> f + 1 (or costs at f -> f - 1).
+    let key = |c: u64, from: u32, to: u32| (c as f64 * (f64::from(to) / f64::from(from)).log2() * 1e6) as i64;
+    if sum < table {
+        let mut heap: BinaryHeap<(i64, usize)> = freqs.iter().enumerate().map(|(s, &f)| (key(counts[s], f, f + 1), s)).collect();
+        for _ in sum..table {
+            let Some((_, s)) = heap.pop() else { break };
+            freqs[s] += 1;
+            heap.push((key(counts[s], freqs[s], freqs[s] + 1), s));
+        }
+    } else if sum > table {
+        // The cheapest loss first: the largest (least negative) change in bits.
+        let mut heap: BinaryHeap<(i64, usize)> = freqs.iter().enumerate().filter(|(_, &f)| f > 1).map(|(s, &f)| (key(counts[s], f, f - 1), s)).collect();
+        for _ in table..sum {
+            let Some((_, s)) = heap.pop() else { break };
+            freqs[s] -= 1;
+            if freqs[s] > 1 {
+                heap.push((key(counts[s], freqs[s], freqs[s] - 1), s));
+            }
+        }
+    }
+    freqs
+}
+
+/// Bits of the coded indices (at frequencies `freqs`) plus the frequency table.
+fn cost(counts: &[u64], freqs: &[u32], log: u32) -> f64 {
+    let bits: f64 = counts.iter().zip(freqs).map(|(&c, &f)| c as f64 * (f64::from(log) - f64::from(f).log2())).sum();
+    bits + 8.0 * freqs.iter().map(|&f| varint_len(u64::from(f - 1))).sum::<usize>() as f64
+}
+
+/// The symbol of each of the 2^`log` table slots: symbol by symbol, each frequency's worth of
+/// slots, stepping through the table by an odd stride (which visits every slot once) so that a
+/// symbol's slots spread over the whole table.
+fn spread(freqs: &[u32], log: u32) -> Vec<u16> {
+    let size = 1usize << log;
+    let mask = size - 1;
+    let step = ((size >> 1) + (size >> 3) + 3) | 1;
+    let mut slots = vec![0u16; size];
+    let mut pos = 0usize;
+    for (s, &f) in freqs.iter().enumerate() {
+        for _ in 0..f {
+            slots[pos] = s as u16;
+            pos = (pos + step) & mask;
+        }
+    }
+    slots
+}
+
+fn varint_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+fn put_varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(input: &[u8], at: &mut usize) -> DecodeResult<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *input.get(*at).ok_or_else(|| format!("varint truncated at byte {at}"))?;
+        *at += 1;
+        let low = u64::from(b & 0x7f);
+        if shift == 63 && low > 1 {
+            break;
+        }
+        v |= low << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(format!("varint over 64 bits ending at byte {at}"))
+}
+
+/// Encodes `input` (values of `width` <= 8 bytes); `None` for other widths or more than
+/// [`MAX_ENTRIES`] distinct values.
+pub(crate) fn encode(input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
+    if !(1..=8).contains(&width) || input.len() % width != 0 {
+        return None;
+    }
+    let n = input.len() / width;
+    if n == 0 {
+        out.extend_from_slice(&[0u8; HEADER]);
+        return Some(());
+    }
+    let (values, counts, codes) = index(input, width)?;
+    // The smallest table that holds every symbol, or a larger one where it saves bits.
+    let min_log = (usize::BITS - (values.len() - 1).leading_zeros()).max(1);
+    let tried: Vec<(u32, Vec<u32>, f64)> = (min_log..=MAX_LOG)
+        .map(|log| {
+            let freqs = normalize(&counts, log);
+            let c = cost(&counts, &freqs, log);
+            (log, freqs, c)
+        })
+        .collect();
+    let best = tried.iter().map(|t| t.2).fold(f64::INFINITY, f64::min);
+    let (log, freqs, _) = tried.into_iter().find(|t| t.2 <= best * LOG_SLACK)?;
+
+    out.extend_from_slice(&(n as u64).to_le_bytes());
+    out.extend_from_slice(&(values.len() as u64).to_le_bytes());
+    // Sorted values step by multiples of a power of two when their low bits are all zero (floats
+    // with short mantissas: delays, times): the steps are stored in units of it.
+    let shift = values.windows(2).map(|p| (p[1] - p[0]).trailing_zeros()).chain([values[0].trailing_zeros()]).min().unwrap_or(0).min(63);
+    out.extend_from_slice(&[log as u8, shift as u8, 0, 0, 0, 0, 0, 0]);
+    put_varint(values[0] >> shift, out);
+    for pair in values.windows(2) {
+        put_varint(((pair[1] - pair[0]) >> shift) - 1, out);
+    }
+    for &f in &freqs {
+        put_varint(u64::from(f - 1), out);
+    }
+
+    // The encoder runs backwards (the decoder pops what it pushed last), so it records each
+    // symbol's bits and writes them in reading order afterwards.
+    let size = 1u32 << log;
+    let slots = spread(&freqs, log);
+    let mut start = Vec::with_capacity(freqs.len());
+    let mut acc = 0u32;
+    for &f in &freqs {
+        start.push(acc);
+        acc += f;
+    }
+    let mut seen = vec![0u32; freqs.len()];
+    let mut next_state = vec![0u16; size as usize];
+    for (slot, &s) in slots.iter().enumerate() {
+        let s = usize::from(s);
+        next_state[(start[s] + seen[s]) as usize] = slot as u16;
+        seen[s] += 1;
+    }
+    let mut states = [size; LANES];
+    let mut emitted = vec![0u32; n];
+    for i in (0..n).rev() {
+        let lane = i % LANES;
+        let x = states[lane];
+        let s = usize::from(codes[i]);
+        let f = freqs[s];
+        let mut bits = log - floor_log2(f);
+        if (x >> bits) < f {
+            bits -= 1;
+        }
+        emitted[i] = (x & ((1 << bits) - 1)) | (bits << 16);
+        states[lane] = size + u32::from(next_state[(start[s] + (x >> bits) - f) as usize]);
+    }
+    for state in states {
+        out.extend_from_slice(&((state - size) as u16).to_le_bytes());
+    }
+    out.reserve(emitted.iter().map(|&e| (e >> 16) as usize).sum::<usize>() / 8 + 8);
+    let (mut word, mut filled) = (0u64, 0u32);
+    for e in emitted {
+        word |= u64::from(e & 0xffff) << filled;
+        filled += e >> 16;
+        if filled >= 32 {
+            out.extend_from_slice(&(word as u32).to_le_bytes());
+            word >>= 32;
+            filled -= 32;
+        }
+    }
+    out.extend_from_slice(&word.to_le_bytes()[..filled.div_ceil(8) as usize]);
+    Some(())
+}
+
+/// The parts of an encoded buffer, checked.
+struct Parsed<'a> {
+    count: usize,
+    log: u32,
+    values: Vec<u64>,
+    freqs: Vec<u32>,
+    states: [u32; LANES],
+    stream: &'a [u8],
+}
+
+fn parse(input: &[u8], width: usize) -> DecodeResult<Parsed<'_>> {
+    if !(1..=8).contains(&width) {
+        return Err(format!("values of {width} bytes (1 to 8 only)"));
+    }
+    let count = to_usize(le_u64(input, 0)?)?;
+    let entries = to_usize(le_u64(input, 8)?)?;
+    let log = u32::from(*input.get(16).ok_or("header truncated")?);
+    if log > MAX_LOG || entries > MAX_ENTRIES || entries > 1 << log {
+        return Err(format!("{entries} entries in a table of log {log} is over the limit"));
+    }
+    if count > 0 && entries == 0 {
+        return Err("empty dictionary with values to decode".into());
+    }
+    let shift = u32::from(*input.get(17).ok_or("header truncated")?);
+    if shift > 63 {
+        return Err(format!("dictionary step shift {shift} is over 63"));
+    }
+    let mut at = HEADER;
+    let mut values: Vec<u64> = Vec::with_capacity(entries);
+    let limit = if width == 8 { u64::MAX } else { (1u64 << (8 * width)) - 1 };
+    let scaled = |v: u64| v.checked_mul(1 << shift);
+    for e in 0..entries {
+        let v = get_varint(input, &mut at)?;
+        let value = if e == 0 { scaled(v) } else { v.checked_add(1).and_then(scaled).and_then(|step| values[e - 1].checked_add(step)) };
+        match value {
+            Some(x) if x <= limit => values.push(x),
+            _ => return Err(format!("dictionary entry {e} is out of range for {width}-byte values")),
+        }
+    }
+    let mut freqs = Vec::with_capacity(entries);
+    let mut sum = 0u64;
+    for _ in 0..entries {
+        let f = get_varint(input, &mut at)?.saturating_add(1);
+        sum = sum.saturating_add(f);
+        freqs.push(u32::try_from(f).unwrap_or(u32::MAX));
+    }
+    if count > 0 && sum != 1 << log {
+        return Err(format!("frequencies sum to {sum}, not 2^{log}"));
+    }
+    let mut states = [0u32; LANES];
+    if count > 0 {
+        for state in &mut states {
+            let b = input.get(at..at + 2).ok_or("initial states truncated")?;
+            *state = u32::from(u16::from_le_bytes([b[0], b[1]]));
+            if *state >= 1 << log {
+                return Err(format!("initial state {state} outside a table of 2^{log}"));
+            }
+            at += 2;
+        }
+    }
+    Ok(Parsed { count, log, values, freqs, states, stream: input.get(at..).unwrap_or_default() })
+}
+
+/// The decode table: per slot, symbol (bits 0-13), bits to read (14-17) and the base of the next
+/// state (18-31); sized for the largest table so that a masked index needs no bounds check.
+fn decode_table(freqs: &[u32], log: u32) -> Vec<u32> {
+    let size = 1u32 << log;
+    let mut table = vec![0u32; SLOTS];
+    let mut next = freqs.to_vec();
+    for (slot, &s) in spread(freqs, log).iter().enumerate() {
+        let y = next[usize::from(s)];
+        next[usize::from(s)] += 1;
+        let bits = log - floor_log2(y);
+        let base = (y << bits) - size;
+        table[slot] = u32::from(s) | (bits << 14) | (base << 18);
+    }
+    table
+}
+
+/// 8 bytes of `stream` from `byte`, zero past its end.
+fn load(stream: &[u8], byte: usize) -> u64 {
+    match stream.get(byte..byte + 8) {
+        Some(b) => u64::from_le_bytes(b.try_into().unwrap_or([0; 8])),
+        None => {
+            let mut pad = [0u8; 8];
+            let tail = stream.get(byte..).unwrap_or_default();
+            pad[..tail.len()].copy_from_slice(tail);
+            u64::from_le_bytes(pad)
+        }
+    }
+}
+
+fn decode_values<const W: usize>(p: &Parsed<'_>, out: &mut [u8]) -> DecodeResult<()> {
+    let table = decode_table(&p.freqs, p.log);
+    let mut values: Box<[[u8; W]]> = vec![[0u8; W]; SLOTS].into_boxed_slice();
+    for (dst, v) in values.iter_mut().zip(&p.values) {
+        dst.copy_from_slice(&v.to_le_bytes()[..W]);
+    }
+    const MASK: u32 = (SLOTS - 1) as u32;
+    let mut states = p.states;
+    let mut bit = 0usize;
+    let stream = p.stream;
+    for group in out.chunks_mut(LANES * W) {
+        let word = load(stream, bit >> 3) >> (bit & 7);
+        let mut used = 0u32;
+        for (lane, dst) in group.chunks_exact_mut(W).enumerate() {
+            let entry = table[(states[lane] & MASK) as usize];
+            let bits = (entry >> 14) & 15;
+            dst.copy_from_slice(&values[(entry & MASK) as usize]);
+            states[lane] = (entry >> 18) + ((word >> used) as u32 & ((1 << bits) - 1));
+            used += bits;
+        }
+        bit += used as usize;
+    }
+    if bit.div_ceil(8) != stream.len() {
+        return Err(format!("{} bytes of coded indices, {} read", stream.len(), bit.div_ceil(8)));
+    }
+    if states != [0; LANES] {
+        return Err("coded indices end in the wrong state (corrupt)".into());
+    }
+    Ok(())
+}
+
+impl Codec for DictionaryAns {
+    fn name(&self) -> &'static str {
+        "dictionary-ans"
+    }
+
+    fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
+        encode(input, width, out)
+    }
+
+    fn decoded_len(&self, input: &[u8], width: usize) -> DecodeResult<usize> {
+        count_bytes(le_u64(input, 0)?, width)
+    }
+
+    fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
+        let parsed = parse(input, width)?;
+        if out.len() != parsed.count.checked_mul(width).ok_or("size overflows")? {
+            return Err(format!("{} values do not fill {} bytes", parsed.count, out.len()));
+        }
+        if parsed.count == 0 {
+            return Ok(());
+        }
+        match width {
+            1 => decode_values::<1>(&parsed, out),
+            2 => decode_values::<2>(&parsed, out),
+            3 => decode_values::<3>(&parsed, out),
+            4 => decode_values::<4>(&parsed, out),
+            5 => decode_values::<5>(&parsed, out),
+            6 => decode_values::<6>(&parsed, out),
+            7 => decode_values::<7>(&parsed, out),
+            _ => decode_values::<8>(&parsed, out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codec::{test_support::round_trip, Codec, Stage};
+
+    fn ints(values: impl Iterator<Item = i64>) -> Vec<u8> {
+        values.flat_map(i64::to_le_bytes).collect()
+    }
+
+    /// A deterministic stream of pseudo-random numbers.
+    fn lcg(seed: u64) -> impl Iterator<Item = u64> {
+        std::iter::successors(Some(seed), |x| Some(x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407))).map(|x| x >> 33)
+    }
+
+    #[test]
+    fn codes_skewed_small_range_values_near_their_entropy() {
+        // Geometric-ish: value k with probability ~2^-(k+1), k < 12, plus negatives.
+        let values: Vec<i64> = lcg(7).take(100_000).map(|r| i64::from((r | 1 << 20).trailing_zeros()) - 3).collect();
+        let mut entropy = 0.0;
+        for k in -3..20i64 {
+            let c = values.iter().filter(|&&v| v == k).count() as f64;
+            if c > 0.0 {
+                entropy -= c * (c / values.len() as f64).log2();
+            }
+        }
+        let n = round_trip(&[Stage::DictionaryAns], &ints(values.iter().copied()), 8).unwrap();
+        let bound = entropy / 8.0 * 1.01 + 200.0;
+        assert!((n as f64) < bound, "{n} bytes, entropy {:.0}", entropy / 8.0);
+    }
+
+    #[test]
+    fn round_trips_every_width_count_and_alphabet() {
+        for width in 1..=8usize {
+            for distinct in [1u64, 2, 3, 200, 4096] {
+                for n in [0usize, 1, 3, 4, 5, 1000, 10_007] {
+                    let data: Vec<u8> = lcg(distinct + n as u64)
+                        .take(n)
+                        .flat_map(|r| {
+                            // A wide spread of values (high bytes too), few distinct.
+                            let v = (r % distinct).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 3;
+                            v.to_le_bytes()[..width].to_vec()
+                        })
+                        .collect();
+                    let distinct_here: std::collections::HashSet<&[u8]> = data.chunks(width).collect();
+                    if distinct_here.len() > 4096 {
+                        continue;
+                    }
+                    round_trip(&[Stage::DictionaryAns], &data, width).unwrap_or_else(|| panic!("width {width} distinct {distinct} n {n}"));
+                }
+            }
+        }
+        // Too many distinct values: the stage does not apply.
+        assert!(round_trip(&[Stage::DictionaryAns], &ints(0..5000), 8).is_none());
+        // Signed small range (the table path) and hashed wide values agree.
+        round_trip(&[Stage::DictionaryAns], &ints((0..9000).map(|i| (i % 97) - 50)), 8).unwrap();
+        round_trip(&[Stage::DictionaryAns], &ints((0..9000).map(|i| (i % 97) << 40)), 8).unwrap();
+    }
+
+    #[test]
+    fn refuses_corrupt_streams_without_panicking() {
+        let data = ints(lcg(3).take(5000).map(|r| (r % 37) as i64));
+        let mut enc = Vec::new();
+        super::encode(&data, 8, &mut enc).unwrap();
+        let mut out = vec![0u8; data.len()];
+        super::DictionaryAns.decode_into(&enc, 8, &mut out).unwrap();
+        assert_eq!(out, data);
+        // Every truncation is an error. A flipped bit anywhere decodes or fails without a panic
+        // (tANS resynchronizes after a wrong bit, so a flip in the coded bits can go unnoticed
+        // here: the buffer checksum is what detects it).
+        for cut in 0..enc.len() {
+            assert!(super::DictionaryAns.decode_into(&enc[..cut], 8, &mut out).is_err(), "cut at {cut}");
+        }
+        for at in 0..enc.len() {
+            for bit in 0..8 {
+                let mut bad = enc.clone();
+                bad[at] ^= 1 << bit;
+                let _ = super::DictionaryAns.decode_into(&bad, 8, &mut out);
+            }
+        }
+        // A table log past the limit.
+        let mut bad = enc.clone();
+        bad[16] = 15;
+        let err = super::DictionaryAns.decode_into(&bad, 8, &mut out).unwrap_err();
+        assert!(err.contains("over the limit"), "{err}");
+    }
+}
