@@ -138,7 +138,7 @@ impl AlignedBytes {
 impl Drop for AlignedBytes {
     fn drop(&mut self) {
         if let Storage::Mapped(map) = std::mem::take(&mut self.storage) {
-            recycled().put(map);
+            with_recycled(|r| r.put(map));
         }
     }
 }
@@ -146,7 +146,7 @@ impl Drop for AlignedBytes {
 /// A large buffer: a recycled map (old bytes in it; `true`) or else a new anonymous map of zero
 /// bytes with huge pages asked for (`false`).
 fn large(len: usize) -> Option<(AlignedBytes, bool)> {
-    let kept = recycled().take(len);
+    let kept = with_recycled(|r| r.take(len));
     let reused = kept.is_some();
     let map = match kept {
         Some(map) => map,
@@ -167,11 +167,13 @@ const RECYCLED_LIMIT: usize = 2 << 30;
 /// done reading soon gives the memory back (checked whenever a map is taken or freed).
 const RECYCLED_FOR: Duration = Duration::from_secs(10);
 
-/// Freed maps, newest last, with when each was freed.
+/// Freed maps, newest last, with when each was freed; and the maps expired or evicted under the
+/// lock, to be unmapped after it is released.
 #[derive(Default)]
 struct Recycled {
     maps: Vec<(memmap2::MmapMut, Instant)>,
     bytes: usize,
+    gone: Vec<memmap2::MmapMut>,
 }
 
 /// Gives back to the system the memory that dropped column buffers left for reuse (up to 2 GiB,
@@ -185,8 +187,23 @@ pub fn release_recycled_memory() -> usize {
     bytes
 }
 
+/// Runs `f` on the list, then unmaps what it expired or evicted: on a thread of its own, as
+/// unmapping a gigabyte takes milliseconds that a read in progress should not wait for (the
+/// maps are unmapped here if no thread can be started).
+fn with_recycled<T>(f: impl FnOnce(&mut Recycled) -> T) -> T {
+    let (out, gone) = {
+        let mut r = recycled();
+        let out = f(&mut r);
+        (out, std::mem::take(&mut r.gone))
+    };
+    if !gone.is_empty() {
+        let _unmapped_here_if_failed = std::thread::Builder::new().name("sheaf-unmap".into()).spawn(move || drop(gone));
+    }
+    out
+}
+
 fn recycled() -> MutexGuard<'static, Recycled> {
-    static RECYCLED: Mutex<Recycled> = Mutex::new(Recycled { maps: Vec::new(), bytes: 0 });
+    static RECYCLED: Mutex<Recycled> = Mutex::new(Recycled { maps: Vec::new(), bytes: 0, gone: Vec::new() });
     // A panic while holding the lock leaves the list consistent (each step is one push or
     // remove), so a poisoned lock is still usable.
     RECYCLED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -211,6 +228,7 @@ impl Recycled {
         while self.bytes + map.len() > RECYCLED_LIMIT {
             let (oldest, _) = self.maps.remove(0);
             self.bytes -= oldest.len();
+            self.gone.push(oldest);
         }
         self.bytes += map.len();
         self.maps.push((map, Instant::now()));
@@ -224,6 +242,7 @@ impl Recycled {
         let kept = self.maps.iter().position(|(_, freed)| now.duration_since(*freed) < RECYCLED_FOR).unwrap_or(self.maps.len());
         for (map, _) in self.maps.drain(..kept) {
             self.bytes -= map.len();
+            self.gone.push(map);
         }
     }
 }
@@ -400,12 +419,13 @@ mod tests {
         r.put(map(RECYCLED_LIMIT / 4 * 3));
         r.put(map(RECYCLED_LIMIT / 2));
         assert_eq!((r.maps.len(), r.bytes), (1, RECYCLED_LIMIT / 2), "the older map goes to stay under the limit");
+        assert_eq!(r.gone.iter().map(|m| m.len()).collect::<Vec<_>>(), [RECYCLED_LIMIT / 4 * 3], "to be unmapped outside the lock");
         assert!(r.take(RECYCLED_LIMIT / 4).is_none(), "twice the size asked for wastes too much");
         assert_eq!(r.take(RECYCLED_LIMIT / 2 - 1000).map(|m| m.len()), Some(RECYCLED_LIMIT / 2));
         assert_eq!(r.bytes, 0);
         r.put(map(MAPPED_FROM));
         r.expire_at(Instant::now() + RECYCLED_FOR);
-        assert_eq!((r.maps.len(), r.bytes), (0, 0));
+        assert_eq!((r.maps.len(), r.bytes, r.gone.len()), (0, 0, 2));
     }
 
     #[test]

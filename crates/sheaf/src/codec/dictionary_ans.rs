@@ -36,32 +36,43 @@ fn signed(v: u64, width: usize) -> i64 {
     ((v << shift) as i64) >> shift
 }
 
-fn value_at(input: &[u8], i: usize, width: usize) -> u64 {
-    let mut pad = [0u8; 8];
-    pad[..width].copy_from_slice(&input[i * width..(i + 1) * width]);
-    u64::from_le_bytes(pad)
+/// The values of `input` as sign-extended integers, the width fixed at compile time (a copy of
+/// a run-time length per value costs a call to memcpy each).
+fn widen<const W: usize>(input: &[u8]) -> Vec<i64> {
+    input
+        .chunks_exact(W)
+        .map(|c| {
+            let mut pad = [0u8; 8];
+            pad[..W].copy_from_slice(c);
+            signed(u64::from_le_bytes(pad), W)
+        })
+        .collect()
 }
 
 /// The distinct values in ascending (unsigned) order, the count of each, and each value's index;
 /// `None` past [`MAX_ENTRIES`]. Values within a range of 2^16 (most integer columns and their
 /// deltas) are counted in a table, others hashed.
 fn index(input: &[u8], width: usize) -> Option<(Vec<u64>, Vec<u64>, Vec<u16>)> {
-    let n = input.len() / width;
-    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for i in 0..n {
-        let v = signed(value_at(input, i, width), width);
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
+    let wide = match width {
+        1 => widen::<1>(input),
+        2 => widen::<2>(input),
+        3 => widen::<3>(input),
+        4 => widen::<4>(input),
+        5 => widen::<5>(input),
+        6 => widen::<6>(input),
+        7 => widen::<7>(input),
+        _ => widen::<8>(input),
+    };
+    let mask = if width == 8 { u64::MAX } else { (1u64 << (8 * width)) - 1 };
+    let (lo, hi) = wide.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     let mut values: Vec<u64>;
-    let mut codes = Vec::with_capacity(n);
-    if n > 0 && (i128::from(hi) - i128::from(lo)) < 1 << 16 {
+    let codes: Vec<u16>;
+    if !wide.is_empty() && (i128::from(hi) - i128::from(lo)) < 1 << 16 {
         let span = (hi - lo) as usize + 1;
         let mut counts = vec![0u32; span];
-        for i in 0..n {
-            counts[(signed(value_at(input, i, width), width) - lo) as usize] += 1;
+        for &v in &wide {
+            counts[(v - lo) as usize] += 1;
         }
-        let mask = if width == 8 { u64::MAX } else { (1u64 << (8 * width)) - 1 };
         values = (0..span).filter(|&d| counts[d] > 0).map(|d| ((lo + d as i64) as u64) & mask).collect();
         if values.len() > MAX_ENTRIES {
             return None;
@@ -71,21 +82,31 @@ fn index(input: &[u8], width: usize) -> Option<(Vec<u64>, Vec<u64>, Vec<u16>)> {
         for (s, &v) in values.iter().enumerate() {
             symbol[(signed(v, width) - lo) as usize] = s as u16;
         }
-        codes.extend((0..n).map(|i| symbol[(signed(value_at(input, i, width), width) - lo) as usize]));
+        codes = wide.iter().map(|&v| symbol[(v - lo) as usize]).collect();
     } else {
-        let (entries, first_codes) = super::dictionary::index(input, width)?;
-        if entries.len() > MAX_ENTRIES {
-            return None;
+        // In order of first appearance, then ranked.
+        let mut seen: std::collections::HashMap<i64, u16, ahash::RandomState> = std::collections::HashMap::default();
+        let mut first: Vec<i64> = Vec::new();
+        let mut unranked = Vec::with_capacity(wide.len());
+        for &v in &wide {
+            let next = first.len();
+            let code = *seen.entry(v).or_insert_with(|| {
+                first.push(v);
+                next as u16
+            });
+            if first.len() > MAX_ENTRIES {
+                return None;
+            }
+            unranked.push(code);
         }
-        let unsorted: Vec<u64> = (0..entries.len()).map(|e| value_at(entries[e], 0, width)).collect();
-        let mut order: Vec<usize> = (0..unsorted.len()).collect();
-        order.sort_unstable_by_key(|&e| unsorted[e]);
+        let mut order: Vec<usize> = (0..first.len()).collect();
+        order.sort_unstable_by_key(|&e| (first[e] as u64) & mask);
         let mut rank = vec![0u16; order.len()];
         for (r, &e) in order.iter().enumerate() {
             rank[e] = r as u16;
         }
-        values = order.iter().map(|&e| unsorted[e]).collect();
-        codes.extend(first_codes.iter().map(|&c| rank[usize::from(c)]));
+        values = order.iter().map(|&e| (first[e] as u64) & mask).collect();
+        codes = unranked.iter().map(|&c| rank[usize::from(c)]).collect();
     }
     let mut counts = vec![0u64; values.len()];
     for &c in &codes {
@@ -361,25 +382,51 @@ fn load(stream: &[u8], byte: usize) -> u64 {
     }
 }
 
-fn decode_values<const W: usize>(p: &Parsed<'_>, out: &mut [u8]) -> DecodeResult<()> {
-    let table = decode_table(&p.freqs, p.log);
-    let mut values: Box<[[u8; W]]> = vec![[0u8; W]; SLOTS].into_boxed_slice();
-    for (dst, v) in values.iter_mut().zip(&p.values) {
-        dst.copy_from_slice(&v.to_le_bytes()[..W]);
-    }
+/// Decodes every value into `out`; with `RUNNING_SUM`, writes the running sum of the values
+/// (wrapping in W bytes) instead: `delta` undone in the same pass.
+fn decode_values<const W: usize, const RUNNING_SUM: bool>(p: &Parsed<'_>, out: &mut [u8]) -> DecodeResult<()> {
     const MASK: u32 = (SLOTS - 1) as u32;
+    let table = decode_table(&p.freqs, p.log);
+    let mut values: Box<[u64]> = vec![0u64; SLOTS].into_boxed_slice();
+    values[..p.values.len()].copy_from_slice(&p.values);
+    let stream = p.stream;
     let mut states = p.states;
     let mut bit = 0usize;
-    let stream = p.stream;
-    for group in out.chunks_mut(LANES * W) {
+    let mut sum = 0u64;
+    // One lane's step: the value of its state's slot, then the next state from the slot's base
+    // and bits of `word` (the stream from this group's first bit).
+    let mut step = |state: &mut u32, word: u64, used: &mut u32, dst: &mut [u8]| {
+        let entry = table[(*state & MASK) as usize];
+        let bits = (entry >> 14) & 15;
+        let mut value = values[(entry & MASK) as usize];
+        if RUNNING_SUM {
+            sum = sum.wrapping_add(value);
+            value = sum;
+        }
+        dst.copy_from_slice(&value.to_le_bytes()[..W]);
+        *state = (entry >> 18) + ((word >> *used) as u32 & ((1 << bits) - 1));
+        *used += bits;
+    };
+    let mut groups = out.chunks_exact_mut(LANES * W);
+    for group in &mut groups {
         let word = load(stream, bit >> 3) >> (bit & 7);
         let mut used = 0u32;
-        for (lane, dst) in group.chunks_exact_mut(W).enumerate() {
-            let entry = table[(states[lane] & MASK) as usize];
-            let bits = (entry >> 14) & 15;
-            dst.copy_from_slice(&values[(entry & MASK) as usize]);
-            states[lane] = (entry >> 18) + ((word >> used) as u32 & ((1 << bits) - 1));
-            used += bits;
+        let (a, rest) = group.split_at_mut(W);
+        let (b, rest) = rest.split_at_mut(W);
+        let (c, d) = rest.split_at_mut(W);
+        let [s0, s1, s2, s3] = &mut states;
+        step(s0, word, &mut used, a);
+        step(s1, word, &mut used, b);
+        step(s2, word, &mut used, c);
+        step(s3, word, &mut used, d);
+        bit += used as usize;
+    }
+    let tail = groups.into_remainder();
+    if !tail.is_empty() {
+        let word = load(stream, bit >> 3) >> (bit & 7);
+        let mut used = 0u32;
+        for (state, dst) in states.iter_mut().zip(tail.chunks_exact_mut(W)) {
+            step(state, word, &mut used, dst);
         }
         bit += used as usize;
     }
@@ -390,6 +437,39 @@ fn decode_values<const W: usize>(p: &Parsed<'_>, out: &mut [u8]) -> DecodeResult
         return Err("coded indices end in the wrong state (corrupt)".into());
     }
     Ok(())
+}
+
+/// Decodes `dictionary-ans` and undoes a `delta` applied before it, in one pass (their output
+/// lengths are equal).
+pub(crate) fn decode_delta_into(input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
+    if !matches!(width, 1 | 2 | 4 | 8) {
+        return Err(format!("delta needs 1, 2, 4 or 8-byte values, not {width}"));
+    }
+    decode(input, width, out, true)
+}
+
+fn decode(input: &[u8], width: usize, out: &mut [u8], running_sum: bool) -> DecodeResult<()> {
+    let parsed = parse(input, width)?;
+    if out.len() != parsed.count.checked_mul(width).ok_or("size overflows")? {
+        return Err(format!("{} values do not fill {} bytes", parsed.count, out.len()));
+    }
+    if parsed.count == 0 {
+        return Ok(());
+    }
+    match (width, running_sum) {
+        (1, false) => decode_values::<1, false>(&parsed, out),
+        (2, false) => decode_values::<2, false>(&parsed, out),
+        (3, false) => decode_values::<3, false>(&parsed, out),
+        (4, false) => decode_values::<4, false>(&parsed, out),
+        (5, false) => decode_values::<5, false>(&parsed, out),
+        (6, false) => decode_values::<6, false>(&parsed, out),
+        (7, false) => decode_values::<7, false>(&parsed, out),
+        (_, false) => decode_values::<8, false>(&parsed, out),
+        (1, true) => decode_values::<1, true>(&parsed, out),
+        (2, true) => decode_values::<2, true>(&parsed, out),
+        (4, true) => decode_values::<4, true>(&parsed, out),
+        (_, true) => decode_values::<8, true>(&parsed, out),
+    }
 }
 
 impl Codec for DictionaryAns {
@@ -406,23 +486,7 @@ impl Codec for DictionaryAns {
     }
 
     fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
-        let parsed = parse(input, width)?;
-        if out.len() != parsed.count.checked_mul(width).ok_or("size overflows")? {
-            return Err(format!("{} values do not fill {} bytes", parsed.count, out.len()));
-        }
-        if parsed.count == 0 {
-            return Ok(());
-        }
-        match width {
-            1 => decode_values::<1>(&parsed, out),
-            2 => decode_values::<2>(&parsed, out),
-            3 => decode_values::<3>(&parsed, out),
-            4 => decode_values::<4>(&parsed, out),
-            5 => decode_values::<5>(&parsed, out),
-            6 => decode_values::<6>(&parsed, out),
-            7 => decode_values::<7>(&parsed, out),
-            _ => decode_values::<8>(&parsed, out),
-        }
+        decode(input, width, out, false)
     }
 }
 
@@ -475,6 +539,21 @@ mod tests {
                     round_trip(&[Stage::DictionaryAns], &data, width).unwrap_or_else(|| panic!("width {width} distinct {distinct} n {n}"));
                 }
             }
+        }
+        // After `delta` (decoded in one pass with it): rising values that wrap around in every
+        // width, and a constant step.
+        for width in [1usize, 2, 4, 8] {
+            let mut v = 0u64;
+            let rising: Vec<u8> = lcg(width as u64)
+                .take(5000)
+                .flat_map(|r| {
+                    v = v.wrapping_add(r % 7).wrapping_add(u64::MAX / 3 * u64::from(r % 50 == 0));
+                    v.to_le_bytes()[..width].to_vec()
+                })
+                .collect();
+            round_trip(&[Stage::Delta, Stage::DictionaryAns], &rising, width).unwrap();
+            let steady: Vec<u8> = (0..5000u64).flat_map(|i| (i * 3).to_le_bytes()[..width].to_vec()).collect();
+            round_trip(&[Stage::Delta, Stage::DictionaryAns], &steady, width).unwrap();
         }
         // Too many distinct values: the stage does not apply.
         assert!(round_trip(&[Stage::DictionaryAns], &ints(0..5000), 8).is_none());

@@ -226,11 +226,16 @@ fn decode_with(ids: &[u8], stored: &[u8], width: usize, out: &mut [u8], cur: &mu
         let src: &[u8] = if k + 1 == ids.len() { stored } else { cur };
         // `blockpack` over `delta` in one pass (their output lengths are equal): saves a pass
         // over the chunk, a third of decoding smooth floats.
-        let fused = id == ids::BLOCKPACK && k >= 1 && ids[k - 1] == ids::DELTA;
+        // Likewise `dictionary-ans` over `delta`.
+        let fused = matches!(id, ids::BLOCKPACK | ids::DICTIONARY_ANS) && k >= 1 && ids[k - 1] == ids::DELTA;
         if fused {
             k -= 1;
         }
-        let decode = |src: &[u8], out: &mut [u8]| if fused { blockpack::decode_delta_into(src, width, out) } else { c.decode_into(src, width, out) };
+        let decode = |src: &[u8], out: &mut [u8]| match (fused, id) {
+            (true, ids::BLOCKPACK) => blockpack::decode_delta_into(src, width, out),
+            (true, _) => dictionary_ans::decode_delta_into(src, width, out),
+            _ => c.decode_into(src, width, out),
+        };
         let fail = |e: String| PipelineError::Failed(c.name(), e);
         let len = c.decoded_len(src, width).map_err(fail)?;
         if k == 0 {
