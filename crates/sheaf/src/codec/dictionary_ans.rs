@@ -36,79 +36,95 @@ fn signed(v: u64, width: usize) -> i64 {
     ((v << shift) as i64) >> shift
 }
 
-/// The values of `input` as sign-extended integers, the width fixed at compile time (a copy of
-/// a run-time length per value costs a call to memcpy each).
-fn widen<const W: usize>(input: &[u8]) -> Vec<i64> {
-    input
-        .chunks_exact(W)
-        .map(|c| {
-            let mut pad = [0u8; 8];
-            pad[..W].copy_from_slice(c);
-            signed(u64::from_le_bytes(pad), W)
-        })
-        .collect()
+/// The sign-extended integer of a W-byte little-endian value, W fixed at compile time (a copy of
+/// a run-time length costs a call to memcpy).
+fn read<const W: usize>(c: &[u8]) -> i64 {
+    let mut pad = [0u8; 8];
+    pad[..W].copy_from_slice(&c[..W]);
+    signed(u64::from_le_bytes(pad), W)
 }
 
 /// The distinct values in ascending (unsigned) order, the count of each, and each value's index;
-/// `None` past [`MAX_ENTRIES`]. Values within a range of 2^16 (most integer columns and their
-/// deltas) are counted in a table, others hashed.
+/// `None` past [`MAX_ENTRIES`].
 fn index(input: &[u8], width: usize) -> Option<(Vec<u64>, Vec<u64>, Vec<u16>)> {
-    let wide = match width {
-        1 => widen::<1>(input),
-        2 => widen::<2>(input),
-        3 => widen::<3>(input),
-        4 => widen::<4>(input),
-        5 => widen::<5>(input),
-        6 => widen::<6>(input),
-        7 => widen::<7>(input),
-        _ => widen::<8>(input),
-    };
-    let mask = if width == 8 { u64::MAX } else { (1u64 << (8 * width)) - 1 };
-    let (lo, hi) = wide.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    let mut values: Vec<u64>;
-    let codes: Vec<u16>;
-    if !wide.is_empty() && (i128::from(hi) - i128::from(lo)) < 1 << 16 {
+    match width {
+        1 => index_of::<1>(input),
+        2 => index_of::<2>(input),
+        3 => index_of::<3>(input),
+        4 => index_of::<4>(input),
+        5 => index_of::<5>(input),
+        6 => index_of::<6>(input),
+        7 => index_of::<7>(input),
+        _ => index_of::<8>(input),
+    }
+}
+
+/// [`index`] for W-byte values. Values within a range of 2^16 (most integer columns and their
+/// deltas) are counted in a table, others hashed.
+fn index_of<const W: usize>(input: &[u8]) -> Option<(Vec<u64>, Vec<u64>, Vec<u16>)> {
+    let mask = if W == 8 { u64::MAX } else { (1u64 << (8 * W)) - 1 };
+    let (lo, hi) = input.chunks_exact(W).map(read::<W>).fold((i64::MAX, i64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if input.len() >= W && (i128::from(hi) - i128::from(lo)) < 1 << 16 {
         let span = (hi - lo) as usize + 1;
-        let mut counts = vec![0u32; span];
-        for &v in &wide {
-            counts[(v - lo) as usize] += 1;
+        let mut table_counts = vec![0u64; span];
+        for c in input.chunks_exact(W) {
+            table_counts[(read::<W>(c) - lo) as usize] += 1;
         }
-        values = (0..span).filter(|&d| counts[d] > 0).map(|d| ((lo + d as i64) as u64) & mask).collect();
-        if values.len() > MAX_ENTRIES {
+        let present: Vec<usize> = (0..span).filter(|&d| table_counts[d] > 0).collect();
+        if present.len() > MAX_ENTRIES {
             return None;
         }
-        values.sort_unstable();
+        // Ascending as unsigned: the negative values (sign-extended) after the others.
+        let mut order: Vec<usize> = present;
+        order.sort_unstable_by_key(|&d| ((lo + d as i64) as u64) & mask);
         let mut symbol = vec![0u16; span];
-        for (s, &v) in values.iter().enumerate() {
-            symbol[(signed(v, width) - lo) as usize] = s as u16;
+        for (s, &d) in order.iter().enumerate() {
+            symbol[d] = s as u16;
         }
-        codes = wide.iter().map(|&v| symbol[(v - lo) as usize]).collect();
-    } else {
-        // In order of first appearance, then ranked.
-        let mut seen: std::collections::HashMap<i64, u16, ahash::RandomState> = std::collections::HashMap::default();
-        let mut first: Vec<i64> = Vec::new();
-        let mut unranked = Vec::with_capacity(wide.len());
-        for &v in &wide {
-            let next = first.len();
-            let code = *seen.entry(v).or_insert_with(|| {
-                first.push(v);
-                next as u16
-            });
-            if first.len() > MAX_ENTRIES {
-                return None;
-            }
-            unranked.push(code);
-        }
-        let mut order: Vec<usize> = (0..first.len()).collect();
-        order.sort_unstable_by_key(|&e| (first[e] as u64) & mask);
-        let mut rank = vec![0u16; order.len()];
-        for (r, &e) in order.iter().enumerate() {
-            rank[e] = r as u16;
-        }
-        values = order.iter().map(|&e| (first[e] as u64) & mask).collect();
-        codes = unranked.iter().map(|&c| rank[usize::from(c)]).collect();
+        let values = order.iter().map(|&d| ((lo + d as i64) as u64) & mask).collect();
+        let counts = order.iter().map(|&d| table_counts[d]).collect();
+        let codes = input.chunks_exact(W).map(|c| symbol[(read::<W>(c) - lo) as usize]).collect();
+        return Some((values, counts, codes));
     }
-    let mut counts = vec![0u64; values.len()];
+    // In order of first appearance, then ranked. An open-addressing table of twice the most
+    // entries, at most half full (a general hash map took 10-20 ns a value; float delays and
+    // times of flights, one chunk in four, come here).
+    const HASH_SLOTS: usize = 2 * MAX_ENTRIES;
+    const EMPTY: u16 = u16::MAX;
+    let mut keys = vec![0i64; HASH_SLOTS];
+    let mut slot_codes = vec![EMPTY; HASH_SLOTS];
+    let mut first: Vec<i64> = Vec::new();
+    let mut unranked = Vec::with_capacity(input.len() / W);
+    for c in input.chunks_exact(W) {
+        let v = read::<W>(c);
+        let mut at = ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HASH_SLOTS.trailing_zeros())) as usize;
+        let code = loop {
+            let code = slot_codes[at];
+            if code == EMPTY {
+                if first.len() == MAX_ENTRIES {
+                    return None;
+                }
+                slot_codes[at] = first.len() as u16;
+                keys[at] = v;
+                first.push(v);
+                break slot_codes[at];
+            }
+            if keys[at] == v {
+                break code;
+            }
+            at = (at + 1) % HASH_SLOTS;
+        };
+        unranked.push(code);
+    }
+    let mut order: Vec<usize> = (0..first.len()).collect();
+    order.sort_unstable_by_key(|&e| (first[e] as u64) & mask);
+    let mut rank = vec![0u16; order.len()];
+    for (r, &e) in order.iter().enumerate() {
+        rank[e] = r as u16;
+    }
+    let values = order.iter().map(|&e| (first[e] as u64) & mask).collect();
+    let codes: Vec<u16> = unranked.iter().map(|&c| rank[usize::from(c)]).collect();
+    let mut counts = vec![0u64; order.len()];
     for &c in &codes {
         counts[usize::from(c)] += 1;
     }
@@ -258,19 +274,34 @@ pub(crate) fn encode(input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()
         next_state[(start[s] + seen[s]) as usize] = slot as u16;
         seen[s] += 1;
     }
+    // Per symbol: the bits to write at most, the state below which one fewer is written, and
+    // where its next states start in `next_state` less its frequency.
+    let coding: Vec<(u32, u32, i64)> = freqs
+        .iter()
+        .zip(&start)
+        .map(|(&f, &at)| {
+            let most = log - floor_log2(f);
+            (most, f << most, i64::from(at) - i64::from(f))
+        })
+        .collect();
+    let step = |x: &mut u32, code: u16, emitted: &mut u32| {
+        let (most, below, base) = coding[usize::from(code)];
+        let bits = most - u32::from(*x < below);
+        *emitted = (*x & ((1 << bits) - 1)) | (bits << 16);
+        *x = size + u32::from(next_state[(i64::from(*x >> bits) + base) as usize]);
+    };
     let mut states = [size; LANES];
     let mut emitted = vec![0u32; n];
-    for i in (0..n).rev() {
-        let lane = i % LANES;
-        let x = states[lane];
-        let s = usize::from(codes[i]);
-        let f = freqs[s];
-        let mut bits = log - floor_log2(f);
-        if (x >> bits) < f {
-            bits -= 1;
-        }
-        emitted[i] = (x & ((1 << bits) - 1)) | (bits << 16);
-        states[lane] = size + u32::from(next_state[(start[s] + (x >> bits) - f) as usize]);
+    let whole = n / LANES * LANES;
+    for ((x, &code), e) in states.iter_mut().zip(&codes[whole..]).zip(&mut emitted[whole..]) {
+        step(x, code, e);
+    }
+    for (group, out) in codes[..whole].chunks_exact(LANES).zip(emitted[..whole].chunks_exact_mut(LANES)).rev() {
+        let [s0, s1, s2, s3] = &mut states;
+        step(s0, group[0], &mut out[0]);
+        step(s1, group[1], &mut out[1]);
+        step(s2, group[2], &mut out[2]);
+        step(s3, group[3], &mut out[3]);
     }
     for state in states {
         out.extend_from_slice(&((state - size) as u16).to_le_bytes());
