@@ -91,6 +91,9 @@ fn index_of<const W: usize>(input: &[u8]) -> Option<(Vec<u64>, Vec<u64>, Vec<u16
     // times of flights, one chunk in four, come here).
     const HASH_SLOTS: usize = 2 * MAX_ENTRIES;
     const EMPTY: u16 = u16::MAX;
+    // Values that pile up in one run of slots (never seen in real data; possible by design)
+    // would make each lookup scan thousands of slots: past this the codec does not apply.
+    const MOST_PROBES: usize = 64;
     let mut keys = vec![0i64; HASH_SLOTS];
     let mut slot_codes = vec![EMPTY; HASH_SLOTS];
     let mut first: Vec<i64> = Vec::new();
@@ -98,7 +101,12 @@ fn index_of<const W: usize>(input: &[u8]) -> Option<(Vec<u64>, Vec<u64>, Vec<u16
     for c in input.chunks_exact(W) {
         let v = read::<W>(c);
         let mut at = ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HASH_SLOTS.trailing_zeros())) as usize;
+        let mut probes = 0;
         let code = loop {
+            probes += 1;
+            if probes > MOST_PROBES {
+                return None;
+            }
             let code = slot_codes[at];
             if code == EMPTY {
                 if first.len() == MAX_ENTRIES {
@@ -586,6 +594,16 @@ mod tests {
             let steady: Vec<u8> = (0..5000u64).flat_map(|i| (i * 3).to_le_bytes()[..width].to_vec()).collect();
             round_trip(&[Stage::Delta, Stage::DictionaryAns], &steady, width).unwrap();
         }
+        // Values made to share one run of hash slots: the stage declines instead of scanning
+        // the run for every value.
+        // (i times the multiplier's inverse: every product is i, every slot 0.)
+        let k = 0x9E37_79B9_7F4A_7C15_u64;
+        let inverse = (0..6).fold(k, |inv, _| inv.wrapping_mul(2u64.wrapping_sub(k.wrapping_mul(inv))));
+        assert_eq!(k.wrapping_mul(inverse), 1);
+        let colliding: Vec<u8> = (0..100_000u64).flat_map(|i| (i % 200).wrapping_mul(inverse).to_le_bytes()).collect();
+        assert!(round_trip(&[Stage::DictionaryAns], &colliding, 8).is_none());
+        let spread: Vec<u8> = (0..100_000u64).flat_map(|i| (i % 200).wrapping_mul(k | 1 << 40).to_le_bytes()).collect();
+        round_trip(&[Stage::DictionaryAns], &spread, 8).unwrap();
         // Too many distinct values: the stage does not apply.
         assert!(round_trip(&[Stage::DictionaryAns], &ints(0..5000), 8).is_none());
         // Signed small range (the table path) and hashed wide values agree.
