@@ -110,14 +110,24 @@ fn index(input: &[u8], width: usize) -> Option<(Vec<&[u8]>, Vec<u16>)> {
     if width == 0 || input.len() % width != 0 {
         return None;
     }
-    if width <= 8 {
+    // Up to 8 bytes, the value as one integer read at a width fixed at compile time (a copy of a
+    // run-time length per value is a call to memcpy).
+    fn integer<const W: usize>(v: &[u8]) -> u64 {
         let mut pad = [0u8; 8];
-        return index_by(input, width, |v: &[u8]| {
-            pad[..width].copy_from_slice(v);
-            u64::from_le_bytes(pad)
-        });
+        pad[..W].copy_from_slice(&v[..W]);
+        u64::from_le_bytes(pad)
     }
-    index_by(input, width, |v: &[u8]| v)
+    match width {
+        1 => index_by(input, width, integer::<1>),
+        2 => index_by(input, width, integer::<2>),
+        3 => index_by(input, width, integer::<3>),
+        4 => index_by(input, width, integer::<4>),
+        5 => index_by(input, width, integer::<5>),
+        6 => index_by(input, width, integer::<6>),
+        7 => index_by(input, width, integer::<7>),
+        8 => index_by(input, width, integer::<8>),
+        _ => index_by(input, width, |v: &[u8]| v),
+    }
 }
 
 fn index_by<'a, K: std::hash::Hash + Eq>(input: &'a [u8], width: usize, mut key: impl FnMut(&'a [u8]) -> K) -> Option<(Vec<&'a [u8]>, Vec<u16>)> {
