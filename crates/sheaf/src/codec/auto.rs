@@ -168,9 +168,9 @@ pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, p
         // the best there are sized again on the whole chunk, where the rule is applied.
         let finalists: Vec<Vec<Stage>> = sizes.into_iter().filter(|(s, n)| *n <= best + best / 7 || Some(s) == challenger.as_ref()).map(|(s, _)| s).collect();
         decide_on_chunk(finalists, data, width, k, slack)
-    } else if let Some(ans) = challenger {
-        let pick_first = sizes.iter().position(|(s, _)| *s == pick) < sizes.iter().position(|(s, _)| *s == ans);
-        let pair = if pick_first { vec![pick, ans] } else { vec![ans, pick] };
+    } else if challenger.is_some() {
+        // The pick and the challenger, in candidate order.
+        let pair: Vec<Vec<Stage>> = sizes.into_iter().map(|(s, _)| s).filter(|s| *s == pick || Some(s) == challenger.as_ref()).collect();
         decide_on_chunk(pair, data, width, k, slack)
     } else {
         pick

@@ -110,13 +110,8 @@ fn index(input: &[u8], width: usize) -> Option<(Vec<&[u8]>, Vec<u16>)> {
     if width == 0 || input.len() % width != 0 {
         return None;
     }
-    // Up to 8 bytes, the value as one integer read at a width fixed at compile time (a copy of a
-    // run-time length per value is a call to memcpy).
-    fn integer<const W: usize>(v: &[u8]) -> u64 {
-        let mut pad = [0u8; 8];
-        pad[..W].copy_from_slice(&v[..W]);
-        u64::from_le_bytes(pad)
-    }
+    // Up to 8 bytes, the value as one integer.
+    use super::le_uint as integer;
     match width {
         1 => index_by(input, width, integer::<1>),
         2 => index_by(input, width, integer::<2>),

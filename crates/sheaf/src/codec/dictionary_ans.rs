@@ -36,12 +36,9 @@ fn signed(v: u64, width: usize) -> i64 {
     ((v << shift) as i64) >> shift
 }
 
-/// The sign-extended integer of a W-byte little-endian value, W fixed at compile time (a copy of
-/// a run-time length costs a call to memcpy).
+/// The sign-extended integer of a W-byte little-endian value.
 fn read<const W: usize>(c: &[u8]) -> i64 {
-    let mut pad = [0u8; 8];
-    pad[..W].copy_from_slice(&c[..W]);
-    signed(u64::from_le_bytes(pad), W)
+    signed(super::le_uint::<W>(c), W)
 }
 
 /// The distinct values in ascending (unsigned) order, the count of each, and each value's index;

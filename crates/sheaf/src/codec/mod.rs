@@ -261,6 +261,14 @@ fn decode_with(ids: &[u8], stored: &[u8], width: usize, out: &mut [u8], cur: &mu
     Ok(())
 }
 
+/// The unsigned little-endian integer of the first W (<= 8) bytes of `v`, W fixed at compile
+/// time (a copy of a run-time length costs a call to memcpy per value).
+pub(crate) fn le_uint<const W: usize>(v: &[u8]) -> u64 {
+    let mut pad = [0u8; 8];
+    pad[..W].copy_from_slice(&v[..W]);
+    u64::from_le_bytes(pad)
+}
+
 /// Reads a little-endian u64 at `at`, if there.
 pub(crate) fn le_u64(b: &[u8], at: usize) -> DecodeResult<u64> {
     b.get(at..at + 8).and_then(|s| s.try_into().ok()).map(u64::from_le_bytes).ok_or_else(|| format!("header truncated at byte {at}"))
