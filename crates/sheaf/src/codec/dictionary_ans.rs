@@ -389,6 +389,12 @@ fn parse(input: &[u8], width: usize) -> DecodeResult<Parsed<'_>> {
     Ok(Parsed { count, log, values, freqs, states, stream: input.get(at..).unwrap_or_default() })
 }
 
+/// Bytes of an encoded buffer's model (header, distinct values, frequencies, initial states): what
+/// a buffer pays once, whatever its length.
+pub(crate) fn model_len(encoded: &[u8]) -> Option<usize> {
+    parse(encoded, 8).ok().map(|p| encoded.len() - p.stream.len())
+}
+
 /// The decode table: per slot, symbol (bits 0-13), bits to read (14-17) and the base of the next
 /// state (18-31); sized for the largest table so that a masked index needs no bounds check.
 fn decode_table(freqs: &[u32], log: u32) -> Vec<u32> {
