@@ -391,7 +391,9 @@ mod tests {
         let all = candidates(8, 3, 3, Some(crate::codec::pco_kinds::F64));
         let fast: Vec<&Vec<Stage>> = all.iter().filter(|s| encodes_fast(s)).collect();
         assert!(fast.iter().all(|s| !s.iter().any(|st| matches!(st, Stage::Pco(..) | Stage::DictionaryPco(_) | Stage::ByteDictionary))), "{fast:?}");
-        for kept in [vec![Stage::Zstd(3)], vec![Stage::Transpose(3), Stage::Shuffle, Stage::Zstd(3)], vec![Stage::DictionaryAns], vec![Stage::Transpose(3), Stage::Delta, Stage::BlockPack]] {
+        for kept in
+            [vec![Stage::Zstd(3)], vec![Stage::Transpose(3), Stage::Shuffle, Stage::Zstd(3)], vec![Stage::DictionaryAns], vec![Stage::Transpose(3), Stage::Delta, Stage::BlockPack]]
+        {
             assert!(fast.contains(&&kept), "{kept:?} missing from {fast:?}");
         }
         assert!(!encodes_fast(&[Stage::Delta, Stage::BitPack, Stage::Zstd(3)]));

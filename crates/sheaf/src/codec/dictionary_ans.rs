@@ -289,40 +289,60 @@ pub(crate) fn encode(input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()
             (most, f << most, i64::from(at) - i64::from(f))
         })
         .collect();
-    let step = |x: &mut u32, code: u16, emitted: &mut u32| {
+    // One state's step: the bits it emits (value, count) and its next state.
+    let step = |x: &mut u32, code: u16| -> (u64, u32) {
         let (most, below, base) = coding[usize::from(code)];
         let bits = most - u32::from(*x < below);
-        *emitted = (*x & ((1 << bits) - 1)) | (bits << 16);
+        let emitted = u64::from(*x & ((1 << bits) - 1));
         *x = size + u32::from(next_state[(i64::from(*x >> bits) + base) as usize]);
+        (emitted, bits)
     };
     let mut states = [size; LANES];
-    let mut emitted = vec![0u32; n];
     let whole = n / LANES * LANES;
-    for ((x, &code), e) in states.iter_mut().zip(&codes[whole..]).zip(&mut emitted[whole..]) {
-        step(x, code, e);
+    let mut tail = [(0u64, 0u32); LANES];
+    for ((x, &code), e) in states.iter_mut().zip(&codes[whole..]).zip(&mut tail) {
+        *e = step(x, code);
     }
-    for (group, out) in codes[..whole].chunks_exact(LANES).zip(emitted[..whole].chunks_exact_mut(LANES)).rev() {
+    // A group of four values is at most 56 bits, as the decoder reads it with one load: each
+    // group's bits are joined here (count in the top byte), so that the serial part, laying
+    // them out in reading order, runs once a group rather than once a value.
+    let mut groups: Vec<u64> = Vec::with_capacity(whole / LANES);
+    for group in codes[..whole].chunks_exact(LANES).rev() {
         let [s0, s1, s2, s3] = &mut states;
-        step(s0, group[0], &mut out[0]);
-        step(s1, group[1], &mut out[1]);
-        step(s2, group[2], &mut out[2]);
-        step(s3, group[3], &mut out[3]);
+        let (v0, b0) = step(s0, group[0]);
+        let (v1, b1) = step(s1, group[1]);
+        let (v2, b2) = step(s2, group[2]);
+        let (v3, b3) = step(s3, group[3]);
+        let joined = v0 | v1 << b0 | v2 << (b0 + b1) | v3 << (b0 + b1 + b2);
+        groups.push(joined | u64::from(b0 + b1 + b2 + b3) << 56);
     }
     for state in states {
         out.extend_from_slice(&((state - size) as u16).to_le_bytes());
     }
-    out.reserve(emitted.iter().map(|&e| (e >> 16) as usize).sum::<usize>() / 8 + 8);
-    let (mut word, mut filled) = (0u64, 0u32);
-    for e in emitted {
-        word |= u64::from(e & 0xffff) << filled;
-        filled += e >> 16;
-        if filled >= 32 {
-            out.extend_from_slice(&(word as u32).to_le_bytes());
-            word >>= 32;
-            filled -= 32;
-        }
+    let total_bits = groups.iter().map(|&g| (g >> 56) as usize).sum::<usize>() + tail.iter().map(|&(_, b)| b as usize).sum::<usize>();
+    let at = out.len();
+    out.resize(at + total_bits.div_ceil(8) + 8, 0);
+    // Whole bytes of a 64-bit word are stored (8 bytes written, the finished ones kept) at a
+    // position that moves on by them: no branch per group.
+    let stream = &mut out[at..];
+    let (mut word, mut filled, mut pos) = (0u64, 0u32, 0usize);
+    let mut put = |bits: u64, count: u32| -> Option<()> {
+        word |= bits << filled;
+        filled += count;
+        stream.get_mut(pos..pos + 8)?.copy_from_slice(&word.to_le_bytes());
+        let bytes = filled >> 3;
+        pos += bytes as usize;
+        word = word.checked_shr(8 * bytes).unwrap_or(0);
+        filled &= 7;
+        Some(())
+    };
+    for &g in groups.iter().rev() {
+        put(g & ((1 << 56) - 1), (g >> 56) as u32)?;
     }
-    out.extend_from_slice(&word.to_le_bytes()[..filled.div_ceil(8) as usize]);
+    for &(bits, count) in tail.iter().take(n - whole) {
+        put(bits, count)?;
+    }
+    out.truncate(at + total_bits.div_ceil(8));
     Some(())
 }
 
