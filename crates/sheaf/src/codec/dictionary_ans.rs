@@ -36,38 +36,70 @@ fn signed(v: u64, width: usize) -> i64 {
     ((v << shift) as i64) >> shift
 }
 
-/// The sign-extended integer of a W-byte little-endian value.
-fn read<const W: usize>(c: &[u8]) -> i64 {
-    signed(super::le_uint::<W>(c), W)
+/// The distinct values in ascending (unsigned) order, the count of each, and each value's index;
+/// `None` past [`MAX_ENTRIES`]. `delta`: of the deltas of the values (as the `delta` codec
+/// makes them, for widths 1, 2, 4 and 8), computed as they are read.
+fn index(input: &[u8], width: usize, delta: bool) -> Option<(Vec<u64>, Vec<u64>, Vec<u16>)> {
+    match (width, delta) {
+        (1, false) => index_of::<1, false>(input),
+        (2, false) => index_of::<2, false>(input),
+        (3, false) => index_of::<3, false>(input),
+        (4, false) => index_of::<4, false>(input),
+        (5, false) => index_of::<5, false>(input),
+        (6, false) => index_of::<6, false>(input),
+        (7, false) => index_of::<7, false>(input),
+        (8, false) => index_of::<8, false>(input),
+        (1, true) => index_of::<1, true>(input),
+        (2, true) => index_of::<2, true>(input),
+        (4, true) => index_of::<4, true>(input),
+        (8, true) => index_of::<8, true>(input),
+        _ => None,
+    }
 }
 
-/// The distinct values in ascending (unsigned) order, the count of each, and each value's index;
-/// `None` past [`MAX_ENTRIES`].
-fn index(input: &[u8], width: usize) -> Option<(Vec<u64>, Vec<u64>, Vec<u16>)> {
-    match width {
-        1 => index_of::<1>(input),
-        2 => index_of::<2>(input),
-        3 => index_of::<3>(input),
-        4 => index_of::<4>(input),
-        5 => index_of::<5>(input),
-        6 => index_of::<6>(input),
-        7 => index_of::<7>(input),
-        _ => index_of::<8>(input),
-    }
+/// The values of `input` (W bytes each, sign-extended), or with `DELTA` each minus the one
+/// before it (wrapping in W bytes, the first minus zero).
+fn values_of<const W: usize, const DELTA: bool>(input: &[u8]) -> impl Iterator<Item = i64> + '_ {
+    let mut prev = 0u64;
+    input.chunks_exact(W).map(move |c| {
+        let v = super::le_uint::<W>(c);
+        if DELTA {
+            let d = v.wrapping_sub(prev);
+            prev = v;
+            signed(d, W)
+        } else {
+            signed(v, W)
+        }
+    })
 }
 
 /// [`index`] for W-byte values. Values within a range of 2^16 (most integer columns and their
 /// deltas) are counted in a table, others hashed.
-fn index_of<const W: usize>(input: &[u8]) -> Option<(Vec<u64>, Vec<u64>, Vec<u16>)> {
+fn index_of<const W: usize, const DELTA: bool>(input: &[u8]) -> Option<(Vec<u64>, Vec<u64>, Vec<u16>)> {
     let mask = if W == 8 { u64::MAX } else { (1u64 << (8 * W)) - 1 };
-    let (lo, hi) = input.chunks_exact(W).map(read::<W>).fold((i64::MAX, i64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = values_of::<W, DELTA>(input).fold((i64::MAX, i64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if input.len() >= W && (i128::from(hi) - i128::from(lo)) < 1 << 16 {
         let span = (hi - lo) as usize + 1;
-        let mut table_counts = vec![0u64; span];
-        for c in input.chunks_exact(W) {
-            table_counts[(read::<W>(c) - lo) as usize] += 1;
+        // Counts fit u32 (a buffer of more values is declined). Two tables, for alternate
+        // values: in runs of one value (sorted columns, skewed ones) an increment does not wait
+        // for the one before it. The offsets from `lo` become the codes once ranked.
+        if input.len() / W > u32::MAX as usize {
+            return None;
         }
-        let present: Vec<usize> = (0..span).filter(|&d| table_counts[d] > 0).collect();
+        let (mut even, mut odd) = (vec![0u32; span], vec![0u32; span]);
+        let mut codes: Vec<u16> = Vec::with_capacity(input.len() / W);
+        let mut values = values_of::<W, DELTA>(input).map(|v| (v - lo) as usize);
+        while let Some(a) = values.next() {
+            even[a] += 1;
+            codes.push(a as u16);
+            let Some(b) = values.next() else { break };
+            odd[b] += 1;
+            codes.push(b as u16);
+        }
+        for (e, o) in even.iter_mut().zip(&odd) {
+            *e += o;
+        }
+        let present: Vec<usize> = (0..span).filter(|&d| even[d] > 0).collect();
         if present.len() > MAX_ENTRIES {
             return None;
         }
@@ -78,9 +110,11 @@ fn index_of<const W: usize>(input: &[u8]) -> Option<(Vec<u64>, Vec<u64>, Vec<u16
         for (s, &d) in order.iter().enumerate() {
             symbol[d] = s as u16;
         }
+        for c in &mut codes {
+            *c = symbol[usize::from(*c)];
+        }
         let values = order.iter().map(|&d| ((lo + d as i64) as u64) & mask).collect();
-        let counts = order.iter().map(|&d| table_counts[d]).collect();
-        let codes = input.chunks_exact(W).map(|c| symbol[(read::<W>(c) - lo) as usize]).collect();
+        let counts = order.iter().map(|&d| u64::from(even[d])).collect();
         return Some((values, counts, codes));
     }
     // In order of first appearance, then ranked. An open-addressing table of twice the most
@@ -95,8 +129,7 @@ fn index_of<const W: usize>(input: &[u8]) -> Option<(Vec<u64>, Vec<u64>, Vec<u16
     let mut slot_codes = vec![EMPTY; HASH_SLOTS];
     let mut first: Vec<i64> = Vec::new();
     let mut unranked = Vec::with_capacity(input.len() / W);
-    for c in input.chunks_exact(W) {
-        let v = read::<W>(c);
+    for v in values_of::<W, DELTA>(input) {
         let mut at = ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HASH_SLOTS.trailing_zeros())) as usize;
         let mut probes = 0;
         let code = loop {
@@ -227,6 +260,20 @@ fn get_varint(input: &[u8], at: &mut usize) -> DecodeResult<u64> {
 /// Encodes `input` (values of `width` <= 8 bytes); `None` for other widths or more than
 /// [`MAX_ENTRIES`] distinct values.
 pub(crate) fn encode(input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
+    encode_values(input, width, false, out)
+}
+
+/// `delta` then `dictionary-ans` in one pass over the values, with the same bytes as the two
+/// stages one after the other (without the deltas' buffer: a pass and a column's worth of fresh
+/// memory less).
+pub(crate) fn encode_delta(input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
+    if !matches!(width, 1 | 2 | 4 | 8) {
+        return None;
+    }
+    encode_values(input, width, true, out)
+}
+
+fn encode_values(input: &[u8], width: usize, delta: bool, out: &mut Vec<u8>) -> Option<()> {
     if !(1..=8).contains(&width) || input.len() % width != 0 {
         return None;
     }
@@ -235,7 +282,7 @@ pub(crate) fn encode(input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()
         out.extend_from_slice(&[0u8; HEADER]);
         return Some(());
     }
-    let (values, counts, codes) = index(input, width)?;
+    let (values, counts, codes) = index(input, width, delta)?;
     // The smallest table that holds every symbol, or a larger one where it saves bits.
     let min_log = (usize::BITS - (values.len() - 1).leading_zeros()).max(1);
     let tried: Vec<(u32, Vec<u32>, f64)> = (min_log..=MAX_LOG)
@@ -563,6 +610,32 @@ mod tests {
     /// A deterministic stream of pseudo-random numbers.
     fn lcg(seed: u64) -> impl Iterator<Item = u64> {
         std::iter::successors(Some(seed), |x| Some(x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407))).map(|x| x >> 33)
+    }
+
+    #[test]
+    fn fused_delta_encoding_writes_the_bytes_of_the_two_stages() {
+        for width in [1usize, 2, 4, 8] {
+            let mut walk = 0u64;
+            let rising: Vec<u8> = lcg(7)
+                .take(20_011)
+                .flat_map(|r| {
+                    walk = walk.wrapping_add(r % 700);
+                    walk.to_le_bytes()[..width].to_vec()
+                })
+                .collect();
+            let few: Vec<u8> = lcg(9).take(5_003).flat_map(|r| ((r % 13) * 1_000_003).to_le_bytes()[..width].to_vec()).collect();
+            let wide: Vec<u8> = lcg(11).take(9_000).flat_map(|r| (r << 20).to_le_bytes()[..width].to_vec()).collect();
+            for (name, data) in [("rising", &rising), ("few", &few), ("wide", &wide), ("empty", &Vec::new()), ("one", &rising[..width].to_vec())] {
+                let mut deltas = Vec::new();
+                crate::codec::delta::Delta.encode(data, width, &mut deltas).unwrap();
+                let (mut two, mut one) = (Vec::new(), Vec::new());
+                let staged = super::encode(&deltas, width, &mut two);
+                let fused = super::encode_delta(data, width, &mut one);
+                assert_eq!(staged.is_some(), fused.is_some(), "{name}, width {width}");
+                assert_eq!(one, two, "{name}, width {width}");
+            }
+        }
+        assert!(super::encode_delta(&[0; 12], 3, &mut Vec::new()).is_none(), "delta needs widths 1, 2, 4, 8");
     }
 
     #[test]

@@ -180,12 +180,21 @@ pub(crate) fn encode_pipeline(stages: &[Stage], input: &[u8], width: usize) -> O
         return None;
     }
     let mut cur: Vec<u8> = Vec::new();
-    for (i, stage) in stages.iter().enumerate() {
+    let mut i = 0;
+    while i < stages.len() {
         let mut next = Vec::new();
         let src: &[u8] = if i == 0 { input } else { &cur };
-        stage.encode(src, width, &mut next)?;
+        ids[i] = stages[i].id();
+        // `delta+dictionary-ans` in one pass, as it is decoded.
+        if stages[i..].starts_with(&[Stage::Delta, Stage::DictionaryAns]) {
+            dictionary_ans::encode_delta(src, width, &mut next)?;
+            i += 1;
+            ids[i] = Stage::DictionaryAns.id();
+        } else {
+            stages[i].encode(src, width, &mut next)?;
+        }
         cur = next;
-        ids[i] = stage.id();
+        i += 1;
     }
     if stages.is_empty() {
         cur = input.to_vec();
