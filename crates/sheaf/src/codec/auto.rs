@@ -223,15 +223,13 @@ fn choose_quickly(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u
         return vec![Stage::Lz4];
     }
     let scale = rows as f64 / (pooled.len() / row) as f64;
-    let on_chunk = |stages: &[Stage], encoded: &[u8]| {
-        let model = if stages.last() == Some(&Stage::DictionaryAns) { super::dictionary_ans::model_len(encoded).unwrap_or(0) } else { 0 };
-        model + ((encoded.len() - model) as f64 * scale) as usize
-    };
+    // One count of the distinct values serves `dictionary-ans` and `dictionary`.
+    let plain = super::dictionary_ans::estimate(&pooled, width, false);
     let sized: Vec<(Vec<Stage>, usize)> = candidates(width, level, k, pco)
         .into_iter()
         .filter(|s| encodes_fast(s))
         .filter_map(|s| {
-            let size = encode_pipeline(&s, &pooled, width).map(|(b, _)| on_chunk(&s, &b))?;
+            let size = size_on_chunk(&s, &pooled, width, scale, plain)?;
             Some((s, size))
         })
         .collect();
@@ -241,14 +239,39 @@ fn choose_quickly(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u
     }
 }
 
-/// Candidates that encode at hundreds of MB/s or more: no pcodec, and zstd only on the values as
-/// they are or shuffled (with `transpose` in front for rows of several values).
+/// The size of `stages` on a chunk, from their size on `sample` (`scale` times fewer rows): a
+/// `dictionary-ans` model counted once, the rest scaled. `dictionary-ans` is sized without
+/// being coded ([`super::dictionary_ans::estimate`]; `plain`: its estimate on `sample` as it
+/// is), and `dictionary` from the distinct values that estimate counted.
+fn size_on_chunk(stages: &[Stage], sample: &[u8], width: usize, scale: f64, plain: Option<super::dictionary_ans::Estimate>) -> Option<usize> {
+    let scaled = |bytes: usize| (bytes as f64 * scale) as usize;
+    match (stages, plain) {
+        ([Stage::DictionaryAns], Some(e)) => return Some(e.model + scaled(e.coded)),
+        ([Stage::DictionaryAns], None) => return None,
+        ([Stage::Dictionary], Some(e)) => return Some(scaled(super::dictionary::encoded_len(sample.len() / width.max(1), e.distinct, width))),
+        _ => {}
+    }
+    if stages.last() != Some(&Stage::DictionaryAns) {
+        return encode_pipeline(stages, sample, width).map(|(b, _)| scaled(b.len()));
+    }
+    let delta = stages.ends_with(&[Stage::Delta, Stage::DictionaryAns]);
+    let before = &stages[..stages.len() - if delta { 2 } else { 1 }];
+    let input = if before.is_empty() { Cow::Borrowed(sample) } else { Cow::Owned(encode_pipeline(before, sample, width)?.0) };
+    let e = super::dictionary_ans::estimate(&input, width, delta)?;
+    Some(e.model + scaled(e.coded))
+}
+
+/// Candidates that encode at hundreds of MB/s or more: no pcodec, zstd only on the values as
+/// they are or shuffled (with `transpose` in front for rows of several values), and not `lz4`
+/// (within 5% of the smallest only where `zstd` is too, where it decodes faster; not worth its
+/// planning time, a tenth of the quick plan).
 fn encodes_fast(stages: &[Stage]) -> bool {
     let rest = match stages {
         [Stage::Transpose(_), rest @ ..] => rest,
         _ => stages,
     };
     match rest {
+        [Stage::Lz4] => false,
         [.., Stage::Zstd(_)] => matches!(rest, [Stage::Zstd(_)] | [Stage::Shuffle, Stage::Zstd(_)]),
         _ => !rest.iter().any(|s| matches!(s, Stage::Pco(..) | Stage::DictionaryPco(_))),
     }

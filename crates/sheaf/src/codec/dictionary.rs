@@ -168,6 +168,13 @@ pub(crate) fn encode(input: &[u8], width: usize, aligned: bool, out: &mut Vec<u8
     Some(())
 }
 
+/// The length [`encode`] (bit-packed indices) writes for `count` values of `width` bytes with
+/// `entries` distinct ones: sized without encoding, from a count of distinct values made anyway.
+pub(crate) fn encoded_len(count: usize, entries: usize, width: usize) -> usize {
+    let bits = 64 - (entries.saturating_sub(1) as u64).leading_zeros();
+    HEADER + entries * width + (count * bits as usize).div_ceil(8)
+}
+
 /// `dictionary-pco` (id 8): the same dictionary, its indices coded by pcodec as u16 numbers,
 /// which models their frequencies (a column of a few hundred airport codes, tail numbers)
 /// close to the entropy, where bit packing spends the same bits on every index.
@@ -231,6 +238,16 @@ impl Codec for DictionaryPco {
 #[cfg(test)]
 mod tests {
     use crate::codec::{test_support::round_trip, Stage};
+
+    #[test]
+    fn encoded_len_is_the_length_encode_writes() {
+        for (entries, count, width) in [(1usize, 1000usize, 8usize), (2, 7, 3), (3, 1001, 2), (256, 5000, 1), (257, 5000, 2), (4096, 9000, 8), (5000, 6000, 6)] {
+            let data: Vec<u8> = (0..count).flat_map(|i| ((i * 7919) % entries).to_le_bytes()[..width].to_vec()).collect();
+            let mut out = Vec::new();
+            super::encode(&data, width, false, &mut out).unwrap();
+            assert_eq!(super::encoded_len(count, entries.min(count), width), out.len(), "{entries} entries, {count} values of {width} bytes");
+        }
+    }
 
     #[test]
     fn round_trips_wide_values() {
