@@ -297,6 +297,34 @@ fn auto_shrinks_typical_columns_far_below_plain() {
 }
 
 #[test]
+fn auto_codes_a_later_chunk_that_its_dictionary_declines() {
+    // Row groups of 100,000: the first holds 300 distinct values (`dictionary-ans`, at most
+    // 4,096 entries), the second 60,000 distinct in a 16-bit range. Both writers (the in-memory
+    // one plans quickly: two chunks; the streaming one thoroughly) code the second chunk with
+    // the plan's fallback instead of storing it plain.
+    let mut rng = Rng(0x5EED);
+    let values: Vec<i64> = (0..200_000).map(|i| if i < 100_000 { (rng.next() % 300) as i64 * 7 } else { (rng.next() % 60_000) as i64 }).collect();
+    let schema = ArraySchema::new("v", DType::leaf(LeafType::Int(8)));
+    let options = WriteOptions::new().with_row_group_rows(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (whole, streamed) = (dir.path().join("whole.sheaf"), dir.path().join("streamed.sheaf"));
+    sheaf::write_arrays(&whole, &[(schema.clone(), vec![sheaf::ColumnInput::fixed(&values)])], &options).unwrap();
+    let mut w = Writer::create(&streamed, options).unwrap();
+    let id = w.add_array(schema).unwrap();
+    for batch in values.chunks(50_000) {
+        w.append(id, &[sheaf::ColumnInput::fixed(batch)]).unwrap();
+    }
+    w.finish().unwrap();
+    for path in [&whole, &streamed] {
+        let file = File::open(path).unwrap();
+        let col = file.single().unwrap().column("").unwrap();
+        // Plain, the second chunk alone is 800,000 bytes; bit-packed, 16 bits a value.
+        assert!(col.stored_bytes() < 600_000, "{}: stored {}", path.display(), col.stored_bytes());
+        assert_eq!(col.read().unwrap().values_as::<i64>().unwrap(), &values[..]);
+    }
+}
+
+#[test]
 fn plain_array_streamed_in_batches_is_one_zero_copy_slice_per_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plain.sheaf");

@@ -124,12 +124,41 @@ fn sample(data: &[u8], row: usize, scale: usize) -> Vec<&[u8]> {
     [0, n / 2 - per_window / 2, n - per_window].iter().map(|&start| &data[start * row..(start + per_window) * row]).collect()
 }
 
-/// Picks the pipeline for a buffer of `width`-byte values, `k` to a row, from a sample of `data`
+/// A buffer's pipeline and, where a later chunk can make it decline (a dictionary past its entry
+/// limit, floats that are no longer exact decimals), the best of the other candidates on the
+/// sample, for such a chunk instead of storing it plain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Pipelines {
+    pub(crate) first: Vec<Stage>,
+    pub(crate) fallback: Vec<Stage>,
+}
+
+impl Pipelines {
+    /// `stages` with no fallback.
+    pub(crate) fn only(stages: Vec<Stage>) -> Self {
+        Pipelines { first: stages, fallback: Vec::new() }
+    }
+
+    /// `first`, with the fallback chosen from `sized` (candidates and their sizes) when `first`
+    /// can decline.
+    fn with_fallback(first: Vec<Stage>, sized: &[(Vec<Stage>, usize)], slack: usize) -> Self {
+        let fallback = if may_decline(&first) { fastest_close_to_smallest(sized.iter().filter(|(s, _)| !may_decline(s)).cloned().collect(), slack) } else { Vec::new() };
+        Pipelines { first, fallback }
+    }
+}
+
+/// Whether a pipeline can decline data like that it was chosen on: dictionaries have entry
+/// limits (4,096 for `dictionary-ans`), `decimal` needs exact decimals.
+fn may_decline(stages: &[Stage]) -> bool {
+    stages.iter().any(|s| matches!(s, Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_) | Stage::DictionaryAns | Stage::Decimal))
+}
+
+/// Picks the pipelines for a buffer of `width`-byte values, `k` to a row, from a sample of `data`
 /// (the column's first chunk). `on_chunk`: decide close calls on the whole of `data` and fix
 /// pcodec's choices for every chunk from it
 /// (worth its cost, an extra analysis of one chunk, only for a column of several chunks); without
 /// it, `auto` plans quickly ([`choose_quickly`]).
-pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, strict: bool, on_chunk: bool) -> Vec<Stage> {
+pub(crate) fn choose_pipelines(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, strict: bool, on_chunk: bool) -> Pipelines {
     // `smallest` wants the strict minimum; `auto` the fastest within 5% of it (at 2%, sample
     // windows of smooth floats kept pcodec for a file 0.3% smaller that decodes 3x slower).
     let slack = if strict { 0 } else { 20 };
@@ -141,13 +170,13 @@ pub(crate) fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, p
 
 /// Every candidate on the first sample window, those within 1.5x of the best there on the other
 /// two windows, then (`on_chunk`) the close calls on the whole chunk.
-fn choose_thoroughly(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, slack: usize, on_chunk: bool) -> Vec<Stage> {
+fn choose_thoroughly(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, slack: usize, on_chunk: bool) -> Pipelines {
     let strict = slack == 0;
     // `smallest` samples 16x more: model-based coders (pcodec) need data to show their gain.
     let windows = sample(data, (width * k).max(1), if slack == 0 { 16 } else { 1 });
     let raw: usize = windows.iter().map(|w| w.len()).sum();
     if raw == 0 {
-        return vec![Stage::Lz4];
+        return Pipelines::only(vec![Stage::Lz4]);
     }
     let size_on = |stages: &[Stage], w: &[u8]| encode_pipeline(stages, w, width).map(|(b, _)| b.len());
     // Every candidate on the first window; on the others only those within 1.5x of the best
@@ -155,16 +184,17 @@ fn choose_thoroughly(data: &[u8], width: usize, k: usize, level: i32, pco: Optio
     let first: Vec<(Vec<Stage>, usize)> = candidates(width, level, k, pco).into_iter().filter_map(|s| size_on(&s, windows[0]).map(|n| (s, n))).collect();
     let best_first = first.iter().map(|(_, n)| *n).min().unwrap_or(0);
     let sizes: Vec<(Vec<Stage>, usize)> = first
-        .into_iter()
+        .iter()
         .filter(|(_, n)| *n <= best_first + best_first / 2 + 64)
+        .cloned()
         .filter_map(|(stages, n)| {
             let rest = windows[1..].iter().map(|w| size_on(&stages, w)).sum::<Option<usize>>()?;
             Some((stages, n + rest))
         })
         .collect();
-    let Some(best) = sizes.iter().map(|(_, n)| *n).min() else { return Vec::new() };
+    let Some(best) = sizes.iter().map(|(_, n)| *n).min() else { return Pipelines::default() };
     if best >= raw {
-        return Vec::new();
+        return Pipelines::default();
     }
     let pick = fastest_close_to_smallest(sizes.clone(), slack);
     // `dictionary-ans` pays for its model (the distinct values and their frequencies) in every
@@ -196,7 +226,8 @@ fn choose_thoroughly(data: &[u8], width: usize, k: usize, level: i32, pco: Optio
         let row = (width * k).max(1);
         fix_pco_choices(&mut chosen, &data[..data.len() / row * row], width);
     }
-    chosen
+    // The fallback from the first window, where every candidate was sized.
+    Pipelines::with_fallback(chosen, &first, slack)
 }
 
 /// The plan for a column of fewer than 4 chunks, whose planning would otherwise cost more than
@@ -206,7 +237,7 @@ fn choose_thoroughly(data: &[u8], width: usize, k: usize, level: i32, pco: Optio
 /// the chunk's rows, except the model of `dictionary-ans` (distinct values and frequencies),
 /// which a chunk pays once: on flights' flight numbers (3,800 distinct values in 8,000 sampled)
 /// the model is half the sampled size, and the chunk is 20% smaller than `bitpack`.
-fn choose_quickly(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, slack: usize) -> Vec<Stage> {
+fn choose_quickly(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, slack: usize) -> Pipelines {
     let row = (width * k).max(1);
     let rows = data.len() / row;
     let per_window = (SAMPLE_VALUES * 4 / 3 / row).max(1);
@@ -220,7 +251,7 @@ fn choose_quickly(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u
         Cow::Owned(joined)
     };
     if pooled.is_empty() {
-        return vec![Stage::Lz4];
+        return Pipelines::only(vec![Stage::Lz4]);
     }
     let scale = rows as f64 / (pooled.len() / row) as f64;
     // One count of the distinct values serves `dictionary-ans` and `dictionary`.
@@ -234,8 +265,8 @@ fn choose_quickly(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u
         })
         .collect();
     match sized.iter().map(|(_, n)| *n).min() {
-        Some(best) if best < rows * row => fastest_close_to_smallest(sized, slack),
-        _ => Vec::new(),
+        Some(best) if best < rows * row => Pipelines::with_fallback(fastest_close_to_smallest(sized.clone(), slack), &sized, slack),
+        _ => Pipelines::default(),
     }
 }
 
@@ -325,10 +356,11 @@ fn fix_pco_choices(stages: &mut [Stage], chunk: &[u8], width: usize) {
     stages[at] = Stage::Pco(kind, parts, level, super::pco::choose(&[&input], width, kind, parts, level));
 }
 
-/// Encodes one chunk's buffer: `constant` if all values are equal, else `stages`, else plain when
-/// the stages do not shrink it. Returns the stored bytes (`None`: store the input as is) and ids.
-pub(crate) fn encode_with_fallback(stages: &[Stage], data: &[u8], width: usize) -> (Option<Vec<u8>>, [u8; MAX_STAGES]) {
-    if stages.is_empty() || data.is_empty() {
+/// Encodes one chunk's buffer: `constant` if all values are equal, else the first pipeline, else
+/// (where that declines this chunk) the fallback, else plain when the stages do not shrink it.
+/// Returns the stored bytes (`None`: store the input as is) and ids.
+pub(crate) fn encode_with_fallback(pipelines: &Pipelines, data: &[u8], width: usize) -> (Option<Vec<u8>>, [u8; MAX_STAGES]) {
+    if pipelines.first.is_empty() || data.is_empty() {
         return (None, [0; MAX_STAGES]);
     }
     if data.len() >= 64 {
@@ -336,7 +368,9 @@ pub(crate) fn encode_with_fallback(stages: &[Stage], data: &[u8], width: usize) 
             return (Some(enc.0), enc.1);
         }
     }
-    match encode_pipeline(stages, data, width) {
+    let fallback = || if pipelines.fallback.is_empty() { None } else { encode_pipeline(&pipelines.fallback, data, width) };
+    let encoded = encode_pipeline(&pipelines.first, data, width).or_else(fallback);
+    match encoded {
         Some((bytes, ids)) if bytes.len() < data.len() => (Some(bytes), ids),
         _ => (None, [0; MAX_STAGES]),
     }
@@ -345,6 +379,11 @@ pub(crate) fn encode_with_fallback(stages: &[Stage], data: &[u8], width: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first pipeline [`choose_pipelines`] picks.
+    fn choose_pipeline(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, strict: bool, on_chunk: bool) -> Vec<Stage> {
+        choose_pipelines(data, width, k, level, pco, strict, on_chunk).first
+    }
 
     /// A seeded xorshift generator: the same test data on every run.
     fn xorshift(mut r: u64) -> impl FnMut() -> u64 {
@@ -396,7 +435,7 @@ mod tests {
             let windows = sample(data, width, 1);
             let on_sample = |stages: &[Stage]| windows.iter().map(|w| encode_pipeline(stages, w, width).map(|(b, _)| b.len())).sum::<Option<usize>>();
             let best = candidates(width, 3, 1, pco).iter().filter_map(|s| on_sample(s)).min().unwrap();
-            let chosen = choose_thoroughly(data, width, 1, 3, pco, 20, false);
+            let chosen = choose_thoroughly(data, width, 1, 3, pco, 20, false).first;
             let got = on_sample(&chosen).unwrap();
             assert!(got <= best + best / 20, "{name}: chose {chosen:?} ({got} bytes on the sample), the best is {best}");
             // Quick planning (columns of under 4 chunks) tries fewer candidates on a smaller
@@ -509,7 +548,7 @@ mod tests {
         let ids: Vec<u8> = (0..262_144i64).flat_map(i64::to_le_bytes).collect();
         let i64_kind = Some(crate::codec::pco_kinds::I64);
         assert_eq!(choose_pipeline(&ids, 8, 1, 3, i64_kind, false, true), [Stage::Delta, Stage::BitPack, Stage::Zstd(3)]);
-        assert_eq!(choose_thoroughly(&ids, 8, 1, 3, i64_kind, 20, false), [Stage::Delta, Stage::Shuffle, Stage::Zstd(3)]);
+        assert_eq!(choose_thoroughly(&ids, 8, 1, 3, i64_kind, 20, false).first, [Stage::Delta, Stage::Shuffle, Stage::Zstd(3)]);
     }
 
     #[test]
@@ -525,7 +564,7 @@ mod tests {
             })
             .collect();
         let i64_kind = Some(crate::codec::pco_kinds::I64);
-        assert_eq!(choose_thoroughly(&data, 8, 1, 3, i64_kind, 20, false), [Stage::DictionaryAns]);
+        assert_eq!(choose_thoroughly(&data, 8, 1, 3, i64_kind, 20, false).first, [Stage::DictionaryAns]);
         // Quick planning counts the model once when it scales the pooled sample to the chunk.
         assert_eq!(choose_pipeline(&data, 8, 1, 3, i64_kind, false, false), [Stage::DictionaryAns]);
     }
@@ -542,6 +581,27 @@ mod tests {
         assert_eq!(pick(&[(&fast, 111), (&pco, 100)], 20), pco);
         // `smallest` (no slack) takes the strict minimum.
         assert_eq!(pick(&[(&fast, 101), (&pco, 100)], 0), pco);
+    }
+
+    #[test]
+    fn a_chunk_the_pipeline_declines_takes_the_fallback_not_plain() {
+        // The first chunk holds 300 distinct values (`dictionary-ans`), a later one 60,000 in a
+        // 16-bit range, past the 4,096 that `dictionary-ans` takes.
+        let mut next = xorshift(0xD1B5_4A32_D192_ED03);
+        let first: Vec<u8> = (0..100_000).flat_map(|_| ((next() % 300) as i64 * 7).to_le_bytes()).collect();
+        let later: Vec<u8> = (0..100_000).flat_map(|_| ((next() % 60_000) as i64).to_le_bytes()).collect();
+        let i64_kind = Some(crate::codec::pco_kinds::I64);
+        for on_chunk in [false, true] {
+            let p = choose_pipelines(&first, 8, 1, 3, i64_kind, false, on_chunk);
+            assert!(may_decline(&p.first), "{p:?}");
+            assert!(encode_pipeline(&p.first, &later, 8).is_none(), "{p:?} declines the later chunk");
+            assert!(!p.fallback.is_empty() && !may_decline(&p.fallback), "{p:?}");
+            let (bytes, ids) = encode_with_fallback(&p, &later, 8);
+            let n = bytes.map(|b| b.len()).unwrap_or(later.len());
+            assert!(n < later.len() / 3, "{p:?}: {n} bytes of {} ({ids:?})", later.len());
+        }
+        // A pipeline that cannot decline has no fallback.
+        assert!(choose_pipelines(&later, 8, 1, 3, i64_kind, false, false).fallback.is_empty());
     }
 
     #[test]

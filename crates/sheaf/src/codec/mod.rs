@@ -20,7 +20,7 @@ mod shuffle;
 mod transpose;
 mod zstd;
 
-pub(crate) use auto::{choose_pipeline, encode_with_fallback};
+pub(crate) use auto::{choose_pipelines, encode_with_fallback, Pipelines};
 pub use pco::kinds as pco_kinds;
 pub use pco::PcoChoice;
 

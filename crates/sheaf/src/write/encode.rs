@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::{Codec, ColumnInput};
-use crate::codec::{choose_pipeline, encode_pipeline, encode_with_fallback, Stage};
+use crate::codec::{choose_pipelines, encode_pipeline, encode_with_fallback, Pipelines, Stage};
 use crate::dtype::LeafType;
 use crate::error::Result;
 use crate::format::{checksum, MAX_STAGES};
@@ -41,9 +41,9 @@ pub(crate) fn slice_input<'a>(s: &Slice<'a>, desc: &ColumnDesc, start: u64, end:
 /// The pipelines one column's buffers use, chosen once per column.
 #[derive(Debug, Clone)]
 pub(crate) struct ColumnPlan {
-    values: Vec<Stage>,
-    offsets: Vec<Stage>,
-    validity: Vec<Stage>,
+    values: Pipelines,
+    offsets: Pipelines,
+    validity: Pipelines,
     /// Whether a chunk of equal values may be stored `constant` (the `auto` rule).
     constant: bool,
 }
@@ -52,7 +52,12 @@ impl ColumnPlan {
     /// The plan for a column whose first chunk is `sample`; `chunks`: how many chunks the column
     /// has, if known (a whole array written at once).
     pub(crate) fn choose(codec: Codec, desc: &ColumnDesc, sample: &Slice<'_>, chunks: Option<usize>) -> Self {
-        let all = |stages: Vec<Stage>| ColumnPlan { values: stages.clone(), offsets: stages.clone(), validity: stages, constant: false };
+        let all = |stages: Vec<Stage>| ColumnPlan {
+            values: Pipelines::only(stages.clone()),
+            offsets: Pipelines::only(stages.clone()),
+            validity: Pipelines::only(stages),
+            constant: false,
+        };
         match codec {
             Codec::None => all(Vec::new()),
             Codec::Zstd(level) => all(vec![Stage::Zstd(level)]),
@@ -72,14 +77,14 @@ impl ColumnPlan {
                 // later chunk: a loss below 4 chunks.
                 let on_chunk = chunks.is_none_or(|n| n >= 4);
                 let (values, offsets) = match sample.input {
-                    ColumnInput::Fixed { bytes, .. } => (choose_pipeline(bytes, unit, k, level, pco_kind(desc.leaf.ty), strict, on_chunk), Vec::new()),
+                    ColumnInput::Fixed { bytes, .. } => (choose_pipelines(bytes, unit, k, level, pco_kind(desc.leaf.ty), strict, on_chunk), Pipelines::default()),
                     ColumnInput::Var { offsets, data, .. } => {
                         let (lo, hi) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
                         let rebased: Vec<u8> = offsets.iter().flat_map(|o| (o - offsets[0]).to_le_bytes()).collect();
-                        (choose_pipeline(&data[lo..hi], 1, 1, level, None, strict, on_chunk), choose_pipeline(&rebased, 8, 1, level, None, strict, on_chunk))
+                        (choose_pipelines(&data[lo..hi], 1, 1, level, None, strict, on_chunk), choose_pipelines(&rebased, 8, 1, level, None, strict, on_chunk))
                     }
                 };
-                ColumnPlan { values, offsets, validity: vec![Stage::Lz4], constant: true }
+                ColumnPlan { values, offsets, validity: Pipelines::only(vec![Stage::Lz4]), constant: true }
             }
         }
     }
@@ -131,12 +136,13 @@ pub(crate) struct EncodedChunk<'a> {
     pub(crate) buffers: [Option<EncodedBuffer<'a>>; 3],
 }
 
-fn encode_buffer<'a>(data: Cow<'a, [u8]>, stages: &[Stage], constant: bool, width: usize) -> EncodedBuffer<'a> {
+fn encode_buffer<'a>(data: Cow<'a, [u8]>, pipelines: &Pipelines, constant: bool, width: usize) -> EncodedBuffer<'a> {
     let decoded_len = data.len() as u64;
+    let stages = &pipelines.first;
     let (encoded, ids) = if stages.is_empty() {
         (None, [0; MAX_STAGES])
     } else if constant {
-        encode_with_fallback(stages, &data, width)
+        encode_with_fallback(pipelines, &data, width)
     } else {
         match encode_pipeline(stages, &data, width) {
             Some((b, ids)) if b.len() < data.len() && !stages.is_empty() => (Some(b), ids),
@@ -177,7 +183,7 @@ pub(crate) fn encode_chunk<'a>(plan: &ColumnPlan, desc: &ColumnDesc, s: &Slice<'
 
 /// A whole column stored plain as one chunk (no copy of fixed-width values).
 pub(crate) fn plain_chunk<'a>(desc: &ColumnDesc, input: &ColumnInput<'a>, rows: u64) -> EncodedChunk<'a> {
-    let plan = ColumnPlan { values: Vec::new(), offsets: Vec::new(), validity: Vec::new(), constant: false };
+    let plan = ColumnPlan { values: Pipelines::default(), offsets: Pipelines::default(), validity: Pipelines::default(), constant: false };
     // Cannot fail: encoding with no stages only slices and checksums.
     match encode_chunk(&plan, desc, &Slice::whole(*input), rows) {
         Ok(c) => c,
