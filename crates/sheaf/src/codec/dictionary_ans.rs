@@ -538,20 +538,51 @@ fn parse(input: &[u8], width: usize) -> DecodeResult<Parsed<'_>> {
     Ok(Parsed { count, log, values, freqs, states, stream: input.get(at..).unwrap_or_default() })
 }
 
-/// The decode table: per slot, symbol (bits 0-13), bits to read (14-17) and the base of the next
-/// state (18-31); sized for the largest table so that a masked index needs no bounds check.
-fn decode_table(freqs: &[u32], log: u32) -> Vec<u32> {
+/// A thread's decode tables, reused from buffer to buffer (a buffer of a few hundred thousand
+/// values spent a tenth of its decode time clearing fresh ones). Entries past the current table
+/// size and dictionary hold earlier buffers' data and are never read: states stay below 2^log
+/// and symbols below the dictionary's length by construction, and every index is masked.
+struct DecodeTables {
+    /// Per slot: symbol (bits 0-13), bits to read (14-17), base of the next state (18-31).
+    slots: Box<[u32; SLOTS]>,
+    /// The dictionary, by symbol.
+    values: Box<[u64; MAX_ENTRIES]>,
+}
+
+thread_local! {
+    static DECODE_TABLES: std::cell::RefCell<Option<Box<DecodeTables>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's decode tables.
+fn with_decode_tables<T>(f: impl FnOnce(&mut DecodeTables) -> T) -> T {
+    let mut tables = DECODE_TABLES.with(|t| t.borrow_mut().take()).unwrap_or_else(|| Box::new(DecodeTables { slots: Box::new([0; SLOTS]), values: Box::new([0; MAX_ENTRIES]) }));
+    let result = f(&mut tables);
+    DECODE_TABLES.with(|t| *t.borrow_mut() = Some(tables));
+    result
+}
+
+/// Fills the first 2^`log` slots of the decode table: each slot's symbol as [`spread`] lays them
+/// out (written in place first), then its bits and next-state base.
+fn fill_decode_table(freqs: &[u32], log: u32, slots: &mut [u32; SLOTS]) {
     let size = 1u32 << log;
-    let mut table = vec![0u32; SLOTS];
-    let mut next = freqs.to_vec();
-    for (slot, &s) in spread(freqs, log).iter().enumerate() {
-        let y = next[usize::from(s)];
-        next[usize::from(s)] += 1;
-        let bits = log - floor_log2(y);
-        let base = (y << bits) - size;
-        table[slot] = u32::from(s) | (bits << 14) | (base << 18);
+    let mask = (size - 1) as usize;
+    let step = ((size as usize >> 1) + (size as usize >> 3) + 3) | 1;
+    let mut pos = 0usize;
+    for (s, &f) in freqs.iter().enumerate() {
+        for _ in 0..f {
+            slots[pos & (SLOTS - 1)] = s as u32;
+            pos = (pos + step) & mask;
+        }
     }
-    table
+    let mut next = freqs.to_vec();
+    for slot in &mut slots[..size as usize] {
+        let s = *slot;
+        let Some(y) = next.get_mut(s as usize) else { continue };
+        let bits = log - floor_log2(*y);
+        let base = (*y << bits) - size;
+        *y += 1;
+        *slot = s | (bits << 14) | (base << 18);
+    }
 }
 
 /// 8 bytes of `stream` from `byte`, zero past its end.
@@ -570,10 +601,17 @@ fn load(stream: &[u8], byte: usize) -> u64 {
 /// Decodes every value into `out`; with `RUNNING_SUM`, writes the running sum of the values
 /// (wrapping in W bytes) instead: `delta` undone in the same pass.
 fn decode_values<const W: usize, const RUNNING_SUM: bool>(p: &Parsed<'_>, out: &mut [u8]) -> DecodeResult<()> {
+    with_decode_tables(|tables| {
+        fill_decode_table(&p.freqs, p.log, &mut tables.slots);
+        tables.values[..p.values.len()].copy_from_slice(&p.values);
+        run_decode::<W, RUNNING_SUM>(p, &tables.slots, &tables.values, out)
+    })
+}
+
+/// The decoding loop of [`decode_values`] over filled tables.
+fn run_decode<const W: usize, const RUNNING_SUM: bool>(p: &Parsed<'_>, table: &[u32; SLOTS], values: &[u64; MAX_ENTRIES], out: &mut [u8]) -> DecodeResult<()> {
     const MASK: u32 = (SLOTS - 1) as u32;
-    let table = decode_table(&p.freqs, p.log);
-    let mut values: Box<[u64]> = vec![0u64; SLOTS].into_boxed_slice();
-    values[..p.values.len()].copy_from_slice(&p.values);
+    const SYMBOL: u32 = (MAX_ENTRIES - 1) as u32;
     let stream = p.stream;
     let mut states = p.states;
     let mut bit = 0usize;
@@ -583,7 +621,7 @@ fn decode_values<const W: usize, const RUNNING_SUM: bool>(p: &Parsed<'_>, out: &
     let mut step = |state: &mut u32, word: u64, used: &mut u32, dst: &mut [u8]| {
         let entry = table[(*state & MASK) as usize];
         let bits = (entry >> 14) & 15;
-        let mut value = values[(entry & MASK) as usize];
+        let mut value = values[(entry & SYMBOL) as usize];
         if RUNNING_SUM {
             sum = sum.wrapping_add(value);
             value = sum;
