@@ -114,10 +114,11 @@ fn entropy_coded(width: usize) -> Vec<Vec<Stage>> {
 }
 
 /// Windows of the data to try candidates on, each encoded separately (joining them would show
-/// `delta` jumps that the data does not have).
-fn sample(data: &[u8], row: usize, scale: usize) -> Vec<&[u8]> {
+/// `delta` jumps that the data does not have): `window_bytes` (whole rows, at least one) at the
+/// start, middle and end, or the whole data when it holds at most three.
+fn sample(data: &[u8], row: usize, window_bytes: usize) -> Vec<&[u8]> {
     let n = data.len() / row;
-    let per_window = (SAMPLE_VALUES * 4 * scale / row).max(1);
+    let per_window = (window_bytes / row).max(1);
     if n <= 3 * per_window {
         return vec![&data[..n * row]];
     }
@@ -173,7 +174,7 @@ pub(crate) fn choose_pipelines(data: &[u8], width: usize, k: usize, level: i32, 
 fn choose_thoroughly(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, slack: usize, on_chunk: bool) -> Pipelines {
     let strict = slack == 0;
     // `smallest` samples 16x more: model-based coders (pcodec) need data to show their gain.
-    let windows = sample(data, (width * k).max(1), if slack == 0 { 16 } else { 1 });
+    let windows = sample(data, (width * k).max(1), SAMPLE_VALUES * 4 * if slack == 0 { 16 } else { 1 });
     let raw: usize = windows.iter().map(|w| w.len()).sum();
     if raw == 0 {
         return Pipelines::only(vec![Stage::Lz4]);
@@ -240,16 +241,8 @@ fn choose_thoroughly(data: &[u8], width: usize, k: usize, level: i32, pco: Optio
 fn choose_quickly(data: &[u8], width: usize, k: usize, level: i32, pco: Option<u8>, slack: usize) -> Pipelines {
     let row = (width * k).max(1);
     let rows = data.len() / row;
-    let per_window = (SAMPLE_VALUES * 4 / 3 / row).max(1);
-    let pooled: Cow<'_, [u8]> = if rows <= 3 * per_window {
-        Cow::Borrowed(&data[..rows * row])
-    } else {
-        let mut joined = Vec::with_capacity(3 * per_window * row);
-        for start in [0, rows / 2 - per_window / 2, rows - per_window] {
-            joined.extend_from_slice(&data[start * row..(start + per_window) * row]);
-        }
-        Cow::Owned(joined)
-    };
+    let windows = sample(data, row, SAMPLE_VALUES * 4 / 3);
+    let pooled: Cow<'_, [u8]> = if windows.len() == 1 { Cow::Borrowed(windows[0]) } else { Cow::Owned(windows.concat()) };
     if pooled.is_empty() {
         return Pipelines::only(vec![Stage::Lz4]);
     }
@@ -432,7 +425,7 @@ mod tests {
             ("a step", &step, 4, Some(crate::codec::pco_kinds::I32)),
             ("noisy floats", &noisy, 8, Some(crate::codec::pco_kinds::F64)),
         ] {
-            let windows = sample(data, width, 1);
+            let windows = sample(data, width, SAMPLE_VALUES * 4);
             let on_sample = |stages: &[Stage]| windows.iter().map(|w| encode_pipeline(stages, w, width).map(|(b, _)| b.len())).sum::<Option<usize>>();
             let best = candidates(width, 3, 1, pco).iter().filter_map(|s| on_sample(s)).min().unwrap();
             let chosen = choose_thoroughly(data, width, 1, 3, pco, 20, false).first;

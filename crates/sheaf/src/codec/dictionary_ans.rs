@@ -86,11 +86,11 @@ fn index_of<const W: usize, const DELTA: bool>(input: &[u8]) -> Option<(Vec<u64>
         // Counts fit u32 (a buffer of more values is declined). Two tables, for alternate
         // values: in runs of one value (sorted columns, skewed ones) an increment does not wait
         // for the one before it. The offsets from `lo` become the codes once ranked.
-        if input.len() / W > u32::MAX as usize {
+        if n > u32::MAX as usize {
             return None;
         }
         let (mut even, mut odd) = (vec![0u32; span], vec![0u32; span]);
-        let mut codes: Vec<u16> = Vec::with_capacity(input.len() / W);
+        let mut codes: Vec<u16> = Vec::with_capacity(n);
         let mut values = values_of::<W, DELTA>(input).map(|v| (v - lo) as usize);
         while let Some(a) = values.next() {
             even[a] += 1;
@@ -212,18 +212,23 @@ fn cost(counts: &[u64], freqs: &[u32], log: u32) -> f64 {
 /// slots, stepping through the table by an odd stride (which visits every slot once) so that a
 /// symbol's slots spread over the whole table.
 fn spread(freqs: &[u32], log: u32) -> Vec<u16> {
+    let mut slots = vec![0u16; 1 << log];
+    spread_into(freqs, log, |slot, s| slots[slot] = s as u16);
+    slots
+}
+
+/// [`spread`]'s layout, given to `put` as (slot, symbol) pairs.
+fn spread_into(freqs: &[u32], log: u32, mut put: impl FnMut(usize, usize)) {
     let size = 1usize << log;
     let mask = size - 1;
     let step = ((size >> 1) + (size >> 3) + 3) | 1;
-    let mut slots = vec![0u16; size];
     let mut pos = 0usize;
     for (s, &f) in freqs.iter().enumerate() {
         for _ in 0..f {
-            slots[pos] = s as u16;
+            put(pos, s);
             pos = (pos + step) & mask;
         }
     }
-    slots
 }
 
 fn varint_len(mut v: u64) -> usize {
@@ -288,11 +293,10 @@ struct Model {
 fn model(input: &[u8], width: usize, delta: bool) -> Option<Model> {
     let (values, counts, codes) = index(input, width, delta)?;
     // The smallest table that holds every symbol, or a larger one where it saves bits.
-    let min_log = (usize::BITS - (values.len() - 1).leading_zeros()).max(1);
     // Larger tables approach the entropy and cost more frequency bytes: the sizes fall, then
     // rise; the search stops at the first rise.
     let mut tried: Vec<(u32, Vec<u32>, f64)> = Vec::new();
-    for log in min_log..=MAX_LOG {
+    for log in min_log(values.len())..=MAX_LOG {
         let freqs = normalize(&counts, log);
         let c = cost(&counts, &freqs, log);
         let rising = tried.last().is_some_and(|t| c > t.2);
@@ -306,19 +310,35 @@ fn model(input: &[u8], width: usize, delta: bool) -> Option<Model> {
     Some(Model { values, codes, log, freqs })
 }
 
+/// The shift of the stored steps between sorted distinct `values`: the most low zero bits they
+/// and the first value share.
+fn entry_shift(values: &[u64]) -> u32 {
+    values.windows(2).map(|p| (p[1] - p[0]).trailing_zeros()).chain([values[0].trailing_zeros()]).min().unwrap_or(0).min(63)
+}
+
+/// The sorted distinct `values` as varints: the first, then each step less one, in units of
+/// 2^`shift`.
+fn put_entries(values: &[u64], shift: u32, out: &mut Vec<u8>) {
+    put_varint(values[0] >> shift, out);
+    for pair in values.windows(2) {
+        put_varint(((pair[1] - pair[0]) >> shift) - 1, out);
+    }
+}
+
+/// The smallest table log that holds `entries` symbols.
+fn min_log(entries: usize) -> u32 {
+    (usize::BITS - (entries - 1).leading_zeros()).max(1)
+}
+
 /// The header, distinct values and frequencies of `m` for `n` values.
 fn write_model(m: &Model, n: usize, out: &mut Vec<u8>) {
     out.extend_from_slice(&(n as u64).to_le_bytes());
     out.extend_from_slice(&(m.values.len() as u64).to_le_bytes());
     // Sorted values step by multiples of a power of two when their low bits are all zero (floats
     // with short mantissas: delays, times): the steps are stored in units of it.
-    let values = &m.values;
-    let shift = values.windows(2).map(|p| (p[1] - p[0]).trailing_zeros()).chain([values[0].trailing_zeros()]).min().unwrap_or(0).min(63);
+    let shift = entry_shift(&m.values);
     out.extend_from_slice(&[m.log as u8, shift as u8, 0, 0, 0, 0, 0, 0]);
-    put_varint(values[0] >> shift, out);
-    for pair in values.windows(2) {
-        put_varint(((pair[1] - pair[0]) >> shift) - 1, out);
-    }
+    put_entries(&m.values, shift, out);
     for &f in &m.freqs {
         put_varint(u64::from(f - 1), out);
     }
@@ -339,7 +359,6 @@ pub(crate) fn estimate(input: &[u8], width: usize, delta: bool) -> Option<Estima
         return Some(Estimate { model: HEADER, coded: 0, distinct: 0 });
     }
     let (values, counts, _) = index(input, width, delta)?;
-    let min_log = (usize::BITS - (values.len() - 1).leading_zeros()).max(1);
     let at_log = |log: u32| {
         let freqs: Vec<u64> = counts.iter().map(|&c| ((c << log) + n as u64 / 2) / n as u64).map(|f| f.max(1)).collect();
         let sum = freqs.iter().sum::<u64>() as f64;
@@ -347,7 +366,7 @@ pub(crate) fn estimate(input: &[u8], width: usize, delta: bool) -> Option<Estima
         (bits, freqs.iter().map(|&f| varint_len(f - 1)).sum::<usize>())
     };
     let mut best: Option<(f64, usize)> = None;
-    for log in min_log..=MAX_LOG {
+    for log in min_log(values.len())..=MAX_LOG {
         let (bits, table) = at_log(log);
         let total = bits + 8.0 * table as f64;
         match best {
@@ -358,11 +377,7 @@ pub(crate) fn estimate(input: &[u8], width: usize, delta: bool) -> Option<Estima
     }
     let (total, table) = best?;
     let mut steps = Vec::new();
-    let shift = values.windows(2).map(|p| (p[1] - p[0]).trailing_zeros()).chain([values[0].trailing_zeros()]).min().unwrap_or(0).min(63);
-    put_varint(values[0] >> shift, &mut steps);
-    for pair in values.windows(2) {
-        put_varint(((pair[1] - pair[0]) >> shift) - 1, &mut steps);
-    }
+    put_entries(&values, entry_shift(&values), &mut steps);
     let coded = ((total - 8.0 * table as f64) / 8.0).ceil() as usize;
     Some(Estimate { model: HEADER + steps.len() + table + 2 * LANES, coded, distinct: values.len() })
 }
@@ -565,15 +580,7 @@ fn with_decode_tables<T>(f: impl FnOnce(&mut DecodeTables) -> T) -> T {
 /// out (written in place first), then its bits and next-state base.
 fn fill_decode_table(freqs: &[u32], log: u32, slots: &mut [u32; SLOTS]) {
     let size = 1u32 << log;
-    let mask = (size - 1) as usize;
-    let step = ((size as usize >> 1) + (size as usize >> 3) + 3) | 1;
-    let mut pos = 0usize;
-    for (s, &f) in freqs.iter().enumerate() {
-        for _ in 0..f {
-            slots[pos & (SLOTS - 1)] = s as u32;
-            pos = (pos + step) & mask;
-        }
-    }
+    spread_into(freqs, log, |slot, s| slots[slot & (SLOTS - 1)] = s as u32);
     let mut next = freqs.to_vec();
     for slot in &mut slots[..size as usize] {
         let s = *slot;
