@@ -14,7 +14,7 @@ res = doc["results"]
 m = doc["machine"]
 lines = [
     f"Machine: {m['cpu']}, {m['cores']} cores; memcpy {m['memcpy_GBps']} GB/s; `cp` of the particles .npy {m.get('cp_particles_npy_GBps', '?')} GB/s. "
-    f"Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f". {'Quick run (1/10 size). ' if doc['quick'] else ''}Medians of {doc['runs']} runs.",
+    f"Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f". {'Quick run (1/10 size). ' if doc['quick'] else ''}Medians of {doc['runs']} runs ({doc['runs'] * 3} for tables under 100 MB).",
     "",
     "Ratio = in-memory bytes / file bytes. Speeds are MB/s of in-memory bytes. col = open + read one column; 1% = a 1% row range.",
 ]
@@ -25,7 +25,8 @@ for r in res:
 for ds in datasets:
     rows = [r for r in res if r["dataset"] == ds]
     speed_only = rows[0].get("speed_only")
-    lines += ["", f"### {ds} ({rows[0]['raw_bytes'] / 1e6:.0f} MB in memory{'; speeds only: tiling repeats data, so sizes mean nothing' if speed_only else ''})", ""]
+    runs = max(r.get("runs", doc["runs"]) for r in rows)
+    lines += ["", f"### {ds} ({rows[0]['raw_bytes'] / 1e6:.0f} MB in memory, medians of {runs} runs{'; speeds only: tiling repeats data, so sizes mean nothing' if speed_only else ''})", ""]
     lines += ["| contender | threads | size MB | ratio | write s | write MB/s | read MB/s | col ms | 1% ms |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     ok = sorted([r for r in rows if "error" not in r], key=lambda r: r["size"])
     for r in ok:
