@@ -340,6 +340,9 @@ impl Writer {
         let at = align_up(self.pos);
         let pad = (at - self.pos) as usize;
         self.out.write_all(&[0u8; 64][..pad]).map_err(|e| Error::io(&self.path, e))?;
+        if bytes.len() >= PREALLOCATE_FROM {
+            preallocate(self.out.get_ref().as_file(), at, bytes.len() as u64);
+        }
         self.out.write_all(bytes).map_err(|e| Error::io(&self.path, e))?;
         self.pos = at + bytes.len() as u64;
         Ok(at)
@@ -350,17 +353,13 @@ impl Writer {
         entries.pop().ok_or_else(|| Error::schema("internal: a chunk written without its entry"))
     }
 
-    /// Writes chunks one after the other, with their blocks reserved at once, and the checksums
-    /// still to compute (large plain buffers) computed on a second thread while they are written.
+    /// Writes chunks one after the other, with the checksums still to compute (large plain
+    /// buffers) computed on a second thread while they are written.
     ///
     /// Why together: one hand-over to the second thread for all of them; a whole plain table
     /// (flights: 19 columns of 2.7 MB) paid a thread wake-up per column.
     fn write_chunks(&mut self, chunks: Vec<EncodedChunk<'_>>) -> Result<Vec<ChunkEntry>> {
         let buffers: Vec<&EncodedBuffer<'_>> = chunks.iter().flat_map(|c| c.buffers.iter().flatten()).collect();
-        let reserve: u64 = buffers.iter().map(|b| b.bytes.len() as u64 + 63).sum();
-        if reserve >= PREALLOCATE_FROM as u64 {
-            preallocate(self.out.get_ref().as_file(), align_up(self.pos), reserve);
-        }
         let to_hash: Vec<&[u8]> = buffers.iter().filter(|b| b.checksum.is_none()).map(|b| &*b.bytes).collect();
         let mut write_all = || buffers.iter().map(|b| self.write_bytes(&b.bytes)).collect::<Result<Vec<u64>>>();
         let (offsets, sums) = if to_hash.is_empty() { (write_all(), Vec::new()) } else { rayon::join(write_all, || to_hash.iter().map(|b| checksum(b)).collect::<Vec<u64>>()) };
