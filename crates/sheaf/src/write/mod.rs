@@ -714,7 +714,6 @@ fn count_set_bits(bits: &[u8], n: u64) -> u64 {
     count
 }
 
-#[cfg(unix)]
 /// Buffers at least this large have their blocks reserved before they are written.
 const PREALLOCATE_FROM: usize = 1 << 20;
 
@@ -732,6 +731,7 @@ fn preallocate(file: &std::fs::File, at: u64, len: u64) {
 #[cfg(not(target_os = "linux"))]
 fn preallocate(_file: &std::fs::File, _at: u64, _len: u64) {}
 
+#[cfg(unix)]
 fn positioned_write(file: &std::fs::File, bytes: &[u8], at: u64) -> std::io::Result<()> {
     use std::os::unix::fs::FileExt;
     file.write_all_at(bytes, at)
