@@ -10,7 +10,8 @@ floats (50M f64, a smooth noisy signal), ints (50M i64 in 0..999). --quick runs 
 Every contender starts from data in memory in its natural form (a NumPy record array for NumPy,
 h5py and sheaf's input .npy; an Arrow table for Feather/Parquet/Vortex/Lance; per-column NumPy
 arrays for Blosc2/zarr/pcodec), writes a file, and reads it back: full read into memory, open +
-one column, a 1% row range. Reads are checked against the input. Medians of RUNS runs; `sync`
+one column, a 1% row range. Reads are checked against the input. Medians of RUNS runs (3x RUNS
+for tables under 100 MB; writes go on while under 2 s in all, up to 3x as many); `sync`
 before each write; every contender's full read runs once untimed first, so full-read figures are
 those of a process that reads repeatedly and whose allocator holds memory it touched before (a
 fresh process also pays the first touch of new memory, ~0.4 GB/s on this VM, for every
