@@ -14,7 +14,7 @@ res = doc["results"]
 m = doc["machine"]
 lines = [
     f"Machine: {m['cpu']}, {m['cores']} cores; memcpy {m['memcpy_GBps']} GB/s (into fresh memory {m.get('memcpy_fresh_GBps', '?')} GB/s); `cp` of the particles .npy {m.get('cp_particles_npy_GBps', '?')} GB/s. "
-    f"Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f". {'Quick run (1/10 size). ' if doc['quick'] else ''}Medians of {doc['runs']} runs ({doc['runs'] * 3} for tables under 100 MB); writes run on while under 2 s in all, up to 3x as many; an operation whose first run took 2 s or more ran once.",
+    f"Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f". {'Quick run (1/10 size). ' if doc['quick'] else ''}Medians of {doc['runs']} runs{'' if doc['quick'] else ' (' + str(doc['runs'] * 3) + ' for tables under 100 MB)'}; writes run on while under 2 s in all, up to 3x as many; an operation whose first run took 2 s or more ran once.",
     "",
     "Ratio = in-memory bytes / file bytes. Speeds are MB/s of in-memory bytes. col = open + read one column; 1% = a 1% row range.",
 ]

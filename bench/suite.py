@@ -11,7 +11,7 @@ Every contender starts from data in memory in its natural form (a NumPy record a
 h5py and sheaf's input .npy; an Arrow table for Feather/Parquet/Vortex/Lance; per-column NumPy
 arrays for Blosc2/zarr/pcodec), writes a file, and reads it back: full read into memory, open +
 one column, a 1% row range. Reads are checked against the input. Medians of RUNS runs (3x RUNS
-for tables under 100 MB; writes go on while under 2 s in all, up to 3x as many; an operation
+for tables under 100 MB, except with --quick; writes go on while under 2 s in all, up to 3x as many; an operation
 whose first run takes 2 s or more runs once); `sync`
 before each write; every contender's full read runs once untimed first, so full-read figures are
 those of a process that reads repeatedly and whose allocator holds memory it touched before (a
@@ -322,11 +322,16 @@ def wanted(name):
     return CONTENDERS is None or any(c in name for c in CONTENDERS)
 
 
+# Set by --quick: every table is small there, and tripling their runs took the quick run to
+# 10 minutes.
+QUICK = False
+
+
 def runs_for(raw, runs):
     """Small tables (under 100 MB in memory) get 3x the runs, for every contender alike: their
     reads and writes take milliseconds, where this shared host's hiccups move single runs by 2x,
-    and the extra runs cost seconds."""
-    return runs * 3 if raw < 100e6 else runs
+    and the extra runs cost seconds. Not in a --quick run, which is a smoke test of the suite."""
+    return runs * 3 if raw < 100e6 and not QUICK else runs
 
 
 def run_dataset(name, a, runs, speed_only, work, one_col):
@@ -409,13 +414,15 @@ def main():
     global CONTENDERS
     CONTENDERS = args.contenders
     scale = 10 if args.quick else 1
+    global QUICK
+    QUICK = args.quick
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "sheaf-npy", "--example", "bench_suite"], cwd=ROOT, check=True)
     OUT.mkdir(parents=True, exist_ok=True)
     sets = [
         ("particles", lambda: datasets.particles(20_000_000 // scale), False, "mass"),
         ("ticks", lambda: datasets.ticks(20_000_000 // scale), False, "price"),
         ("flights", lambda: flights(), False, "dep_delay"),
-        ("flights30", lambda: flights(30 // (3 if args.quick else 1)), True, "dep_delay"),
+        ("flights30", lambda: flights(3 if args.quick else 30), True, "dep_delay"),
         ("floats", lambda: record(floats(50_000_000 // scale)), False, "x"),
         ("ints", lambda: record(ints(50_000_000 // scale)), False, "x"),
     ]
