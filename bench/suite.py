@@ -11,9 +11,8 @@ Every contender starts from data in memory in its natural form (a NumPy record a
 h5py and sheaf's input .npy; an Arrow table for Feather/Parquet/Vortex/Lance; per-column NumPy
 arrays for Blosc2/zarr/pcodec), writes a file, and reads it back: full read into memory, open +
 one column, a 1% row range. Reads are checked against the input. Medians of RUNS runs (3x RUNS
-for tables under 100 MB, except with --quick; writes go on while under 2 s in all, up to 3x as many; an operation
-whose first run takes 2 s or more runs once); `sync`
-before each write; every contender's full read runs once untimed first, so full-read figures are
+for tables under 100 MB, except with --quick; writes go on while under 2 s in all, up to 3x as
+many; an operation whose first run takes 2 s or more runs once); `sync` before each write; every contender's full read runs once untimed first, so full-read figures are
 those of a process that reads repeatedly and whose allocator holds memory it touched before (a
 fresh process also pays the first touch of new memory, ~0.4 GB/s on this VM, for every
 contender alike). sheaf is measured in-process from Rust (crates/sheaf-npy/examples/
