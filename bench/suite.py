@@ -12,13 +12,16 @@ h5py and sheaf's input .npy; an Arrow table for Feather/Parquet/Vortex/Lance; pe
 arrays for Blosc2/zarr/pcodec), writes a file, and reads it back: full read into memory, open +
 one column, a 1% row range. Reads are checked against the input. Medians of RUNS runs (3x RUNS
 for tables under 100 MB, except with --quick; writes go on while under 2 s in all, up to 3x as
-many; an operation whose first run takes 2 s or more runs once); `sync` before each write; every contender's full read runs once untimed first, so full-read figures are
-those of a process that reads repeatedly and whose allocator holds memory it touched before (a
-fresh process also pays the first touch of new memory, ~0.4 GB/s on this VM, for every
-contender alike). sheaf is measured in-process from Rust (crates/sheaf-npy/examples/
-bench_suite.rs), the others in-process from Python. Threads: sheaf uses 2 (rayon), pyarrow its
-thread pool (2), blosc2 nthreads=2, zarr/h5py/pcodec 1 (their defaults), Vortex and Lance their
-own runtimes.
+many; an operation whose first run takes 2 s or more runs once). Writes are interleaved: in
+rounds, every contender (sheaf's modes too) writes once a round in an order shuffled each
+round, `sync` before each write; then each contender's reads run. Every contender's full read
+runs once untimed first, so full-read figures are those of a process that reads repeatedly and
+whose allocator holds memory it touched before (a fresh process also pays the first touch of
+new memory, ~0.4 GB/s on this VM, for every contender alike). sheaf is measured in-process
+from Rust (crates/sheaf-npy/examples/bench_suite.rs, a process that holds the dataset and
+takes the suite's commands), the others in-process from Python. Threads: sheaf uses 2
+(rayon), pyarrow its thread pool (2), blosc2 nthreads=2, zarr/h5py/pcodec 1 (their defaults),
+Vortex and Lance their own runtimes.
 
 Writes bench/out/results.json, bench/out/results.md and bench/out/chart.png.
 """
@@ -259,7 +262,8 @@ def pcodec_contender():
 # up to 3x `runs`: the same rule for every contender (as timeit's autorange), so that the fast
 # writes, where this host's page-cache hiccups move single runs by 2-4x for every writer alike
 # (np.save of flights30: 0.33 s, spikes of 0.7-3.9 s in 4 of 15 runs), get a median of more runs
-# while the slow ones cost no more time. sheaf's bench binary applies the same rule.
+# while the slow ones cost no more time. sheaf's writes, timed in its bench binary, are
+# counted by the same rule here (write_rounds).
 WRITE_BUDGET_S = 2.0
 # An operation whose first timed run takes SLOW_S or more (writes and reads alike, for every
 # contender; sheaf's bench binary too) is not repeated: at that length this host's noise (under
@@ -276,14 +280,13 @@ def more_runs(ts, runs, budget):
     return len(ts) < runs or (sum(ts) < budget and len(ts) < 3 * runs)
 
 
-def timed(fn, runs, before=None, warmup=False, budget=0.0):
+def timed(fn, runs, warmup=False):
+    """A read's median time over the run rule's runs, and its last result."""
     ts = []
     result = None
     if warmup:
         fn()
-    while more_runs(ts, runs, budget):
-        if before:
-            before()
+    while more_runs(ts, runs, 0.0):
         t = time.perf_counter()
         result = fn()
         ts.append(time.perf_counter() - t)
@@ -333,6 +336,59 @@ def runs_for(raw, runs):
     return runs * 3 if raw < 100e6 and not QUICK else runs
 
 
+SHEAF_MODES = ["none", "lz4", "zstd", "auto", "smallest"]
+
+
+class SheafServer:
+    """sheaf's bench binary (crates/sheaf-npy/examples/bench_suite.rs), holding the dataset in
+    memory and running one write or one mode's reads per command, timed in-process in Rust."""
+
+    def __init__(self, npy, work, runs, col):
+        self.p = subprocess.Popen([str(ROOT / "target/release/examples/bench_suite"), str(npy), str(work), str(runs), col],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.answer()
+
+    def answer(self):
+        line = self.p.stdout.readline()
+        if not line:
+            raise SystemExit(f"sheaf bench failed: {self.p.stderr.read()}")
+        return line
+
+    def ask(self, command):
+        self.p.stdin.write(command + "\n")
+        self.p.stdin.flush()
+        return self.answer()
+
+    def close(self):
+        self.p.stdin.close()
+        if self.p.wait() != 0:
+            raise SystemExit(f"sheaf bench failed: {self.p.stderr.read()}")
+
+
+# The contender each sheaf mode is compared with: its writes and reads run next to that
+# contender's, so that a slow spell of this shared host (single runs 2-10x slower for a minute or
+# two) falls on both or neither. `none` and np.save write files of one size and alternate.
+PEERS = {"none": "np.save / np.load", "lz4": "Feather lz4", "zstd": "Feather zstd", "auto": "Parquet zstd", "smallest": "pcodec per column"}
+
+
+def write_runs(writers, runs):
+    """Times the writes of one contender, or of two alternately (A B, B A, A B, ...) to one
+    path: each then reuses the page-cache memory the other's file just freed (on this VM, memory
+    freed for two seconds goes back to the host and costs ~0.4 GB/s to touch again, so a write
+    into a path of its own would pay that where the other does not). `writers`: functions doing
+    one write and returning its seconds. Returns each one's times and the index of the last to
+    write (whose file is the one on disk)."""
+    times = [[] for _ in writers]
+    last = 0
+    for r in range(3 * runs):
+        order = range(len(writers)) if r % 2 == 0 else reversed(range(len(writers)))
+        for i in order:
+            if more_runs(times[i], runs, WRITE_BUDGET_S):
+                times[i].append(writers[i]())
+                last = i
+    return times, last
+
+
 def run_dataset(name, a, runs, speed_only, work, one_col):
     results = []
     raw = a.nbytes
@@ -342,33 +398,73 @@ def run_dataset(name, a, runs, speed_only, work, one_col):
     npy = work / "input.npy"
     np.save(npy, a)
     sync = lambda: subprocess.run(["sync"], check=True)  # noqa: E731
-    # sheaf, in-process from Rust.
     sheaf_col = one_col if one_col in a.dtype.names else one_col.rsplit("_", 1)[0]
-    p = subprocess.run([str(ROOT / "target/release/examples/bench_suite"), str(npy), str(work), str(runs), sheaf_col], capture_output=True, text=True) if wanted("sheaf") else None
-    if p is not None and p.returncode != 0:
-        raise SystemExit(f"sheaf bench failed on {name}: {p.stderr}")
-    for line in (p.stdout.splitlines() if p else []):
-        r = json.loads(line)
-        r.update(dataset=name, threads="2", raw_bytes=raw, runs=runs)
-        results.append(r)
-    npy.unlink()
+    modes = [m for m in SHEAF_MODES if wanted(f"sheaf {m}")]
+    server = SheafServer(npy, work, runs, sheaf_col) if modes else None
     lo, hi = len(a) // 2, len(a) // 2 + max(1, len(a) // 100)
-    for cname, threads, w, rf, rc, rr in python_contenders():
-        if not wanted(cname):
-            continue
-        path = work / "c.out"
-        try:
-            wt, _ = timed(lambda: w(a, table, cols, str(path)), runs, before=lambda: (rm(path), sync()), budget=WRITE_BUDGET_S)
-            size = size_of(path)
-            ft, got = timed(lambda: rf(str(path)), runs, warmup=True)
-            check(got, a, one_col)
-            del got
-            ct, _ = timed(lambda: rc(str(path), one_col), runs)
-            rt, _ = timed(lambda: rr(str(path), lo, hi), runs)
-            results.append({"dataset": name, "contender": cname, "threads": threads, "raw_bytes": raw, "size": size, "write_s": wt, "read_s": ft, "col_s": ct, "range_s": rt, "runs": runs})
-        except Exception as e:  # noqa: BLE001
-            results.append({"dataset": name, "contender": cname, "threads": threads, "raw_bytes": raw, "error": f"{type(e).__name__}: {e}"[:200]})
+
+    def entry(cname, threads):
+        return {"dataset": name, "contender": cname, "threads": threads, "raw_bytes": raw, "runs": runs}
+
+    def python_writer(w, path):
+        def write():
+            rm(path)
+            sync()
+            t = time.perf_counter()
+            w(a, table, cols, str(path))
+            return time.perf_counter() - t
+        return write
+
+    def python_reads(rf, rc, rr, path):
+        ft, got = timed(lambda: rf(str(path)), runs, warmup=True)
+        check(got, a, one_col)
+        del got
+        ct, _ = timed(lambda: rc(str(path), one_col), runs)
+        rt, _ = timed(lambda: rr(str(path), lo, hi), runs)
+        out = {"size": size_of(path), "read_s": ft, "col_s": ct, "range_s": rt}
         rm(path)
+        return out
+
+    def sheaf_writer(mode, path):
+        return lambda: float(server.ask(f"write {mode} {path}"))
+
+    def sheaf_reads(mode, path):
+        r = json.loads(server.ask(f"read {mode} {path}"))
+        return {k: r[k] for k in ("size", "read_s", "col_s", "range_s")}
+
+    # Blocks of one contender, or a pair: (name, threads, writer, reads) each.
+    python = {c[0]: c for c in python_contenders() if wanted(c[0])}
+    path = work / "c.out"
+    blocks = []
+    for cname, (_, threads, w, rf, rc, rr) in python.items():
+        members = [(cname, threads, python_writer(w, path), lambda rf=rf, rc=rc, rr=rr: python_reads(rf, rc, rr, path))]
+        after = []
+        for m in modes:
+            if PEERS[m] == cname:
+                sheaf = (f"sheaf {m}", "2", sheaf_writer(m, path), lambda m=m: sheaf_reads(m, path))
+                # Only `none` writes a file the size of its peer's.
+                (members if m == "none" else after).append(sheaf)
+        blocks += [members] + [[s] for s in after]
+    placed = {member[0] for block in blocks for member in block}
+    blocks += [[(f"sheaf {m}", "2", sheaf_writer(m, path), lambda m=m: sheaf_reads(m, path))] for m in modes if f"sheaf {m}" not in placed]
+    for block in blocks:
+        try:
+            times, last = write_runs([b[2] for b in block], runs)
+            for i in [last] + [i for i in range(len(block)) if i != last]:
+                cname, threads, write, reads = block[i]
+                if i != last:
+                    write()  # untimed: the file on disk is the other's
+                r = entry(cname, threads)
+                r.update(reads(), write_s=statistics.median(times[i]), write_runs_s=[round(t, 4) for t in times[i]])
+                results.append(r)
+        except Exception as e:  # noqa: BLE001
+            for cname, threads, *_ in block:
+                if not any(r["contender"] == cname for r in results):
+                    results.append(entry(cname, threads) | {"error": f"{type(e).__name__}: {e}"[:200]})
+        rm(path)
+    if server:
+        server.close()
+    npy.unlink()
     for r in results:
         r["speed_only"] = speed_only
     return results
