@@ -337,12 +337,18 @@ impl Writer {
     }
 
     fn write_bytes(&mut self, bytes: &[u8]) -> Result<u64> {
+        if bytes.len() >= PREALLOCATE_FROM {
+            preallocate(self.out.get_ref().as_file(), align_up(self.pos), bytes.len() as u64);
+        }
+        self.write_reserved(bytes)
+    }
+
+    /// Writes `bytes` at the next aligned position, without reserving its blocks (the caller
+    /// did, or they are too few to matter).
+    fn write_reserved(&mut self, bytes: &[u8]) -> Result<u64> {
         let at = align_up(self.pos);
         let pad = (at - self.pos) as usize;
         self.out.write_all(&[0u8; 64][..pad]).map_err(|e| Error::io(&self.path, e))?;
-        if bytes.len() >= PREALLOCATE_FROM {
-            preallocate(self.out.get_ref().as_file(), at, bytes.len() as u64);
-        }
         self.out.write_all(bytes).map_err(|e| Error::io(&self.path, e))?;
         self.pos = at + bytes.len() as u64;
         Ok(at)
@@ -361,7 +367,13 @@ impl Writer {
     fn write_chunks(&mut self, chunks: Vec<EncodedChunk<'_>>) -> Result<Vec<ChunkEntry>> {
         let buffers: Vec<&EncodedBuffer<'_>> = chunks.iter().flat_map(|c| c.buffers.iter().flatten()).collect();
         let to_hash: Vec<&[u8]> = buffers.iter().filter(|b| b.checksum.is_none()).map(|b| &*b.bytes).collect();
-        let mut write_all = || buffers.iter().map(|b| self.write_bytes(&b.bytes)).collect::<Result<Vec<u64>>>();
+        // One reservation for the whole batch: a syscall per buffer cost flights' 19 columns
+        // about 0.5 ms of a 10 ms write.
+        let end = buffers.iter().fold(self.pos, |end, b| align_up(end) + b.bytes.len() as u64);
+        if end - self.pos >= PREALLOCATE_FROM as u64 {
+            preallocate(self.out.get_ref().as_file(), self.pos, end - self.pos);
+        }
+        let mut write_all = || buffers.iter().map(|b| self.write_reserved(&b.bytes)).collect::<Result<Vec<u64>>>();
         let (offsets, sums) = if to_hash.is_empty() { (write_all(), Vec::new()) } else { rayon::join(write_all, || to_hash.iter().map(|b| checksum(b)).collect::<Vec<u64>>()) };
         let (mut offsets, mut sums) = (offsets?.into_iter(), sums.into_iter());
         let mut entries = Vec::with_capacity(chunks.len());
@@ -792,6 +804,28 @@ mod tests {
         // The trailer is the file's last 64 bytes: nothing reserved past it became file size.
         let len = std::fs::metadata(&path).unwrap().len();
         assert!(len < values.len() as u64 * 8 + 4096, "{len}");
+    }
+
+    #[test]
+    fn plain_columns_reserved_as_one_batch_round_trip_with_exact_length() {
+        // Each column under the preallocation size, together over it: the batch is reserved in
+        // one call, padding between the columns included, and the file ends at its trailer.
+        use crate::{ArraySchema, Codec, ColumnInput, DType, Field, File, LeafType, WriteOptions};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("batch.sheaf");
+        let n = super::PREALLOCATE_FROM / 8 / 3 + 5;
+        let cols: Vec<Vec<i64>> = (0..5i64).map(|k| (0..n as i64).map(|i| i * (k + 3) - k).collect()).collect();
+        let fields = (0..5).map(|k| Field::new(format!("c{k}"), DType::leaf(LeafType::Int(8)))).collect();
+        let schema = ArraySchema::new("a", DType::structure(fields));
+        let inputs = cols.iter().map(|c| ColumnInput::fixed(c)).collect();
+        crate::write_arrays(&path, &[(schema, inputs)], &WriteOptions::new().with_codec(Codec::None)).unwrap();
+        let file = File::open(&path).unwrap();
+        for (k, want) in cols.iter().enumerate() {
+            let col = file.single().unwrap().column(&format!("c{k}")).unwrap();
+            assert_eq!(col.as_slice::<i64>().unwrap(), &want[..], "column {k}");
+        }
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert!(len < (5 * n * 8 + 8192) as u64, "{len}");
     }
 
     #[test]
