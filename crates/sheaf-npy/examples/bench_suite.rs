@@ -1,12 +1,12 @@
 //! The sheaf side of `bench/suite.py`: reads a `.npy` dataset into memory, prints `ready`, then
-//! serves the suite's commands, one a line on stdin, so that the suite can interleave sheaf's
-//! writes with the other contenders' (a slow spell of this shared host then falls on every
-//! contender alike, not on one process's turn):
+//! serves the suite's commands, one a line on stdin, so that the suite can run each sheaf mode
+//! beside the contender it is compared with (and `none`'s writes in turn with np.save's): a slow
+//! spell of this shared host then falls on both, not on one process's turn.
 //! - `write MODE [PATH]` (none, lz4, zstd, auto, smallest): one timed write from the in-memory
 //!   columns to PATH (by default `OUT_DIR/MODE.sheaf`); prints its seconds.
-//! - `read MODE [PATH]`: full read into memory, open + read one column, a 1% row range, each timed by
-//!   the suite's run rule and checked against the input; prints one JSON object (size and
-//!   medians) and removes the file.
+//! - `read MODE [PATH]`: full read into memory, open + read one column, a 1% row range, each
+//!   timed by the suite's run rule and checked against the input; prints one JSON object (size
+//!   and medians) and removes the file.
 //!
 //! `printf 'write auto\nread auto\n' | cargo run --release -p sheaf-npy --example bench_suite --
 //! DATA.npy OUT_DIR RUNS COLUMN` (with `SHEAF_BENCH_TRACE=1`, every run's time on stderr).
