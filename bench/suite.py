@@ -402,6 +402,7 @@ def run_dataset(name, a, runs, speed_only, work, one_col):
     modes = [m for m in SHEAF_MODES if wanted(f"sheaf {m}")]
     server = SheafServer(npy, work, runs, sheaf_col) if modes else None
     lo, hi = len(a) // 2, len(a) // 2 + max(1, len(a) // 100)
+    path = work / "c.out"  # every contender's output, in turn
 
     def entry(cname, threads):
         return {"dataset": name, "contender": cname, "threads": threads, "raw_bytes": raw, "runs": runs}
@@ -432,21 +433,23 @@ def run_dataset(name, a, runs, speed_only, work, one_col):
         r = json.loads(server.ask(f"read {mode} {path}"))
         return {k: r[k] for k in ("size", "read_s", "col_s", "range_s")}
 
+    def sheaf_member(m):
+        return (f"sheaf {m}", "2", sheaf_writer(m, path), lambda: sheaf_reads(m, path))
+
     # Blocks of one contender, or a pair: (name, threads, writer, reads) each.
     python = {c[0]: c for c in python_contenders() if wanted(c[0])}
-    path = work / "c.out"
     blocks = []
     for cname, (_, threads, w, rf, rc, rr) in python.items():
         members = [(cname, threads, python_writer(w, path), lambda rf=rf, rc=rc, rr=rr: python_reads(rf, rc, rr, path))]
         after = []
         for m in modes:
             if PEERS[m] == cname:
-                sheaf = (f"sheaf {m}", "2", sheaf_writer(m, path), lambda m=m: sheaf_reads(m, path))
+                sheaf = sheaf_member(m)
                 # Only `none` writes a file the size of its peer's.
                 (members if m == "none" else after).append(sheaf)
         blocks += [members] + [[s] for s in after]
     placed = {member[0] for block in blocks for member in block}
-    blocks += [[(f"sheaf {m}", "2", sheaf_writer(m, path), lambda m=m: sheaf_reads(m, path))] for m in modes if f"sheaf {m}" not in placed]
+    blocks += [[sheaf_member(m)] for m in modes if f"sheaf {m}" not in placed]
     for block in blocks:
         try:
             times, last = write_runs([b[2] for b in block], runs)

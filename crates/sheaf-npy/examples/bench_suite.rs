@@ -87,7 +87,7 @@ fn write_once(d: &Dataset, path: &std::path::Path, mode: &str, codec: Codec) -> 
 }
 
 /// The reads of `mode`'s file, each checked against the input; the file is removed after.
-/// Prints one JSON object: size and the medians.
+/// Returns one JSON object: size and the medians.
 fn reads(d: &Dataset, path: &std::path::Path, mode: &str, runs: usize, one: &str) -> Result<String, Box<dyn std::error::Error>> {
     let label = format!("sheaf {mode}");
     let size = std::fs::metadata(path)?.len();

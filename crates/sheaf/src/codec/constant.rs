@@ -40,10 +40,8 @@ impl Codec for Constant {
 /// time, in copies of at most 64 KiB (a whole number of values) that stay in the L1/L2 cache.
 fn fill(out: &mut [u8], value: &[u8]) {
     let width = value.len();
-    if out.is_empty() || width == 0 {
-        return;
-    }
-    out[..width].copy_from_slice(value);
+    let Some(first) = out.get_mut(..width).filter(|_| width > 0) else { return };
+    first.copy_from_slice(value);
     let most = (64 * 1024 / width).max(1) * width;
     let mut filled = width;
     while filled < out.len() {
@@ -67,6 +65,10 @@ mod tests {
                 assert!(out.chunks_exact(width).all(|c| c == value), "width {width}, count {count}");
             }
         }
+        // An output shorter than one value is left alone, not indexed past.
+        let mut short = [0u8; 3];
+        super::fill(&mut short, &[7u8; 8]);
+        assert_eq!(short, [0u8; 3]);
     }
 
     #[test]
