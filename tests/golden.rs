@@ -300,3 +300,57 @@ fn golden_1_3_files_read_as_written() {
     // The set exercises what 1.3 added.
     assert!(pipelines.iter().any(|p| p == "dictionary-ans") && pipelines.iter().any(|p| p == "delta+dictionary-ans"), "{pipelines:?}");
 }
+
+// Format 1.4 added the `tuple-ans` codec: a fifth golden set, hours of a timetable in runs
+// (`tuple-ans`), a timestamp rising by whole hours in runs (`delta+tuple-ans`) and an airport
+// code of three values.
+
+const ROWS_1_4: u64 = 20_000;
+
+fn schema_1_4() -> ArraySchema {
+    let leaf = |t| DType::leaf(t);
+    ArraySchema::new(
+        "golden",
+        DType::structure(vec![
+            Field::new("hour", leaf(LeafType::Int(8))),
+            Field::new("time_hour", leaf(LeafType::Datetime(TimeUnit::Second, 1))),
+            Field::new("origin", leaf(LeafType::Bytes(3))),
+        ]),
+    )
+}
+
+fn data_1_4() -> Vec<Owned> {
+    let n = ROWS_1_4;
+    let fixed = |values: Vec<u8>| Owned { values, offsets: None, validity: None, rows: n };
+    let mut hour = 5i64;
+    let hours = (0..n).flat_map(|i| {
+        if mix(i).is_multiple_of(4) {
+            hour = if hour >= 23 { 5 } else { hour + 1 };
+        }
+        hour.to_le_bytes()
+    });
+    let mut t = 1_356_998_400i64;
+    let times = (0..n).flat_map(|i| {
+        t += 3600 * i64::from(mix(i ^ 0x55).is_multiple_of(5));
+        t.to_le_bytes()
+    });
+    let origins = (0..n).flat_map(|i| [b"EWR", b"JFK", b"LGA", b"EWR"][(mix(i ^ 0x33) % 4) as usize].to_vec());
+    vec![fixed(hours.collect()), fixed(times.collect()), fixed(origins.collect())]
+}
+
+fn golden_1_4_dir() -> std::path::PathBuf {
+    repo_root().join("tests/data/golden/v1.4")
+}
+
+#[test]
+#[ignore = "writes the golden 1.4 files; run once by hand, never again"]
+fn make_golden_1_4_files() {
+    write_golden(&golden_1_4_dir(), &schema_1_4(), &data_1_4(), &[("auto", Codec::Auto(3))]);
+}
+
+#[test]
+fn golden_1_4_files_read_as_written() {
+    let (_, pipelines) = check_golden(&golden_1_4_dir(), "auto", (1, 4), &schema_1_4(), &data_1_4());
+    // The set exercises what 1.4 added.
+    assert!(pipelines.iter().any(|p| p == "tuple-ans") && pipelines.iter().any(|p| p == "delta+tuple-ans"), "{pipelines:?}");
+}

@@ -1,5 +1,5 @@
 //! The spec is complete enough to write a reader from it: `tests/py/spec_reader.py`, written
-//! from `spec/` alone with NumPy, reads plain, zstd and `auto` files (delta+blockpack included) made by the Rust writer and checks
+//! from `spec/` alone with NumPy, reads plain, zstd and `auto` files (delta+blockpack, dictionary-ans and tuple-ans included) made by the Rust writer and checks
 //! every value against what the test wrote (given as JSON, typed per leaf).
 
 use serde_json::{json, Value};
@@ -156,6 +156,20 @@ fn python_reader_written_from_the_spec_reads_rust_files() {
         .collect();
     let timed = ArraySchema::new("times", DType::leaf(LeafType::Int(8)));
     let times_data = Owned { values: times, offsets: None, validity: None, rows: 3000 };
+    // Airport ids out of three, `tuple-ans`, and timestamps rising by whole hours in runs,
+    // `delta+tuple-ans` (format 1.4).
+    let airports: Vec<u8> = (0..3000).flat_map(|_| [1203i64, 1203, 1420, 5001][(rng.next() % 4) as usize].to_le_bytes()).collect();
+    let origins = ArraySchema::new("origins", DType::leaf(LeafType::Int(8)));
+    let origins_data = Owned { values: airports, offsets: None, validity: None, rows: 3000 };
+    let mut t = 1_700_000_000i64;
+    let stamps: Vec<u8> = (0..3000)
+        .flat_map(|_| {
+            t += 3600 * i64::from(rng.next().is_multiple_of(5));
+            t.to_le_bytes()
+        })
+        .collect();
+    let stamped = ArraySchema::new("time_hour", DType::leaf(LeafType::Int(8)));
+    let stamps_data = Owned { values: stamps, offsets: None, validity: None, rows: 3000 };
     let expect = json!({"arrays": [expected(&schema, &data), expected(&second, std::slice::from_ref(&second_data)), expected(&smooth, std::slice::from_ref(&smooth_data))]});
     let expect_path = dir.path().join("expected.json");
     std::fs::write(&expect_path, expect.to_string()).unwrap();
@@ -167,12 +181,19 @@ fn python_reader_written_from_the_spec_reads_rust_files() {
         sheaf::write_arrays(&path, &arrays, &WriteOptions::new().with_codec(codec).with_row_group_rows(1000)).unwrap();
         files.push(path);
     }
-    // `auto` on the series alone (the reader implements zstd, delta, blockpack and
-    // dictionary-ans, not every stage `auto` picks for the random columns).
+    // `auto` on the series alone (the reader implements zstd, delta, blockpack, dictionary-ans
+    // and tuple-ans, not every stage `auto` picks for the random columns). Chunks of 1,500 rows:
+    // tuples are tried from 1,024 values.
     let auto_path = dir.path().join("auto.sheaf");
-    let series = [(&smooth, &smooth_data, "delta+blockpack"), (&delayed, &delays_data, "dictionary-ans"), (&timed, &times_data, "delta+dictionary-ans")];
+    let series = [
+        (&smooth, &smooth_data, "delta+blockpack"),
+        (&delayed, &delays_data, "dictionary-ans"),
+        (&timed, &times_data, "delta+dictionary-ans"),
+        (&origins, &origins_data, "tuple-ans"),
+        (&stamped, &stamps_data, "delta+tuple-ans"),
+    ];
     let arrays: Vec<_> = series.iter().map(|(s, d, _)| ((*s).clone(), vec![d.input()])).collect();
-    sheaf::write_arrays(&auto_path, &arrays, &WriteOptions::new().with_codec(Codec::AUTO).with_row_group_rows(1000)).unwrap();
+    sheaf::write_arrays(&auto_path, &arrays, &WriteOptions::new().with_codec(Codec::AUTO).with_row_group_rows(1500)).unwrap();
     let auto_file = sheaf::File::open(&auto_path).unwrap();
     for (schema, _, encoding) in series {
         let found = auto_file.array(&schema.name).unwrap().column("").unwrap().encoding();

@@ -1,6 +1,6 @@
 """An independent sheaf v1 reader, written from spec/ (format.md, dtypes.md, codecs.md) alone.
 
-It reads plain files and the stages zstd, delta, blockpack (format 1.2) and dictionary-ans (1.3), checks the magic, version, footer checksum, chunk
+It reads plain files and the stages zstd, delta, blockpack (format 1.2), dictionary-ans (1.3) and tuple-ans (1.4), checks the magic, version, footer checksum, chunk
 table checksums and buffer checksums, and rebuilds every column as a NumPy array, lists (format
 1.1) included: a list column's stored end offsets become each row's length. Run as
 
@@ -25,6 +25,7 @@ BUFFER_REF = 40
 STAGE_DELTA = 2
 STAGE_BLOCKPACK = 9
 STAGE_DICTIONARY_ANS = 10
+STAGE_TUPLE_ANS = 11
 STAGE_ZSTD = 16
 
 
@@ -147,15 +148,19 @@ def varint(raw, at):
             return value, at
 
 
-def undo_dictionary_ans(raw, width):
-    """codecs.md#dictionary-ans: ascending entries, tANS-coded indices in four lanes."""
+def undo_dictionary_ans(raw, width, tuples=False):
+    """codecs.md#dictionary-ans: ascending entries, tANS-coded indices in four lanes; with
+    `tuples`, codecs.md#tuple-ans: the symbols are tuples of T indices."""
     if not 1 <= width <= 8 or len(raw) < 24:
         raise SpecError(f"dictionary-ans: width {width}, {len(raw)} bytes")
     count, n = u64(raw, 0), u64(raw, 8)
     log, shift = raw[16], raw[17]
     size = 1 << log
-    if log > 14 or shift > 63 or n > 4096 or n > size or (count > 0 and n == 0):
+    if log > 14 or shift > 63 or n > 4096 or (n > size and not tuples) or (count > 0 and n == 0):
         raise SpecError(f"dictionary-ans: log {log}, shift {shift}, {n} entries, {count} values")
+    t = raw[18] if tuples else 1
+    if tuples and (not 2 <= t <= 4 or any(raw[19:24])):
+        raise SpecError(f"tuple-ans: tuple length {t}, reserved bytes {raw[19:24].hex()}")
     at = 24
     entries = []
     for e in range(n):
@@ -164,8 +169,21 @@ def undo_dictionary_ans(raw, width):
         if value >= 1 << (8 * width):
             raise SpecError(f"dictionary-ans: entry {e} out of range")
         entries.append(value)
+    symbols = [(e,) for e in entries]
+    if tuples and n > 0:
+        m, at = varint(raw, at)
+        if not 1 <= m <= 4096 or m > size:
+            raise SpecError(f"tuple-ans: {m} tuples, table of {size}")
+        symbols, key = [], -1
+        for i in range(m):
+            step, at = varint(raw, at)
+            key = step if i == 0 else key + step + 1
+            if key >= n ** t:
+                raise SpecError(f"tuple-ans: key {key} of tuple {i} is not below {n}^{t}")
+            digits = [(key // n ** (t - 1 - d)) % n for d in range(t)]
+            symbols.append(tuple(entries[d] for d in digits))
     freqs = []
-    for _ in range(n):
+    for _ in range(len(symbols)):
         f, at = varint(raw, at)
         freqs.append(f + 1)
     if count == 0:
@@ -192,17 +210,17 @@ def undo_dictionary_ans(raw, width):
         base[u] = (y << bits[u]) - size
     stream = int.from_bytes(raw[at:], "little")
     pos = 0
-    out = np.empty(count, dtype=np.uint64)
-    for i in range(count):
+    out = np.empty(-(-count // t) * t, dtype=np.uint64)
+    for i in range(-(-count // t)):
         j = i % 4
         u = states[j]
-        out[i] = entries[slot[u]]
+        out[i * t:i * t + t] = symbols[slot[u]]
         k = bits[u]
         states[j] = base[u] + ((stream >> pos) & ((1 << k) - 1))
         pos += k
     if len(raw) - at != (pos + 7) // 8 or any(states):
         raise SpecError(f"dictionary-ans: {len(raw) - at} stream bytes, {pos} bits read, final states {states}")
-    return b"".join(int(v).to_bytes(8, "little")[:width] for v in out)
+    return b"".join(int(v).to_bytes(8, "little")[:width] for v in out[:count])
 
 
 def read_buffer(data, ref, width):
@@ -220,10 +238,10 @@ def read_buffer(data, ref, width):
             out = undo_delta(out, width)
         elif stage == STAGE_BLOCKPACK:
             out = undo_blockpack(out, width)
-        elif stage == STAGE_DICTIONARY_ANS:
-            out = undo_dictionary_ans(out, width)
+        elif stage in (STAGE_DICTIONARY_ANS, STAGE_TUPLE_ANS):
+            out = undo_dictionary_ans(out, width, tuples=stage == STAGE_TUPLE_ANS)
         else:
-            raise SpecError(f"this reader handles zstd, delta, blockpack and dictionary-ans, not stage {stage}")
+            raise SpecError(f"this reader handles zstd, delta, blockpack, dictionary-ans and tuple-ans, not stage {stage}")
     if len(out) != decoded:
         raise SpecError(f"buffer at {off}: {len(out)} bytes, {decoded} declared")
     return out

@@ -11,7 +11,7 @@ pub const MAGIC: [u8; 8] = *b"\x89SHF\r\n\x1a\n";
 /// Major format version written and read by this crate.
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor format version written by this crate.
-pub const VERSION_MINOR: u16 = 3;
+pub const VERSION_MINOR: u16 = 4;
 /// Size of the fixed header at offset 0.
 pub const HEADER_LEN: u64 = 64;
 /// Size of the fixed trailer at the end of the file.

@@ -3,13 +3,19 @@
 //! systems (tANS) in four interleaved states. It codes small-range integer columns (delays,
 //! times of day, deltas of timestamps: what pcodec was chosen for) at their order-0 entropy, and
 //! decodes a value with one table lookup and a few bit operations, several times faster than
-//! pcodec. Spec: `spec/codecs.md#dictionary-ans`.
+//! pcodec. `tuple-ans` (id 11) is the same coder over tuples of 2 to 4 consecutive indices, one
+//! symbol a tuple: where few distinct values follow one another in patterns (days, hours,
+//! carriers, airports), a lookup yields several values and the coder sees their correlation.
+//! Spec: `spec/codecs.md#dictionary-ans`, `spec/codecs.md#tuple-ans`.
 
 use std::collections::BinaryHeap;
 
 use super::{count_bytes, le_u64, to_usize, Codec, DecodeResult};
 
 pub(crate) struct DictionaryAns;
+
+/// `tuple-ans` (id 11): `dictionary-ans` whose symbols are tuples of consecutive indices.
+pub(crate) struct TupleAns;
 
 const HEADER: usize = 24;
 /// Most distinct values: beyond a few thousand, the frequency table costs more than the coder
@@ -25,6 +31,20 @@ const LANES: usize = 4;
 /// tables decode slower).
 const LOG_SLACK: f64 = 1.002;
 const SLOTS: usize = 1 << MAX_LOG;
+/// Longest tuple: four lanes of four values are 16 values a 64-bit load.
+const MAX_TUPLE: usize = 4;
+/// Tuples are counted in a dense table of every possible one (no hashing on the write path):
+/// a tuple length is tried only where the dictionary size to its power is at most this.
+const MOST_TUPLE_KEYS: usize = 1 << 16;
+/// A longer tuple is chosen while its estimated size is within this factor of the smallest
+/// (it decodes several values a lookup, so a sliver of size buys a good deal of speed).
+const TUPLE_SLACK: f64 = 1.005;
+/// Buffers of fewer values than this are coded one value a symbol (a tuple table would cost
+/// more than it saves).
+const FEWEST_FOR_TUPLES: usize = 1024;
+/// And while it costs at most this many more bits (16 bytes), however small the buffer codes
+/// (a near-constant column, whose tuples cost a few bytes more, still decodes 2x faster).
+const TUPLE_ALLOWANCE_BITS: f64 = 128.0;
 
 fn floor_log2(x: u32) -> u32 {
     31 - x.leading_zeros()
@@ -265,38 +285,71 @@ fn get_varint(input: &[u8], at: &mut usize) -> DecodeResult<u64> {
     Err(format!("varint over 64 bits ending at byte {at}"))
 }
 
-/// Encodes `input` (values of `width` <= 8 bytes); `None` for other widths or more than
+/// Encodes `input` (values of `width` <= 8 bytes) as `dictionary-ans` or, where tuples code it
+/// in about as few bytes, `tuple-ans`; the id it used. `None` for other widths or more than
 /// [`MAX_ENTRIES`] distinct values.
-pub(crate) fn encode(input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
-    encode_values(input, width, false, out)
+pub(crate) fn encode(input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<u8> {
+    encode_values(input, width, false, Tuples::Best, out)
 }
 
 /// `delta` then `dictionary-ans` in one pass over the values, with the same bytes as the two
 /// stages one after the other (without the deltas' buffer: a pass and a column's worth of fresh
 /// memory less).
-pub(crate) fn encode_delta(input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
+pub(crate) fn encode_delta(input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<u8> {
     if !matches!(width, 1 | 2 | 4 | 8) {
         return None;
     }
-    encode_values(input, width, true, out)
+    encode_values(input, width, true, Tuples::Best, out)
 }
 
-/// What the encoder settles before coding: the distinct values, each value's index, the table.
+/// How the encoder picks the values a symbol.
+#[derive(Clone, Copy)]
+enum Tuples {
+    /// One value a symbol (`dictionary-ans`).
+    Single,
+    /// The tuple length [`tuple_length`] picks.
+    Best,
+    /// Tuples of this length, where they fit the tables (for tests of every length).
+    #[cfg(test)]
+    Fixed(usize),
+}
+
+/// What the encoder settles before coding: the distinct values, the tuple length and the tuples'
+/// keys (ascending; empty for single values), each symbol's code, the table.
 struct Model {
     values: Vec<u64>,
+    tuple: usize,
+    keys: Vec<u64>,
     codes: Vec<u16>,
     log: u32,
     freqs: Vec<u32>,
 }
 
 /// The model of `n` > 0 values (or of their deltas).
-fn model(input: &[u8], width: usize, delta: bool) -> Option<Model> {
+fn model(input: &[u8], width: usize, delta: bool, tuples: Tuples) -> Option<Model> {
     let (values, counts, codes) = index(input, width, delta)?;
+    let tuple = match tuples {
+        Tuples::Single => 1,
+        Tuples::Best => tuple_length(&codes, values.len(), &counts),
+        #[cfg(test)]
+        Tuples::Fixed(t) => t,
+    };
+    let (keys, codes, counts) = if tuple > 1 {
+        if values.len().checked_pow(tuple as u32).is_none_or(|p| p > MOST_TUPLE_KEYS) {
+            return None;
+        }
+        tuple_codes(&codes, values.len(), tuple)
+    } else {
+        (Vec::new(), codes, counts)
+    };
+    if counts.len() > MAX_ENTRIES {
+        return None;
+    }
     // The smallest table that holds every symbol, or a larger one where it saves bits.
     // Larger tables approach the entropy and cost more frequency bytes: the sizes fall, then
     // rise; the search stops at the first rise.
     let mut tried: Vec<(u32, Vec<u32>, f64)> = Vec::new();
-    for log in min_log(values.len())..=MAX_LOG {
+    for log in min_log(counts.len())..=MAX_LOG {
         let freqs = normalize(&counts, log);
         let c = cost(&counts, &freqs, log);
         let rising = tried.last().is_some_and(|t| c > t.2);
@@ -307,7 +360,64 @@ fn model(input: &[u8], width: usize, delta: bool) -> Option<Model> {
     }
     let best = tried.iter().map(|t| t.2).fold(f64::INFINITY, f64::min);
     let (log, freqs, _) = tried.into_iter().find(|t| t.2 <= best * LOG_SLACK)?;
-    Some(Model { values, codes, log, freqs })
+    Some(Model { values, tuple, keys, codes, log, freqs })
+}
+
+/// The key of the tuple of indices `codes` (padded with index 0 past the end) over an alphabet
+/// of `k`: the indices as the digits of a base-`k` number, the first most significant.
+fn tuple_key(codes: &[u16], k: usize, tuple: usize) -> usize {
+    (0..tuple).fold(0, |key, j| key * k + codes.get(j).map_or(0, |&c| usize::from(c)))
+}
+
+/// The tuple length to code `codes` (indices into `k` distinct values, counted in `counts`)
+/// with: the longest within [`TUPLE_SLACK`] of the smallest estimated size, 1 where no tuple
+/// length applies.
+fn tuple_length(codes: &[u16], k: usize, counts: &[u64]) -> usize {
+    if codes.len() < FEWEST_FOR_TUPLES || k < 2 {
+        return 1;
+    }
+    let mut sizes = vec![(1, estimated_bits(counts, codes.len() as u64, k))];
+    let mut dense = vec![0u64; MOST_TUPLE_KEYS];
+    for tuple in 2..=MAX_TUPLE {
+        let Some(possible) = k.checked_pow(tuple as u32).filter(|&p| p <= MOST_TUPLE_KEYS) else { break };
+        dense[..possible].fill(0);
+        for t in codes.chunks(tuple) {
+            dense[tuple_key(t, k, tuple)] += 1;
+        }
+        let present: Vec<(usize, u64)> = dense[..possible].iter().enumerate().filter(|(_, &c)| c > 0).map(|(key, &c)| (key, c)).collect();
+        if present.len() > MAX_ENTRIES {
+            break;
+        }
+        let tuple_counts: Vec<u64> = present.iter().map(|&(_, c)| c).collect();
+        let key_bytes: usize = present.iter().scan(None, |prev: &mut Option<usize>, &(key, _)| Some(varint_len(prev.replace(key).map_or(key, |p| key - p - 1) as u64))).sum();
+        sizes.push((tuple, estimated_bits(&tuple_counts, codes.len().div_ceil(tuple) as u64, present.len()) + 8.0 * key_bytes as f64));
+    }
+    let best = sizes.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+    sizes.iter().rev().find(|s| s.1 <= best * TUPLE_SLACK + TUPLE_ALLOWANCE_BITS).map_or(1, |s| s.0)
+}
+
+/// `codes` as tuples of `tuple` (the last padded with index 0): the tuples' keys ascending, each
+/// tuple's rank among them, and the count of each.
+fn tuple_codes(codes: &[u16], k: usize, tuple: usize) -> (Vec<u64>, Vec<u16>, Vec<u64>) {
+    let keys: Vec<usize> = codes.chunks(tuple).map(|t| tuple_key(t, k, tuple)).collect();
+    let mut rank = vec![u16::MAX; k.pow(tuple as u32)];
+    for &key in &keys {
+        rank[key] = 0;
+    }
+    let mut present = Vec::new();
+    for (key, r) in rank.iter_mut().enumerate().filter(|(_, r)| **r == 0) {
+        *r = present.len() as u16;
+        present.push(key as u64);
+    }
+    let mut counts = vec![0u64; present.len()];
+    let ranked: Vec<u16> = keys
+        .iter()
+        .map(|&key| {
+            counts[usize::from(rank[key])] += 1;
+            rank[key]
+        })
+        .collect();
+    (present, ranked, counts)
 }
 
 /// The shift of the stored steps between sorted distinct `values`: the most low zero bits they
@@ -337,8 +447,16 @@ fn write_model(m: &Model, n: usize, out: &mut Vec<u8>) {
     // Sorted values step by multiples of a power of two when their low bits are all zero (floats
     // with short mantissas: delays, times): the steps are stored in units of it.
     let shift = entry_shift(&m.values);
-    out.extend_from_slice(&[m.log as u8, shift as u8, 0, 0, 0, 0, 0, 0]);
+    let tuple = if m.tuple > 1 { m.tuple as u8 } else { 0 };
+    out.extend_from_slice(&[m.log as u8, shift as u8, tuple, 0, 0, 0, 0, 0]);
     put_entries(&m.values, shift, out);
+    if m.tuple > 1 {
+        put_varint(m.keys.len() as u64, out);
+        put_varint(m.keys[0], out);
+        for pair in m.keys.windows(2) {
+            put_varint(pair[1] - pair[0] - 1, out);
+        }
+    }
     for &f in &m.freqs {
         put_varint(u64::from(f - 1), out);
     }
@@ -359,14 +477,24 @@ pub(crate) fn estimate(input: &[u8], width: usize, delta: bool) -> Option<Estima
         return Some(Estimate { model: HEADER, coded: 0, distinct: 0 });
     }
     let (values, counts, _) = index(input, width, delta)?;
+    let (total, table) = estimated_coding(&counts, n as u64, values.len())?;
+    let mut steps = Vec::new();
+    put_entries(&values, entry_shift(&values), &mut steps);
+    let coded = ((total - 8.0 * table as f64) / 8.0).ceil() as usize;
+    Some(Estimate { model: HEADER + steps.len() + table + 2 * LANES, coded, distinct: values.len() })
+}
+
+/// The estimated bits of `n` symbols of `entries` kinds counted in `counts`, coded and with their
+/// frequency table, and the table's bytes, at the table log the encoder would pick.
+fn estimated_coding(counts: &[u64], n: u64, entries: usize) -> Option<(f64, usize)> {
     let at_log = |log: u32| {
-        let freqs: Vec<u64> = counts.iter().map(|&c| ((c << log) + n as u64 / 2) / n as u64).map(|f| f.max(1)).collect();
+        let freqs: Vec<u64> = counts.iter().map(|&c| ((c << log) + n / 2) / n).map(|f| f.max(1)).collect();
         let sum = freqs.iter().sum::<u64>() as f64;
         let bits: f64 = counts.iter().zip(&freqs).map(|(&c, &f)| c as f64 * (sum / f as f64).log2()).sum();
         (bits, freqs.iter().map(|&f| varint_len(f - 1)).sum::<usize>())
     };
     let mut best: Option<(f64, usize)> = None;
-    for log in min_log(values.len())..=MAX_LOG {
+    for log in min_log(entries)..=MAX_LOG {
         let (bits, table) = at_log(log);
         let total = bits + 8.0 * table as f64;
         match best {
@@ -375,11 +503,12 @@ pub(crate) fn estimate(input: &[u8], width: usize, delta: bool) -> Option<Estima
             _ => best = Some((total, table)),
         }
     }
-    let (total, table) = best?;
-    let mut steps = Vec::new();
-    put_entries(&values, entry_shift(&values), &mut steps);
-    let coded = ((total - 8.0 * table as f64) / 8.0).ceil() as usize;
-    Some(Estimate { model: HEADER + steps.len() + table + 2 * LANES, coded, distinct: values.len() })
+    best
+}
+
+/// [`estimated_coding`]'s total bits, infinite where it finds none.
+fn estimated_bits(counts: &[u64], n: u64, entries: usize) -> f64 {
+    estimated_coding(counts, n, entries).map_or(f64::INFINITY, |e| e.0)
 }
 
 /// What [`estimate`] finds.
@@ -393,18 +522,21 @@ pub(crate) struct Estimate {
     pub(crate) distinct: usize,
 }
 
-fn encode_values(input: &[u8], width: usize, delta: bool, out: &mut Vec<u8>) -> Option<()> {
+/// Encodes `input` (or, with `delta`, its deltas), in tuples as `tuples` says; the id used.
+fn encode_values(input: &[u8], width: usize, delta: bool, tuples: Tuples, out: &mut Vec<u8>) -> Option<u8> {
     if !(1..=8).contains(&width) || input.len() % width != 0 {
         return None;
     }
     let n = input.len() / width;
     if n == 0 {
         out.extend_from_slice(&[0u8; HEADER]);
-        return Some(());
+        return Some(super::ids::DICTIONARY_ANS);
     }
-    let m = model(input, width, delta)?;
+    let m = model(input, width, delta, tuples)?;
     write_model(&m, n, out);
+    let id = if m.tuple > 1 { super::ids::TUPLE_ANS } else { super::ids::DICTIONARY_ANS };
     let Model { codes, log, freqs, .. } = m;
+    let n = codes.len();
 
     // The encoder runs backwards (the decoder pops what it pushed last), so it records each
     // symbol's bits and writes them in reading order afterwards.
@@ -487,27 +619,31 @@ fn encode_values(input: &[u8], width: usize, delta: bool, out: &mut Vec<u8>) -> 
         put(bits, count)?;
     }
     out.truncate(at + total_bits.div_ceil(8));
-    Some(())
+    Some(id)
 }
 
 /// The parts of an encoded buffer, checked.
 struct Parsed<'a> {
     count: usize,
     log: u32,
+    /// Values per symbol: 1 for `dictionary-ans`, 2 to 4 for `tuple-ans`.
+    tuple: usize,
+    /// Each symbol's values, `tuple` a symbol, in symbol order.
     values: Vec<u64>,
     freqs: Vec<u32>,
     states: [u32; LANES],
     stream: &'a [u8],
 }
 
-fn parse(input: &[u8], width: usize) -> DecodeResult<Parsed<'_>> {
+/// Parses `dictionary-ans` or, with `tuples`, `tuple-ans`.
+fn parse(input: &[u8], width: usize, tuples: bool) -> DecodeResult<Parsed<'_>> {
     if !(1..=8).contains(&width) {
         return Err(format!("values of {width} bytes (1 to 8 only)"));
     }
     let count = to_usize(le_u64(input, 0)?)?;
     let entries = to_usize(le_u64(input, 8)?)?;
     let log = u32::from(*input.get(16).ok_or("header truncated")?);
-    if log > MAX_LOG || entries > MAX_ENTRIES || entries > 1 << log {
+    if log > MAX_LOG || entries > MAX_ENTRIES || (!tuples && entries > 1 << log) {
         return Err(format!("{entries} entries in a table of log {log} is over the limit"));
     }
     if count > 0 && entries == 0 {
@@ -517,6 +653,16 @@ fn parse(input: &[u8], width: usize) -> DecodeResult<Parsed<'_>> {
     if shift > 63 {
         return Err(format!("dictionary step shift {shift} is over 63"));
     }
+    let tuple = if tuples {
+        let header = input.get(18..HEADER).ok_or("header truncated")?;
+        let t = usize::from(header[0]);
+        if !(2..=MAX_TUPLE).contains(&t) || header[1..].iter().any(|&b| b != 0) {
+            return Err(format!("tuple length {t} (2 to {MAX_TUPLE}) or reserved header bytes not zero"));
+        }
+        t
+    } else {
+        1
+    };
     let mut at = HEADER;
     let mut values: Vec<u64> = Vec::with_capacity(entries);
     let limit = if width == 8 { u64::MAX } else { (1u64 << (8 * width)) - 1 };
@@ -529,9 +675,11 @@ fn parse(input: &[u8], width: usize) -> DecodeResult<Parsed<'_>> {
             _ => return Err(format!("dictionary entry {e} is out of range for {width}-byte values")),
         }
     }
-    let mut freqs = Vec::with_capacity(entries);
+    let symbols = if tuples && entries > 0 { parse_tuples(input, &mut at, &values, tuple, log)? } else { values };
+    let kinds = symbols.len() / tuple;
+    let mut freqs = Vec::with_capacity(kinds);
     let mut sum = 0u64;
-    for _ in 0..entries {
+    for _ in 0..kinds {
         let f = get_varint(input, &mut at)?.saturating_add(1);
         sum = sum.saturating_add(f);
         freqs.push(u32::try_from(f).unwrap_or(u32::MAX));
@@ -550,18 +698,46 @@ fn parse(input: &[u8], width: usize) -> DecodeResult<Parsed<'_>> {
             at += 2;
         }
     }
-    Ok(Parsed { count, log, values, freqs, states, stream: input.get(at..).unwrap_or_default() })
+    Ok(Parsed { count, log, tuple, values: symbols, freqs, states, stream: input.get(at..).unwrap_or_default() })
+}
+
+/// Reads `tuple-ans`'s tuples at `at` (their count, then their keys as ascending steps) and
+/// returns each tuple's values, `tuple` a tuple, from the dictionary `values`.
+fn parse_tuples(input: &[u8], at: &mut usize, values: &[u64], tuple: usize, log: u32) -> DecodeResult<Vec<u64>> {
+    let kinds = to_usize(get_varint(input, at)?)?;
+    if kinds == 0 || kinds > MAX_ENTRIES || kinds > 1 << log {
+        return Err(format!("{kinds} tuples in a table of log {log} (1 to 4,096 and at most the table)"));
+    }
+    // Keys are below k^tuple <= 4096^4 = 2^48.
+    let k = values.len() as u64;
+    let possible = k.pow(tuple as u32);
+    let mut out = Vec::with_capacity(kinds * tuple);
+    let mut key = 0u64;
+    for t in 0..kinds {
+        let step = get_varint(input, at)?;
+        key = if t == 0 { Some(step) } else { key.checked_add(step).and_then(|k| k.checked_add(1)) }
+            .filter(|&k| k < possible)
+            .ok_or_else(|| format!("tuple {t}'s key is past the {possible} tuples of {k} values"))?;
+        let mut digits = key;
+        let first = out.len();
+        for _ in 0..tuple {
+            out.push(values[(digits % k) as usize]);
+            digits /= k;
+        }
+        out[first..].reverse();
+    }
+    Ok(out)
 }
 
 /// A thread's decode tables, reused from buffer to buffer (a buffer of a few hundred thousand
 /// values spent a tenth of its decode time clearing fresh ones). Entries past the current table
 /// size and dictionary hold earlier buffers' data and are never read: states stay below 2^log
-/// and symbols below the dictionary's length by construction, and every index is masked.
+/// and symbols below the number of symbols by construction, and every index is masked.
 struct DecodeTables {
     /// Per slot: symbol (bits 0-13), bits to read (14-17), base of the next state (18-31).
     slots: Box<[u32; SLOTS]>,
-    /// The dictionary, by symbol.
-    values: Box<[u64; MAX_ENTRIES]>,
+    /// Each symbol's values, `tuple` a symbol.
+    values: Box<[u64; MAX_TUPLE * MAX_ENTRIES]>,
 }
 
 thread_local! {
@@ -570,7 +746,8 @@ thread_local! {
 
 /// Runs `f` with this thread's decode tables.
 fn with_decode_tables<T>(f: impl FnOnce(&mut DecodeTables) -> T) -> T {
-    let mut tables = DECODE_TABLES.with(|t| t.borrow_mut().take()).unwrap_or_else(|| Box::new(DecodeTables { slots: Box::new([0; SLOTS]), values: Box::new([0; MAX_ENTRIES]) }));
+    let mut tables =
+        DECODE_TABLES.with(|t| t.borrow_mut().take()).unwrap_or_else(|| Box::new(DecodeTables { slots: Box::new([0; SLOTS]), values: Box::new([0; MAX_TUPLE * MAX_ENTRIES]) }));
     let result = f(&mut tables);
     DECODE_TABLES.with(|t| *t.borrow_mut() = Some(tables));
     result
@@ -605,45 +782,53 @@ fn load(stream: &[u8], byte: usize) -> u64 {
     }
 }
 
-/// Decodes every value into `out`; with `RUNNING_SUM`, writes the running sum of the values
-/// (wrapping in W bytes) instead: `delta` undone in the same pass.
-fn decode_values<const W: usize, const RUNNING_SUM: bool>(p: &Parsed<'_>, out: &mut [u8]) -> DecodeResult<()> {
+/// Decodes every value into `out`, `T` values a symbol; with `RUNNING_SUM`, writes the running
+/// sum of the values (wrapping in W bytes) instead: `delta` undone in the same pass.
+fn decode_values<const W: usize, const T: usize, const RUNNING_SUM: bool>(p: &Parsed<'_>, out: &mut [u8]) -> DecodeResult<()> {
     with_decode_tables(|tables| {
         fill_decode_table(&p.freqs, p.log, &mut tables.slots);
         tables.values[..p.values.len()].copy_from_slice(&p.values);
-        run_decode::<W, RUNNING_SUM>(p, &tables.slots, &tables.values, out)
+        run_decode::<W, T, RUNNING_SUM>(p, &tables.slots, &tables.values, out)
     })
 }
 
 /// The decoding loop of [`decode_values`] over filled tables.
-fn run_decode<const W: usize, const RUNNING_SUM: bool>(p: &Parsed<'_>, table: &[u32; SLOTS], values: &[u64; MAX_ENTRIES], out: &mut [u8]) -> DecodeResult<()> {
+fn run_decode<const W: usize, const T: usize, const RUNNING_SUM: bool>(
+    p: &Parsed<'_>,
+    table: &[u32; SLOTS],
+    values: &[u64; MAX_TUPLE * MAX_ENTRIES],
+    out: &mut [u8],
+) -> DecodeResult<()> {
     const MASK: u32 = (SLOTS - 1) as u32;
     const SYMBOL: u32 = (MAX_ENTRIES - 1) as u32;
     let stream = p.stream;
     let mut states = p.states;
     let mut bit = 0usize;
     let mut sum = 0u64;
-    // One lane's step: the value of its state's slot, then the next state from the slot's base
-    // and bits of `word` (the stream from this group's first bit).
+    // One lane's step: the T values of its state's slot, then the next state from the slot's
+    // base and bits of `word` (the stream from this group's first bit).
     let mut step = |state: &mut u32, word: u64, used: &mut u32, dst: &mut [u8]| {
         let entry = table[(*state & MASK) as usize];
         let bits = (entry >> 14) & 15;
-        let mut value = values[(entry & SYMBOL) as usize];
-        if RUNNING_SUM {
-            sum = sum.wrapping_add(value);
-            value = sum;
+        let first = (entry & SYMBOL) as usize * T;
+        for (j, dst) in dst.chunks_exact_mut(W).take(T).enumerate() {
+            let mut value = values[first + j];
+            if RUNNING_SUM {
+                sum = sum.wrapping_add(value);
+                value = sum;
+            }
+            dst.copy_from_slice(&value.to_le_bytes()[..W]);
         }
-        dst.copy_from_slice(&value.to_le_bytes()[..W]);
         *state = (entry >> 18) + ((word >> *used) as u32 & ((1 << bits) - 1));
         *used += bits;
     };
-    let mut groups = out.chunks_exact_mut(LANES * W);
+    let mut groups = out.chunks_exact_mut(LANES * T * W);
     for group in &mut groups {
         let word = load(stream, bit >> 3) >> (bit & 7);
         let mut used = 0u32;
-        let (a, rest) = group.split_at_mut(W);
-        let (b, rest) = rest.split_at_mut(W);
-        let (c, d) = rest.split_at_mut(W);
+        let (a, rest) = group.split_at_mut(T * W);
+        let (b, rest) = rest.split_at_mut(T * W);
+        let (c, d) = rest.split_at_mut(T * W);
         let [s0, s1, s2, s3] = &mut states;
         step(s0, word, &mut used, a);
         step(s1, word, &mut used, b);
@@ -651,14 +836,19 @@ fn run_decode<const W: usize, const RUNNING_SUM: bool>(p: &Parsed<'_>, table: &[
         step(s3, word, &mut used, d);
         bit += used as usize;
     }
+    // The last symbols (fewer than four, or four whose last tuple runs past the end) decode into
+    // a scratch group, of which the values up to the end are kept.
     let tail = groups.into_remainder();
     if !tail.is_empty() {
+        let mut scratch = [0u8; LANES * MAX_TUPLE * 8];
+        let symbols = (tail.len() / W).div_ceil(T);
         let word = load(stream, bit >> 3) >> (bit & 7);
         let mut used = 0u32;
-        for (state, dst) in states.iter_mut().zip(tail.chunks_exact_mut(W)) {
+        for (state, dst) in states.iter_mut().zip(scratch.chunks_exact_mut(T * W)).take(symbols) {
             step(state, word, &mut used, dst);
         }
         bit += used as usize;
+        tail.copy_from_slice(&scratch[..tail.len()]);
     }
     if bit.div_ceil(8) != stream.len() {
         return Err(format!("{} bytes of coded indices, {} read", stream.len(), bit.div_ceil(8)));
@@ -669,36 +859,46 @@ fn run_decode<const W: usize, const RUNNING_SUM: bool>(p: &Parsed<'_>, table: &[
     Ok(())
 }
 
-/// Decodes `dictionary-ans` and undoes a `delta` applied before it, in one pass (their output
-/// lengths are equal).
-pub(crate) fn decode_delta_into(input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
+/// Decodes `dictionary-ans` (or, with `tuples`, `tuple-ans`) and undoes a `delta` applied before
+/// it, in one pass (their output lengths are equal).
+pub(crate) fn decode_delta_into(input: &[u8], width: usize, tuples: bool, out: &mut [u8]) -> DecodeResult<()> {
     if !matches!(width, 1 | 2 | 4 | 8) {
         return Err(format!("delta needs 1, 2, 4 or 8-byte values, not {width}"));
     }
-    decode(input, width, out, true)
+    decode(input, width, out, true, tuples)
 }
 
-fn decode(input: &[u8], width: usize, out: &mut [u8], running_sum: bool) -> DecodeResult<()> {
-    let parsed = parse(input, width)?;
+fn decode(input: &[u8], width: usize, out: &mut [u8], running_sum: bool, tuples: bool) -> DecodeResult<()> {
+    let parsed = parse(input, width, tuples)?;
     if out.len() != parsed.count.checked_mul(width).ok_or("size overflows")? {
         return Err(format!("{} values do not fill {} bytes", parsed.count, out.len()));
     }
     if parsed.count == 0 {
         return Ok(());
     }
+    match parsed.tuple {
+        1 => decode_width::<1>(&parsed, width, running_sum, out),
+        2 => decode_width::<2>(&parsed, width, running_sum, out),
+        3 => decode_width::<3>(&parsed, width, running_sum, out),
+        _ => decode_width::<4>(&parsed, width, running_sum, out),
+    }
+}
+
+/// [`decode_values`] for tuples of T, by width.
+fn decode_width<const T: usize>(parsed: &Parsed<'_>, width: usize, running_sum: bool, out: &mut [u8]) -> DecodeResult<()> {
     match (width, running_sum) {
-        (1, false) => decode_values::<1, false>(&parsed, out),
-        (2, false) => decode_values::<2, false>(&parsed, out),
-        (3, false) => decode_values::<3, false>(&parsed, out),
-        (4, false) => decode_values::<4, false>(&parsed, out),
-        (5, false) => decode_values::<5, false>(&parsed, out),
-        (6, false) => decode_values::<6, false>(&parsed, out),
-        (7, false) => decode_values::<7, false>(&parsed, out),
-        (_, false) => decode_values::<8, false>(&parsed, out),
-        (1, true) => decode_values::<1, true>(&parsed, out),
-        (2, true) => decode_values::<2, true>(&parsed, out),
-        (4, true) => decode_values::<4, true>(&parsed, out),
-        (_, true) => decode_values::<8, true>(&parsed, out),
+        (1, false) => decode_values::<1, T, false>(parsed, out),
+        (2, false) => decode_values::<2, T, false>(parsed, out),
+        (3, false) => decode_values::<3, T, false>(parsed, out),
+        (4, false) => decode_values::<4, T, false>(parsed, out),
+        (5, false) => decode_values::<5, T, false>(parsed, out),
+        (6, false) => decode_values::<6, T, false>(parsed, out),
+        (7, false) => decode_values::<7, T, false>(parsed, out),
+        (_, false) => decode_values::<8, T, false>(parsed, out),
+        (1, true) => decode_values::<1, T, true>(parsed, out),
+        (2, true) => decode_values::<2, T, true>(parsed, out),
+        (4, true) => decode_values::<4, T, true>(parsed, out),
+        (_, true) => decode_values::<8, T, true>(parsed, out),
     }
 }
 
@@ -708,7 +908,7 @@ impl Codec for DictionaryAns {
     }
 
     fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
-        encode(input, width, out)
+        encode_values(input, width, false, Tuples::Single, out).map(|_| ())
     }
 
     fn decoded_len(&self, input: &[u8], width: usize) -> DecodeResult<usize> {
@@ -716,7 +916,32 @@ impl Codec for DictionaryAns {
     }
 
     fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
-        decode(input, width, out, false)
+        decode(input, width, out, false, false)
+    }
+}
+
+impl Codec for TupleAns {
+    fn name(&self) -> &'static str {
+        "tuple-ans"
+    }
+
+    /// Applies only where tuples code the values about as small as single values do.
+    fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
+        let at = out.len();
+        let id = encode_values(input, width, false, Tuples::Best, out)?;
+        if id != super::ids::TUPLE_ANS {
+            out.truncate(at);
+            return None;
+        }
+        Some(())
+    }
+
+    fn decoded_len(&self, input: &[u8], width: usize) -> DecodeResult<usize> {
+        count_bytes(le_u64(input, 0)?, width)
+    }
+
+    fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
+        decode(input, width, out, false, true)
     }
 }
 
@@ -773,10 +998,10 @@ mod tests {
         for (name, data, delta) in [("skewed", &skewed, false), ("spread", &spread, false), ("few", &few, false), ("rising deltas", &rising, true)] {
             let e = super::estimate(data, 8, delta).unwrap();
             let mut out = Vec::new();
-            super::encode_values(data, 8, delta, &mut out).unwrap();
+            super::encode_values(data, 8, delta, super::Tuples::Single, &mut out).unwrap();
             let estimated = e.model + e.coded;
             assert!(estimated.abs_diff(out.len()) * 50 <= out.len(), "{name}: estimated {estimated} ({e:?}), encoded {}", out.len());
-            let model = out.len() - super::parse(&out, 8).unwrap().stream.len();
+            let model = out.len() - super::parse(&out, 8, false).unwrap().stream.len();
             assert!(e.model.abs_diff(model) * 50 <= model + 400, "{name}: model estimated {}, written {model}", e.model);
         }
     }
@@ -854,7 +1079,7 @@ mod tests {
     fn refuses_corrupt_streams_without_panicking() {
         let data = ints(lcg(3).take(5000).map(|r| (r % 37) as i64));
         let mut enc = Vec::new();
-        super::encode(&data, 8, &mut enc).unwrap();
+        super::DictionaryAns.encode(&data, 8, &mut enc).unwrap();
         let mut out = vec![0u8; data.len()];
         super::DictionaryAns.decode_into(&enc, 8, &mut out).unwrap();
         assert_eq!(out, data);
@@ -876,5 +1101,128 @@ mod tests {
         bad[16] = 15;
         let err = super::DictionaryAns.decode_into(&bad, 8, &mut out).unwrap_err();
         assert!(err.contains("over the limit"), "{err}");
+    }
+
+    /// Hours of the day as a timetable lists them: runs of one hour, rising through the day.
+    fn hours(n: usize) -> Vec<u8> {
+        let mut hour = 5i64;
+        ints(lcg(21).take(n).map(|r| {
+            if r % 4 == 0 {
+                hour = if hour >= 23 { 5 } else { hour + 1 };
+            }
+            hour
+        }))
+    }
+
+    #[test]
+    fn correlated_small_alphabets_code_as_tuples_smaller_and_round_trip() {
+        use crate::codec::{encode_pipeline, ids};
+        let data = hours(100_000);
+        let mut single = Vec::new();
+        super::DictionaryAns.encode(&data, 8, &mut single).unwrap();
+        let (tuples, stage_ids) = encode_pipeline(&[Stage::DictionaryAns], &data, 8).unwrap();
+        assert_eq!(stage_ids[0], ids::TUPLE_ANS, "the coder picks tuples for runs of few values");
+        assert!(tuples.len() * 10 < single.len() * 9, "tuples {} bytes, single values {}", tuples.len(), single.len());
+        assert_eq!(round_trip(&[Stage::DictionaryAns], &data, 8), Some(tuples.len()));
+        // Rising times whose steps come from a few, in runs: `delta+tuple-ans`, fused both ways.
+        let mut t = 1_356_998_400i64;
+        let times = ints(lcg(5).take(100_000).map(|r| {
+            t += [0, 0, 0, 0, 3600, 3600, 7200, 0][(r % 8) as usize] * i64::from(r % 3 == 0);
+            t
+        }));
+        let (_, stage_ids) = encode_pipeline(&[Stage::Delta, Stage::DictionaryAns], &times, 8).unwrap();
+        assert_eq!(&stage_ids[..2], &[ids::DELTA, ids::TUPLE_ANS]);
+        round_trip(&[Stage::Delta, Stage::DictionaryAns], &times, 8).unwrap();
+        // Values with no pattern and many distinct ones stay one value a symbol.
+        let spread = ints(lcg(8).take(100_000).map(|r| (r % 3000) as i64));
+        assert_eq!(encode_pipeline(&[Stage::DictionaryAns], &spread, 8).unwrap().1[0], ids::DICTIONARY_ANS);
+        // As a codec of its own, `tuple-ans` declines what it would not code as tuples.
+        assert!(super::TupleAns.encode(&spread, 8, &mut Vec::new()).is_none());
+        let mut own = Vec::new();
+        super::TupleAns.encode(&data, 8, &mut own).unwrap();
+        assert_eq!(own, tuples);
+    }
+
+    #[test]
+    fn tuples_of_every_length_round_trip_every_width_and_count() {
+        for tuple in 2..=super::MAX_TUPLE {
+            for width in 1..=8usize {
+                for distinct in [1u64, 2, 3, 7, 16] {
+                    // Counts around the group of four lanes of `tuple` values, and larger.
+                    for n in [1usize, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 1000, 1003, 10_007] {
+                        let data: Vec<u8> =
+                            lcg(distinct * 31 + n as u64).take(n).flat_map(|r| ((r % distinct).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 5).to_le_bytes()[..width].to_vec()).collect();
+                        for delta in [false, true] {
+                            if delta && !matches!(width, 1 | 2 | 4 | 8) {
+                                continue;
+                            }
+                            let mut enc = Vec::new();
+                            let Some(id) = super::encode_values(&data, width, delta, super::Tuples::Fixed(tuple), &mut enc) else {
+                                // Only an alphabet (of values or of deltas) too large for tuples declines.
+                                let k = super::index(&data, width, delta).unwrap().0.len();
+                                assert!(k.pow(tuple as u32) > super::MOST_TUPLE_KEYS, "tuple {tuple} width {width} distinct {distinct} n {n} delta {delta}");
+                                continue;
+                            };
+                            assert_eq!(id, crate::codec::ids::TUPLE_ANS);
+                            // Over stale bytes: the decoder writes every byte of its output.
+                            let mut out = vec![0xA5u8; data.len()];
+                            let decoded = if delta { super::decode_delta_into(&enc, width, true, &mut out) } else { super::TupleAns.decode_into(&enc, width, &mut out) };
+                            decoded.unwrap_or_else(|e| panic!("tuple {tuple} width {width} distinct {distinct} n {n} delta {delta}: {e}"));
+                            if delta {
+                                let mut deltas = Vec::new();
+                                crate::codec::delta::Delta.encode(&data, width, &mut deltas).unwrap();
+                                let mut sums = vec![0u8; data.len()];
+                                crate::codec::delta::Delta.decode_into(&deltas, width, &mut sums).unwrap();
+                                assert_eq!(sums, data);
+                            }
+                            assert_eq!(out, data, "tuple {tuple} width {width} distinct {distinct} n {n} delta {delta}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_corrupt_tuple_streams_without_panicking() {
+        let data = hours(5000);
+        let mut enc = Vec::new();
+        assert_eq!(super::encode_values(&data, 8, false, super::Tuples::Fixed(3), &mut enc), Some(crate::codec::ids::TUPLE_ANS));
+        let mut out = vec![0u8; data.len()];
+        super::TupleAns.decode_into(&enc, 8, &mut out).unwrap();
+        assert_eq!(out, data);
+        for cut in 0..enc.len() {
+            assert!(super::TupleAns.decode_into(&enc[..cut], 8, &mut out).is_err(), "cut at {cut}");
+        }
+        for at in 0..enc.len() {
+            for bit in 0..8 {
+                let mut bad = enc.clone();
+                bad[at] ^= 1 << bit;
+                let _ = super::TupleAns.decode_into(&bad, 8, &mut out);
+            }
+        }
+        // A tuple length outside 2..=4, a reserved byte set.
+        for (at, byte) in [(18, 1u8), (18, 5), (19, 1)] {
+            let mut bad = enc.clone();
+            bad[at] = byte;
+            let err = super::TupleAns.decode_into(&bad, 8, &mut out).unwrap_err();
+            assert!(err.contains("tuple length"), "{err}");
+        }
+        // The same bytes read as `dictionary-ans` fail too: ids are not interchangeable.
+        assert!(super::DictionaryAns.decode_into(&enc, 8, &mut out).is_err());
+        // A key past the k^3 possible tuples: the first key's varint, after the dictionary and
+        // the tuple count, made huge.
+        let parsed_keys_at = {
+            let mut at = super::HEADER;
+            for _ in 0..u64::from_le_bytes(enc[8..16].try_into().unwrap()) + 1 {
+                super::get_varint(&enc, &mut at).unwrap();
+            }
+            at
+        };
+        let mut bad = enc[..parsed_keys_at].to_vec();
+        super::put_varint(1 << 40, &mut bad);
+        bad.extend_from_slice(&enc[parsed_keys_at + 1..]);
+        let err = super::TupleAns.decode_into(&bad, 8, &mut out).unwrap_err();
+        assert!(err.contains("key is past"), "{err}");
     }
 }

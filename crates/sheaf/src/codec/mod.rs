@@ -48,6 +48,8 @@ pub mod ids {
     pub const BLOCKPACK: u8 = 9;
     /// Dictionary with tANS-coded indices.
     pub const DICTIONARY_ANS: u8 = 10;
+    /// Dictionary with tANS-coded tuples of consecutive indices.
+    pub const TUPLE_ANS: u8 = 11;
     /// Zstandard frame.
     pub const ZSTD: u8 = 16;
     /// LZ4 block with its decoded length in front.
@@ -156,6 +158,7 @@ pub(crate) fn codec(id: u8) -> Option<&'static dyn Codec> {
         ids::DECIMAL => &decimal::Decimal,
         ids::DICTIONARY_PCO => &dictionary::DictionaryPco,
         ids::DICTIONARY_ANS => &dictionary_ans::DictionaryAns,
+        ids::TUPLE_ANS => &dictionary_ans::TupleAns,
         ids::ZSTD => &zstd::Zstd,
         ids::LZ4 => &lz4::Lz4,
         ids::PCO => &pco::Pco,
@@ -185,11 +188,13 @@ pub(crate) fn encode_pipeline(stages: &[Stage], input: &[u8], width: usize) -> O
         let mut next = Vec::new();
         let src: &[u8] = if i == 0 { input } else { &cur };
         ids[i] = stages[i].id();
-        // `delta+dictionary-ans` in one pass, as it is decoded.
+        // `delta+dictionary-ans` in one pass, as it is decoded. The coder picks the id:
+        // `dictionary-ans`, or `tuple-ans` where tuples of values code about as small.
         if stages[i..].starts_with(&[Stage::Delta, Stage::DictionaryAns]) {
-            dictionary_ans::encode_delta(src, width, &mut next)?;
             i += 1;
-            ids[i] = Stage::DictionaryAns.id();
+            ids[i] = dictionary_ans::encode_delta(src, width, &mut next)?;
+        } else if stages[i] == Stage::DictionaryAns {
+            ids[i] = dictionary_ans::encode(src, width, &mut next)?;
         } else {
             stages[i].encode(src, width, &mut next)?;
         }
@@ -236,13 +241,13 @@ fn decode_with(ids: &[u8], stored: &[u8], width: usize, out: &mut [u8], cur: &mu
         // `blockpack` over `delta` in one pass (their output lengths are equal): saves a pass
         // over the chunk, a third of decoding smooth floats.
         // Likewise `dictionary-ans` over `delta`.
-        let fused = matches!(id, ids::BLOCKPACK | ids::DICTIONARY_ANS) && k >= 1 && ids[k - 1] == ids::DELTA;
+        let fused = matches!(id, ids::BLOCKPACK | ids::DICTIONARY_ANS | ids::TUPLE_ANS) && k >= 1 && ids[k - 1] == ids::DELTA;
         if fused {
             k -= 1;
         }
         let decode = |src: &[u8], out: &mut [u8]| match (fused, id) {
             (true, ids::BLOCKPACK) => blockpack::decode_delta_into(src, width, out),
-            (true, _) => dictionary_ans::decode_delta_into(src, width, out),
+            (true, _) => dictionary_ans::decode_delta_into(src, width, id == ids::TUPLE_ANS, out),
             _ => c.decode_into(src, width, out),
         };
         let fail = |e: String| PipelineError::Failed(c.name(), e);
