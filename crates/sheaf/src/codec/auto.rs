@@ -55,7 +55,7 @@ fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<St
     }
     let mut out = Vec::with_capacity(base.len() * 2);
     for c in base {
-        let dictionary = matches!(c.first(), Some(Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_) | Stage::DictionaryAns));
+        let dictionary = matches!(c.first(), Some(Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_) | Stage::DictionaryAns | Stage::DictionaryAnsSmallest));
         // pcodec models one distribution: components of a row are modelled apart, never mixed.
         if !matches!(c.first(), Some(Stage::Pco(..))) {
             out.push(c.clone());
@@ -151,7 +151,7 @@ impl Pipelines {
 /// Whether a pipeline can decline data like that it was chosen on: dictionaries have entry
 /// limits (4,096 for `dictionary-ans`), `decimal` needs exact decimals.
 fn may_decline(stages: &[Stage]) -> bool {
-    stages.iter().any(|s| matches!(s, Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_) | Stage::DictionaryAns | Stage::Decimal))
+    stages.iter().any(|s| matches!(s, Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_) | Stage::DictionaryAns | Stage::DictionaryAnsSmallest | Stage::Decimal))
 }
 
 /// Picks the pipelines for a buffer of `width`-byte values, `k` to a row, from a sample of `data`
@@ -182,7 +182,9 @@ fn choose_thoroughly(data: &[u8], width: usize, k: usize, level: i32, pco: Optio
     let size_on = |stages: &[Stage], w: &[u8]| encode_pipeline(stages, w, width).map(|(b, _)| b.len());
     // Every candidate on the first window; on the others only those within 1.5x of the best
     // there (a third to a half of them: planning costs as much as encoding a small table).
-    let first: Vec<(Vec<Stage>, usize)> = candidates(width, level, k, pco).into_iter().filter_map(|s| size_on(&s, windows[0]).map(|n| (s, n))).collect();
+    // `smallest` takes `dictionary-ans`'s smallest table, not its faster one.
+    let for_mode = |c: Vec<Stage>| -> Vec<Stage> { c.into_iter().map(|s| if strict && s == Stage::DictionaryAns { Stage::DictionaryAnsSmallest } else { s }).collect() };
+    let first: Vec<(Vec<Stage>, usize)> = candidates(width, level, k, pco).into_iter().map(for_mode).filter_map(|s| size_on(&s, windows[0]).map(|n| (s, n))).collect();
     let best_first = first.iter().map(|(_, n)| *n).min().unwrap_or(0);
     let sizes: Vec<(Vec<Stage>, usize)> = first
         .iter()
@@ -202,7 +204,7 @@ fn choose_thoroughly(data: &[u8], width: usize, k: usize, level: i32, pco: Optio
     // window, where a chunk pays once: on flights' flight numbers it is 20% smaller than
     // `bitpack` on the chunk and looks larger on the windows. The best of its candidates, if
     // within 1/3 of the pick's size, is sized on the whole chunk too.
-    let entropy_coded = |stages: &[Stage]| stages.contains(&Stage::DictionaryAns);
+    let entropy_coded = |stages: &[Stage]| stages.iter().any(|s| s.is_dictionary_ans());
     let pick_size = sizes.iter().find(|(s, _)| *s == pick).map_or(best, |(_, n)| *n);
     let challenger = sizes.iter().filter(|(s, n)| entropy_coded(s) && *n <= pick_size + pick_size / 3).min_by_key(|(_, n)| *n).map(|(s, _)| s.clone());
     let challenger = challenger.filter(|_| !entropy_coded(&pick) && !pick.is_empty());

@@ -99,8 +99,12 @@ pub enum Stage {
     /// Dictionary whose indices pcodec codes, at a pcodec level (encode-time only).
     DictionaryPco(u8),
     /// Dictionary (values of up to 8 bytes, at most 4,096 distinct) whose indices are
-    /// entropy-coded by tANS.
+    /// entropy-coded by tANS (or `tuple-ans`, where tuples of them code about as small), with the
+    /// smallest table within 1% of the smallest size (a smaller table decodes faster).
     DictionaryAns,
+    /// `DictionaryAns` with the table that codes smallest (same ids and format), for
+    /// `smallest`.
+    DictionaryAnsSmallest,
     /// Zstandard at a level.
     Zstd(i32),
     /// LZ4 block.
@@ -126,11 +130,16 @@ impl Stage {
             Stage::Transpose(_) => ids::TRANSPOSE,
             Stage::Decimal => ids::DECIMAL,
             Stage::DictionaryPco(_) => ids::DICTIONARY_PCO,
-            Stage::DictionaryAns => ids::DICTIONARY_ANS,
+            Stage::DictionaryAns | Stage::DictionaryAnsSmallest => ids::DICTIONARY_ANS,
             Stage::Zstd(_) => ids::ZSTD,
             Stage::Lz4 => ids::LZ4,
             Stage::Pco(..) => ids::PCO,
         }
+    }
+
+    /// `dictionary-ans` with either table choice.
+    pub(crate) fn is_dictionary_ans(self) -> bool {
+        matches!(self, Stage::DictionaryAns | Stage::DictionaryAnsSmallest)
     }
 
     fn encode(self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
@@ -190,11 +199,12 @@ pub(crate) fn encode_pipeline(stages: &[Stage], input: &[u8], width: usize) -> O
         ids[i] = stages[i].id();
         // `delta+dictionary-ans` in one pass, as it is decoded. The coder picks the id:
         // `dictionary-ans`, or `tuple-ans` where tuples of values code about as small.
-        if stages[i..].starts_with(&[Stage::Delta, Stage::DictionaryAns]) {
+        let smallest = |s: Stage| s == Stage::DictionaryAnsSmallest;
+        if stages[i] == Stage::Delta && stages.get(i + 1).is_some_and(|s| s.is_dictionary_ans()) {
             i += 1;
-            ids[i] = dictionary_ans::encode_delta(src, width, &mut next)?;
-        } else if stages[i] == Stage::DictionaryAns {
-            ids[i] = dictionary_ans::encode(src, width, &mut next)?;
+            ids[i] = dictionary_ans::encode_delta(src, width, smallest(stages[i]), &mut next)?;
+        } else if stages[i].is_dictionary_ans() {
+            ids[i] = dictionary_ans::encode(src, width, smallest(stages[i]), &mut next)?;
         } else {
             stages[i].encode(src, width, &mut next)?;
         }
