@@ -45,6 +45,9 @@ const TUPLE_SLACK: f64 = 1.005;
 /// Buffers of fewer values than this are coded one value a symbol (a tuple table would cost
 /// more than it saves).
 const FEWEST_FOR_TUPLES: usize = 1024;
+/// Tuple lengths are judged on this many values at the start of a buffer (a multiple of 2, 3
+/// and 4, so that the sample's tuples are the buffer's).
+const TUPLE_SAMPLE: usize = 12 * 4096;
 /// And while it costs at most this many more bits (16 bytes), however small the buffer codes
 /// (a near-constant column, whose tuples cost a few bytes more, still decodes 2x faster).
 const TUPLE_ALLOWANCE_BITS: f64 = 128.0;
@@ -293,16 +296,7 @@ fn get_varint(input: &[u8], at: &mut usize) -> DecodeResult<u64> {
 /// [`MAX_ENTRIES`] distinct values. `smallest`: the table that codes smallest, not one that
 /// decodes faster for a sliver more.
 pub(crate) fn encode(input: &[u8], width: usize, smallest: bool, out: &mut Vec<u8>) -> Option<u8> {
-    encode_values(input, width, false, Tuples::Best, slack(smallest), out)
-}
-
-/// The table log slack for `smallest` or not.
-fn slack(smallest: bool) -> f64 {
-    if smallest {
-        LOG_SLACK_SMALLEST
-    } else {
-        LOG_SLACK
-    }
+    encode_values(input, width, false, Tuples::Best, smallest, out)
 }
 
 /// `delta` then `dictionary-ans` in one pass over the values, with the same bytes as the two
@@ -312,7 +306,7 @@ pub(crate) fn encode_delta(input: &[u8], width: usize, smallest: bool, out: &mut
     if !matches!(width, 1 | 2 | 4 | 8) {
         return None;
     }
-    encode_values(input, width, true, Tuples::Best, slack(smallest), out)
+    encode_values(input, width, true, Tuples::Best, smallest, out)
 }
 
 /// How the encoder picks the values a symbol.
@@ -339,7 +333,7 @@ struct Model {
 }
 
 /// The model of `n` > 0 values (or of their deltas).
-fn model(input: &[u8], width: usize, delta: bool, tuples: Tuples, log_slack: f64) -> Option<Model> {
+fn model(input: &[u8], width: usize, delta: bool, tuples: Tuples, smallest: bool) -> Option<Model> {
     let (values, counts, codes) = index(input, width, delta)?;
     let tuple = match tuples {
         Tuples::Single => 1,
@@ -358,6 +352,13 @@ fn model(input: &[u8], width: usize, delta: bool, tuples: Tuples, log_slack: f64
     if counts.len() > MAX_ENTRIES {
         return None;
     }
+    if !smallest {
+        // `auto`: the table log from the estimate (normalizing the counts at every log took a
+        // twentieth of the flights table's write), the frequencies at that log.
+        let log = estimated_coding(&counts, codes.len() as u64, counts.len(), LOG_SLACK)?.2;
+        let freqs = normalize(&counts, log);
+        return Some(Model { values, tuple, keys, codes, log, freqs });
+    }
     // The smallest table that holds every symbol, or a larger one where it saves bits.
     // Larger tables approach the entropy and cost more frequency bytes: the sizes fall, then
     // rise; the search stops at the first rise.
@@ -372,7 +373,7 @@ fn model(input: &[u8], width: usize, delta: bool, tuples: Tuples, log_slack: f64
         }
     }
     let best = tried.iter().map(|t| t.2).fold(f64::INFINITY, f64::min);
-    let (log, freqs, _) = tried.into_iter().find(|t| t.2 <= best * log_slack)?;
+    let (log, freqs, _) = tried.into_iter().find(|t| t.2 <= best * LOG_SLACK_SMALLEST)?;
     Some(Model { values, tuple, keys, codes, log, freqs })
 }
 
@@ -384,7 +385,8 @@ fn tuple_key(codes: &[u16], k: usize, tuple: usize) -> usize {
 
 /// The tuple length to code `codes` (indices into `k` distinct values, counted in `counts`)
 /// with: the longest within [`TUPLE_SLACK`] of the smallest estimated size, 1 where no tuple
-/// length applies.
+/// length applies. Tuples are counted on the first [`TUPLE_SAMPLE`] indices, their coded bits
+/// scaled to the whole (counting every index took an eighth of the flights table's write).
 fn tuple_length(codes: &[u16], k: usize, counts: &[u64]) -> usize {
     // Each length sized at its smallest table; `auto`'s table slack then applies to the length
     // chosen. (Sized at the faster tables, pairs of skewed values were chosen and came out 1.35%
@@ -393,21 +395,34 @@ fn tuple_length(codes: &[u16], k: usize, counts: &[u64]) -> usize {
     if codes.len() < FEWEST_FOR_TUPLES || k < 2 {
         return 1;
     }
-    let mut sizes = vec![(1, estimated_bits(counts, codes.len() as u64, k, log_slack))];
-    let mut dense = vec![0u64; MOST_TUPLE_KEYS];
+    let sample = &codes[..codes.len().min(TUPLE_SAMPLE)];
+    let scale = codes.len() as f64 / sample.len() as f64;
+    // Coded bits scaled to the whole buffer, the table's bytes as they are.
+    let size = |counts: &[u64], symbols: usize, kinds: usize| {
+        estimated_coding(counts, symbols as u64, kinds, log_slack).map_or(f64::INFINITY, |(total, table, _)| (total - 8.0 * table as f64) * scale + 8.0 * table as f64)
+    };
+    let singles = if sample.len() == codes.len() {
+        counts.to_vec()
+    } else {
+        sample.iter().fold(vec![0u64; k], |mut c, &i| {
+            c[usize::from(i)] += 1;
+            c
+        })
+    };
+    let mut sizes = vec![(1, size(&singles, sample.len(), singles.iter().filter(|&&c| c > 0).count()))];
+    let mut dense: Vec<u32> = Vec::new();
     for tuple in 2..=MAX_TUPLE {
         let Some(possible) = k.checked_pow(tuple as u32).filter(|&p| p <= MOST_TUPLE_KEYS) else { break };
-        dense[..possible].fill(0);
-        for t in codes.chunks(tuple) {
-            dense[tuple_key(t, k, tuple)] += 1;
-        }
-        let present: Vec<(usize, u64)> = dense[..possible].iter().enumerate().filter(|(_, &c)| c > 0).map(|(key, &c)| (key, c)).collect();
+        dense.clear();
+        dense.resize(possible, 0);
+        each_tuple_key(sample, k, tuple, |key| dense[key] += 1);
+        let present: Vec<(usize, u64)> = dense.iter().enumerate().filter(|(_, &c)| c > 0).map(|(key, &c)| (key, u64::from(c))).collect();
         if present.len() > MAX_ENTRIES {
             break;
         }
         let tuple_counts: Vec<u64> = present.iter().map(|&(_, c)| c).collect();
         let key_bytes: usize = present.iter().scan(None, |prev: &mut Option<usize>, &(key, _)| Some(varint_len(prev.replace(key).map_or(key, |p| key - p - 1) as u64))).sum();
-        sizes.push((tuple, estimated_bits(&tuple_counts, codes.len().div_ceil(tuple) as u64, present.len(), log_slack) + 8.0 * key_bytes as f64));
+        sizes.push((tuple, size(&tuple_counts, sample.len().div_ceil(tuple), present.len()) + 8.0 * key_bytes as f64));
     }
     let best = sizes.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
     sizes.iter().rev().find(|s| s.1 <= best * TUPLE_SLACK + TUPLE_ALLOWANCE_BITS).map_or(1, |s| s.0)
@@ -416,25 +431,40 @@ fn tuple_length(codes: &[u16], k: usize, counts: &[u64]) -> usize {
 /// `codes` as tuples of `tuple` (the last padded with index 0): the tuples' keys ascending, each
 /// tuple's rank among them, and the count of each.
 fn tuple_codes(codes: &[u16], k: usize, tuple: usize) -> (Vec<u64>, Vec<u16>, Vec<u64>) {
-    let keys: Vec<usize> = codes.chunks(tuple).map(|t| tuple_key(t, k, tuple)).collect();
     let mut rank = vec![u16::MAX; k.pow(tuple as u32)];
-    for &key in &keys {
-        rank[key] = 0;
-    }
+    each_tuple_key(codes, k, tuple, |key| rank[key] = 0);
     let mut present = Vec::new();
     for (key, r) in rank.iter_mut().enumerate().filter(|(_, r)| **r == 0) {
         *r = present.len() as u16;
         present.push(key as u64);
     }
     let mut counts = vec![0u64; present.len()];
-    let ranked: Vec<u16> = keys
-        .iter()
-        .map(|&key| {
-            counts[usize::from(rank[key])] += 1;
-            rank[key]
-        })
-        .collect();
+    let mut ranked = Vec::with_capacity(codes.len().div_ceil(tuple));
+    each_tuple_key(codes, k, tuple, |key| {
+        counts[usize::from(rank[key])] += 1;
+        ranked.push(rank[key]);
+    });
     (present, ranked, counts)
+}
+
+/// Calls `f` with the key of each tuple of `tuple` (2 to 4) indices of `codes` in turn.
+fn each_tuple_key(codes: &[u16], k: usize, tuple: usize, f: impl FnMut(usize)) {
+    match tuple {
+        2 => tuple_keys::<2>(codes, k, f),
+        3 => tuple_keys::<3>(codes, k, f),
+        _ => tuple_keys::<4>(codes, k, f),
+    }
+}
+
+/// [`each_tuple_key`] for tuples of T (fixed at compile time: the loop over a tuple unrolls).
+fn tuple_keys<const T: usize>(codes: &[u16], k: usize, mut f: impl FnMut(usize)) {
+    let mut tuples = codes.chunks_exact(T);
+    for t in &mut tuples {
+        f(t.iter().fold(0, |key, &c| key * k + usize::from(c)));
+    }
+    if !tuples.remainder().is_empty() {
+        f(tuple_key(tuples.remainder(), k, T));
+    }
 }
 
 /// The shift of the stored steps between sorted distinct `values`: the most low zero bits they
@@ -494,7 +524,7 @@ pub(crate) fn estimate(input: &[u8], width: usize, delta: bool) -> Option<Estima
         return Some(Estimate { model: HEADER, coded: 0, distinct: 0 });
     }
     let (values, counts, _) = index(input, width, delta)?;
-    let (total, table) = estimated_coding(&counts, n as u64, values.len(), LOG_SLACK)?;
+    let (total, table, _) = estimated_coding(&counts, n as u64, values.len(), LOG_SLACK)?;
     let mut steps = Vec::new();
     put_entries(&values, entry_shift(&values), &mut steps);
     let coded = ((total - 8.0 * table as f64) / 8.0).ceil() as usize;
@@ -502,30 +532,26 @@ pub(crate) fn estimate(input: &[u8], width: usize, delta: bool) -> Option<Estima
 }
 
 /// The estimated bits of `n` symbols of `entries` kinds counted in `counts`, coded and with their
-/// frequency table, and the table's bytes, at the table log the encoder would pick.
-fn estimated_coding(counts: &[u64], n: u64, entries: usize, log_slack: f64) -> Option<(f64, usize)> {
+/// frequency table, the table's bytes, and the table log, the smallest within `log_slack` of the
+/// best estimate.
+fn estimated_coding(counts: &[u64], n: u64, entries: usize, log_slack: f64) -> Option<(f64, usize, u32)> {
     let at_log = |log: u32| {
         let freqs: Vec<u64> = counts.iter().map(|&c| ((c << log) + n / 2) / n).map(|f| f.max(1)).collect();
         let sum = freqs.iter().sum::<u64>() as f64;
         let bits: f64 = counts.iter().zip(&freqs).map(|(&c, &f)| c as f64 * (sum / f as f64).log2()).sum();
         (bits, freqs.iter().map(|&f| varint_len(f - 1)).sum::<usize>())
     };
-    let mut best: Option<(f64, usize)> = None;
+    let mut best: Option<(f64, usize, u32)> = None;
     for log in min_log(entries)..=MAX_LOG {
         let (bits, table) = at_log(log);
         let total = bits + 8.0 * table as f64;
         match best {
-            Some((b, _)) if total > b => break,
-            Some((b, _)) if total > b / log_slack => {}
-            _ => best = Some((total, table)),
+            Some((b, ..)) if total > b => break,
+            Some((b, ..)) if total > b / log_slack => {}
+            _ => best = Some((total, table, log)),
         }
     }
     best
-}
-
-/// [`estimated_coding`]'s total bits, infinite where it finds none.
-fn estimated_bits(counts: &[u64], n: u64, entries: usize, log_slack: f64) -> f64 {
-    estimated_coding(counts, n, entries, log_slack).map_or(f64::INFINITY, |e| e.0)
 }
 
 /// What [`estimate`] finds.
@@ -540,7 +566,7 @@ pub(crate) struct Estimate {
 }
 
 /// Encodes `input` (or, with `delta`, its deltas), in tuples as `tuples` says; the id used.
-fn encode_values(input: &[u8], width: usize, delta: bool, tuples: Tuples, log_slack: f64, out: &mut Vec<u8>) -> Option<u8> {
+fn encode_values(input: &[u8], width: usize, delta: bool, tuples: Tuples, smallest: bool, out: &mut Vec<u8>) -> Option<u8> {
     if !(1..=8).contains(&width) || input.len() % width != 0 {
         return None;
     }
@@ -549,7 +575,7 @@ fn encode_values(input: &[u8], width: usize, delta: bool, tuples: Tuples, log_sl
         out.extend_from_slice(&[0u8; HEADER]);
         return Some(super::ids::DICTIONARY_ANS);
     }
-    let m = model(input, width, delta, tuples, log_slack)?;
+    let m = model(input, width, delta, tuples, smallest)?;
     write_model(&m, n, out);
     let id = if m.tuple > 1 { super::ids::TUPLE_ANS } else { super::ids::DICTIONARY_ANS };
     let Model { codes, log, freqs, .. } = m;
@@ -925,7 +951,7 @@ impl Codec for DictionaryAns {
     }
 
     fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
-        encode_values(input, width, false, Tuples::Single, LOG_SLACK, out).map(|_| ())
+        encode_values(input, width, false, Tuples::Single, false, out).map(|_| ())
     }
 
     fn decoded_len(&self, input: &[u8], width: usize) -> DecodeResult<usize> {
@@ -945,7 +971,7 @@ impl Codec for TupleAns {
     /// Applies only where tuples code the values about as small as single values do.
     fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
         let at = out.len();
-        let id = encode_values(input, width, false, Tuples::Best, LOG_SLACK, out)?;
+        let id = encode_values(input, width, false, Tuples::Best, false, out)?;
         if id != super::ids::TUPLE_ANS {
             out.truncate(at);
             return None;
@@ -1015,7 +1041,7 @@ mod tests {
         for (name, data, delta) in [("skewed", &skewed, false), ("spread", &spread, false), ("few", &few, false), ("rising deltas", &rising, true)] {
             let e = super::estimate(data, 8, delta).unwrap();
             let mut out = Vec::new();
-            super::encode_values(data, 8, delta, super::Tuples::Single, super::LOG_SLACK, &mut out).unwrap();
+            super::encode_values(data, 8, delta, super::Tuples::Single, false, &mut out).unwrap();
             let estimated = e.model + e.coded;
             assert!(estimated.abs_diff(out.len()) * 50 <= out.len(), "{name}: estimated {estimated} ({e:?}), encoded {}", out.len());
             let model = out.len() - super::parse(&out, 8, false).unwrap().stream.len();
@@ -1181,7 +1207,7 @@ mod tests {
                                 continue;
                             }
                             let mut enc = Vec::new();
-                            let Some(id) = super::encode_values(&data, width, delta, super::Tuples::Fixed(tuple), super::LOG_SLACK, &mut enc) else {
+                            let Some(id) = super::encode_values(&data, width, delta, super::Tuples::Fixed(tuple), false, &mut enc) else {
                                 // Only an alphabet (of values or of deltas) too large for tuples declines.
                                 let k = super::index(&data, width, delta).unwrap().0.len();
                                 assert!(k.pow(tuple as u32) > super::MOST_TUPLE_KEYS, "tuple {tuple} width {width} distinct {distinct} n {n} delta {delta}");
@@ -1211,7 +1237,7 @@ mod tests {
     fn refuses_corrupt_tuple_streams_without_panicking() {
         let data = hours(5000);
         let mut enc = Vec::new();
-        assert_eq!(super::encode_values(&data, 8, false, super::Tuples::Fixed(3), super::LOG_SLACK, &mut enc), Some(crate::codec::ids::TUPLE_ANS));
+        assert_eq!(super::encode_values(&data, 8, false, super::Tuples::Fixed(3), false, &mut enc), Some(crate::codec::ids::TUPLE_ANS));
         let mut out = vec![0u8; data.len()];
         super::TupleAns.decode_into(&enc, 8, &mut out).unwrap();
         assert_eq!(out, data);
