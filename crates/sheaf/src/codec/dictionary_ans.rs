@@ -42,15 +42,15 @@ const MOST_TUPLE_KEYS: usize = 1 << 16;
 /// A longer tuple is chosen while its estimated size is within this factor of the smallest
 /// (it decodes several values a lookup, so a sliver of size buys a good deal of speed).
 const TUPLE_SLACK: f64 = 1.005;
+/// Plus this many bits (16 bytes), whatever the buffer's size: a near-constant column's tuples
+/// cost a few bytes more than its single values, and decode 2x faster.
+const TUPLE_ALLOWANCE_BITS: f64 = 128.0;
 /// Buffers of fewer values than this are coded one value a symbol (a tuple table would cost
 /// more than it saves).
 const FEWEST_FOR_TUPLES: usize = 1024;
 /// Tuple lengths are judged on this many values at the start of a buffer (a multiple of 2, 3
 /// and 4, so that the sample's tuples are the buffer's).
 const TUPLE_SAMPLE: usize = 12 * 4096;
-/// And while it costs at most this many more bits (16 bytes), however small the buffer codes
-/// (a near-constant column, whose tuples cost a few bytes more, still decodes 2x faster).
-const TUPLE_ALLOWANCE_BITS: f64 = 128.0;
 
 fn floor_log2(x: u32) -> u32 {
     31 - x.leading_zeros()
