@@ -337,7 +337,7 @@ fn model(input: &[u8], width: usize, delta: bool, tuples: Tuples, smallest: bool
     let (values, counts, codes) = index(input, width, delta)?;
     let tuple = match tuples {
         Tuples::Single => 1,
-        Tuples::Best => tuple_length(&codes, values.len(), &counts),
+        Tuples::Best => tuple_length(&codes, values.len(), &counts, smallest),
         #[cfg(test)]
         Tuples::Fixed(t) => t,
     };
@@ -351,13 +351,6 @@ fn model(input: &[u8], width: usize, delta: bool, tuples: Tuples, smallest: bool
     };
     if counts.len() > MAX_ENTRIES {
         return None;
-    }
-    if !smallest {
-        // `auto`: the table log from the estimate (normalizing the counts at every log took a
-        // twentieth of the flights table's write), the frequencies at that log.
-        let log = estimated_coding(&counts, codes.len() as u64, counts.len(), LOG_SLACK)?.2;
-        let freqs = normalize(&counts, log);
-        return Some(Model { values, tuple, keys, codes, log, freqs });
     }
     // The smallest table that holds every symbol, or a larger one where it saves bits.
     // Larger tables approach the entropy and cost more frequency bytes: the sizes fall, then
@@ -373,7 +366,11 @@ fn model(input: &[u8], width: usize, delta: bool, tuples: Tuples, smallest: bool
         }
     }
     let best = tried.iter().map(|t| t.2).fold(f64::INFINITY, f64::min);
-    let (log, freqs, _) = tried.into_iter().find(|t| t.2 <= best * LOG_SLACK_SMALLEST)?;
+    // (Not the closed-form estimate of `estimated_coding`: its frequencies are not corrected to
+    // the table size, and on small tables of many rare symbols it picked logs whose coding came
+    // out 3% larger than it estimated.)
+    let slack = if smallest { LOG_SLACK_SMALLEST } else { LOG_SLACK };
+    let (log, freqs, _) = tried.into_iter().find(|t| t.2 <= best * slack)?;
     Some(Model { values, tuple, keys, codes, log, freqs })
 }
 
@@ -384,10 +381,10 @@ fn tuple_key(codes: &[u16], k: usize, tuple: usize) -> usize {
 }
 
 /// The tuple length to code `codes` (indices into `k` distinct values, counted in `counts`)
-/// with: the longest within [`TUPLE_SLACK`] of the smallest estimated size, 1 where no tuple
-/// length applies. Tuples are counted on the first [`TUPLE_SAMPLE`] indices, their coded bits
+/// with: the longest within [`TUPLE_SLACK`] of the smallest estimated size (for `smallest`,
+/// the smallest), 1 where no tuple length applies. Tuples are counted on the first [`TUPLE_SAMPLE`] indices, their coded bits
 /// scaled to the whole (counting every index took an eighth of the flights table's write).
-fn tuple_length(codes: &[u16], k: usize, counts: &[u64]) -> usize {
+fn tuple_length(codes: &[u16], k: usize, counts: &[u64], smallest: bool) -> usize {
     // Each length sized at its smallest table; `auto`'s table slack then applies to the length
     // chosen. (Sized at the faster tables, pairs of skewed values were chosen and came out 1.35%
     // larger than single values.)
@@ -399,7 +396,7 @@ fn tuple_length(codes: &[u16], k: usize, counts: &[u64]) -> usize {
     let scale = codes.len() as f64 / sample.len() as f64;
     // Coded bits scaled to the whole buffer, the table's bytes as they are.
     let size = |counts: &[u64], symbols: usize, kinds: usize| {
-        estimated_coding(counts, symbols as u64, kinds, log_slack).map_or(f64::INFINITY, |(total, table, _)| (total - 8.0 * table as f64) * scale + 8.0 * table as f64)
+        estimated_coding(counts, symbols as u64, kinds, log_slack).map_or(f64::INFINITY, |(total, table)| (total - 8.0 * table as f64) * scale + 8.0 * table as f64)
     };
     let singles = if sample.len() == codes.len() {
         counts.to_vec()
@@ -425,7 +422,8 @@ fn tuple_length(codes: &[u16], k: usize, counts: &[u64]) -> usize {
         sizes.push((tuple, size(&tuple_counts, sample.len().div_ceil(tuple), present.len()) + 8.0 * key_bytes as f64));
     }
     let best = sizes.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
-    sizes.iter().rev().find(|s| s.1 <= best * TUPLE_SLACK + TUPLE_ALLOWANCE_BITS).map_or(1, |s| s.0)
+    let within = if smallest { best } else { best * TUPLE_SLACK + TUPLE_ALLOWANCE_BITS };
+    sizes.iter().rev().find(|s| s.1 <= within).map_or(1, |s| s.0)
 }
 
 /// `codes` as tuples of `tuple` (the last padded with index 0): the tuples' keys ascending, each
@@ -524,7 +522,7 @@ pub(crate) fn estimate(input: &[u8], width: usize, delta: bool) -> Option<Estima
         return Some(Estimate { model: HEADER, coded: 0, distinct: 0 });
     }
     let (values, counts, _) = index(input, width, delta)?;
-    let (total, table, _) = estimated_coding(&counts, n as u64, values.len(), LOG_SLACK)?;
+    let (total, table) = estimated_coding(&counts, n as u64, values.len(), LOG_SLACK)?;
     let mut steps = Vec::new();
     put_entries(&values, entry_shift(&values), &mut steps);
     let coded = ((total - 8.0 * table as f64) / 8.0).ceil() as usize;
@@ -532,23 +530,23 @@ pub(crate) fn estimate(input: &[u8], width: usize, delta: bool) -> Option<Estima
 }
 
 /// The estimated bits of `n` symbols of `entries` kinds counted in `counts`, coded and with their
-/// frequency table, the table's bytes, and the table log, the smallest within `log_slack` of the
+/// frequency table, and the table's bytes, at the smallest table log within `log_slack` of the
 /// best estimate.
-fn estimated_coding(counts: &[u64], n: u64, entries: usize, log_slack: f64) -> Option<(f64, usize, u32)> {
+fn estimated_coding(counts: &[u64], n: u64, entries: usize, log_slack: f64) -> Option<(f64, usize)> {
     let at_log = |log: u32| {
         let freqs: Vec<u64> = counts.iter().map(|&c| ((c << log) + n / 2) / n).map(|f| f.max(1)).collect();
         let sum = freqs.iter().sum::<u64>() as f64;
         let bits: f64 = counts.iter().zip(&freqs).map(|(&c, &f)| c as f64 * (sum / f as f64).log2()).sum();
         (bits, freqs.iter().map(|&f| varint_len(f - 1)).sum::<usize>())
     };
-    let mut best: Option<(f64, usize, u32)> = None;
+    let mut best: Option<(f64, usize)> = None;
     for log in min_log(entries)..=MAX_LOG {
         let (bits, table) = at_log(log);
         let total = bits + 8.0 * table as f64;
         match best {
             Some((b, ..)) if total > b => break,
             Some((b, ..)) if total > b / log_slack => {}
-            _ => best = Some((total, table, log)),
+            _ => best = Some((total, table)),
         }
     }
     best
@@ -1186,6 +1184,32 @@ mod tests {
         // Values with no pattern and many distinct ones stay one value a symbol.
         let spread = ints(lcg(8).take(100_000).map(|r| (r % 3000) as i64));
         assert_eq!(encode_pipeline(&[Stage::DictionaryAns], &spread, 8).unwrap().1[0], ids::DICTIONARY_ANS);
+        // Three values drawn at random: tuples of them code about as small (the same entropy, a
+        // longer table), so `auto` takes them for speed and `smallest` only if smaller.
+        let airports = ints(lcg(4).take(100_000).map(|r| [10i64, 10, 20, 30][(r % 4) as usize]));
+        let (fast, fast_ids) = encode_pipeline(&[Stage::DictionaryAns], &airports, 8).unwrap();
+        let (small, small_ids) = encode_pipeline(&[Stage::DictionaryAnsSmallest], &airports, 8).unwrap();
+        assert_eq!(
+            (fast_ids[0], small_ids[0]),
+            (ids::TUPLE_ANS, ids::DICTIONARY_ANS),
+            "{} and {} bytes, logs {} {}, tuples {} {}",
+            fast.len(),
+            small.len(),
+            fast[16],
+            small[16],
+            fast[18],
+            small[18]
+        );
+        assert!(
+            small.len() <= fast.len() && fast.len() * 1000 <= small.len() * 1005 + 16_000,
+            "{} and {} bytes, logs {} {}, tuples {} {}",
+            fast.len(),
+            small.len(),
+            fast[16],
+            small[16],
+            fast[18],
+            small[18]
+        );
         // As a codec of its own, `tuple-ans` declines what it would not code as tuples.
         assert!(super::TupleAns.encode(&spread, 8, &mut Vec::new()).is_none());
         let mut own = Vec::new();
