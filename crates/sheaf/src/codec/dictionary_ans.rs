@@ -1123,6 +1123,22 @@ mod tests {
         round_trip(&[Stage::DictionaryAns], &ints((0..9000).map(|i| (i % 97) << 40)), 8).unwrap();
     }
 
+    /// Every truncation of `enc` (8-byte values) is an error. A flipped bit anywhere decodes or
+    /// fails without a panic (tANS resynchronizes after a wrong bit, so a flip in the coded bits
+    /// can go unnoticed here: the buffer checksum is what detects it).
+    fn truncations_fail_and_flips_do_not_panic(codec: &dyn Codec, enc: &[u8], out: &mut [u8]) {
+        for cut in 0..enc.len() {
+            assert!(codec.decode_into(&enc[..cut], 8, out).is_err(), "{}: cut at {cut}", codec.name());
+        }
+        for at in 0..enc.len() {
+            for bit in 0..8 {
+                let mut bad = enc.to_vec();
+                bad[at] ^= 1 << bit;
+                let _ = codec.decode_into(&bad, 8, out);
+            }
+        }
+    }
+
     #[test]
     fn refuses_corrupt_streams_without_panicking() {
         let data = ints(lcg(3).take(5000).map(|r| (r % 37) as i64));
@@ -1131,19 +1147,7 @@ mod tests {
         let mut out = vec![0u8; data.len()];
         super::DictionaryAns.decode_into(&enc, 8, &mut out).unwrap();
         assert_eq!(out, data);
-        // Every truncation is an error. A flipped bit anywhere decodes or fails without a panic
-        // (tANS resynchronizes after a wrong bit, so a flip in the coded bits can go unnoticed
-        // here: the buffer checksum is what detects it).
-        for cut in 0..enc.len() {
-            assert!(super::DictionaryAns.decode_into(&enc[..cut], 8, &mut out).is_err(), "cut at {cut}");
-        }
-        for at in 0..enc.len() {
-            for bit in 0..8 {
-                let mut bad = enc.clone();
-                bad[at] ^= 1 << bit;
-                let _ = super::DictionaryAns.decode_into(&bad, 8, &mut out);
-            }
-        }
+        truncations_fail_and_flips_do_not_panic(&super::DictionaryAns, &enc, &mut out);
         // A table log past the limit.
         let mut bad = enc.clone();
         bad[16] = 15;
@@ -1265,16 +1269,7 @@ mod tests {
         let mut out = vec![0u8; data.len()];
         super::TupleAns.decode_into(&enc, 8, &mut out).unwrap();
         assert_eq!(out, data);
-        for cut in 0..enc.len() {
-            assert!(super::TupleAns.decode_into(&enc[..cut], 8, &mut out).is_err(), "cut at {cut}");
-        }
-        for at in 0..enc.len() {
-            for bit in 0..8 {
-                let mut bad = enc.clone();
-                bad[at] ^= 1 << bit;
-                let _ = super::TupleAns.decode_into(&bad, 8, &mut out);
-            }
-        }
+        truncations_fail_and_flips_do_not_panic(&super::TupleAns, &enc, &mut out);
         // A tuple length outside 2..=4, a reserved byte set.
         for (at, byte) in [(18, 1u8), (18, 5), (19, 1)] {
             let mut bad = enc.clone();
