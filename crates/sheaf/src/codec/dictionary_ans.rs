@@ -1193,27 +1193,9 @@ mod tests {
         let airports = ints(lcg(4).take(100_000).map(|r| [10i64, 10, 20, 30][(r % 4) as usize]));
         let (fast, fast_ids) = encode_pipeline(&[Stage::DictionaryAns], &airports, 8).unwrap();
         let (small, small_ids) = encode_pipeline(&[Stage::DictionaryAnsSmallest], &airports, 8).unwrap();
-        assert_eq!(
-            (fast_ids[0], small_ids[0]),
-            (ids::TUPLE_ANS, ids::DICTIONARY_ANS),
-            "{} and {} bytes, logs {} {}, tuples {} {}",
-            fast.len(),
-            small.len(),
-            fast[16],
-            small[16],
-            fast[18],
-            small[18]
-        );
-        assert!(
-            small.len() <= fast.len() && fast.len() * 1000 <= small.len() * 1005 + 16_000,
-            "{} and {} bytes, logs {} {}, tuples {} {}",
-            fast.len(),
-            small.len(),
-            fast[16],
-            small[16],
-            fast[18],
-            small[18]
-        );
+        let detail = format!("{} and {} bytes, logs {} {}, tuples {} {}", fast.len(), small.len(), fast[16], small[16], fast[18], small[18]);
+        assert_eq!((fast_ids[0], small_ids[0]), (ids::TUPLE_ANS, ids::DICTIONARY_ANS), "{detail}");
+        assert!(small.len() <= fast.len() && fast.len() * 1000 <= small.len() * 1005 + 16_000, "{detail}");
         // As a codec of its own, `tuple-ans` declines what it would not code as tuples.
         assert!(super::TupleAns.encode(&spread, 8, &mut Vec::new()).is_none());
         let mut own = Vec::new();
