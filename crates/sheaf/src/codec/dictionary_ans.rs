@@ -33,6 +33,12 @@ const LANES: usize = 4;
 const LOG_SLACK: f64 = 1.01;
 /// The same for `smallest`, which wants the smallest file.
 const LOG_SLACK_SMALLEST: f64 = 1.002;
+/// `auto` also charges a table this many bits a slot. Building the decode table takes about as
+/// long a slot as decoding a symbol: where a buffer has few symbols for its table (a
+/// near-constant column's tuples, a short last chunk), a large table doubled the decoding time
+/// to save a few bytes. (On flights' month column, 2^14 slots for 18,658 symbols.) On long
+/// buffers the charge is a sliver of the size and [`LOG_SLACK`] decides.
+const SLOT_BITS: f64 = 0.25;
 const SLOTS: usize = 1 << MAX_LOG;
 /// Longest tuple: four lanes of four values are 16 values a 64-bit load.
 const MAX_TUPLE: usize = 4;
@@ -365,12 +371,13 @@ fn model(input: &[u8], width: usize, delta: bool, tuples: Tuples, smallest: bool
             break;
         }
     }
-    let best = tried.iter().map(|t| t.2).fold(f64::INFINITY, f64::min);
     // (Not the closed-form estimate of `estimated_coding`: its frequencies are not corrected to
     // the table size, and on small tables of many rare symbols it picked logs whose coding came
     // out 3% larger than it estimated.)
-    let slack = if smallest { LOG_SLACK_SMALLEST } else { LOG_SLACK };
-    let (log, freqs, _) = tried.into_iter().find(|t| t.2 <= best * slack)?;
+    let (slack, slot_bits) = if smallest { (LOG_SLACK_SMALLEST, 0.0) } else { (LOG_SLACK, SLOT_BITS) };
+    let charged = |t: &(u32, Vec<u32>, f64)| t.2 + slot_bits * f64::from(1u32 << t.0);
+    let best = tried.iter().map(charged).fold(f64::INFINITY, f64::min);
+    let (log, freqs, _) = tried.into_iter().find(|t| charged(t) <= best * slack)?;
     Some(Model { values, tuple, keys, codes, log, freqs })
 }
 
@@ -775,9 +782,9 @@ fn parse_tuples(input: &[u8], at: &mut usize, values: &[u64], tuple: usize, log:
 /// size and dictionary hold earlier buffers' data and are never read: states stay below 2^log
 /// and symbols below the number of symbols by construction, and every index is masked.
 struct DecodeTables {
-    /// Per slot: symbol (bits 0-13), bits to read (14-17), base of the next state (18-31).
+    /// Per slot: bits to read (bits 0-5), symbol (6-17), base of the next state (18-31).
     slots: Box<[u32; SLOTS]>,
-    /// Each symbol's values, `tuple` a symbol.
+    /// Each symbol's values, `tuple` a symbol (undoing a delta: each tuple's running sums).
     values: Box<[u64; MAX_TUPLE * MAX_ENTRIES]>,
 }
 
@@ -806,7 +813,7 @@ fn fill_decode_table(freqs: &[u32], log: u32, slots: &mut [u32; SLOTS]) {
         let bits = log - floor_log2(*y);
         let base = (*y << bits) - size;
         *y += 1;
-        *slot = s | (bits << 14) | (base << 18);
+        *slot = bits | (s << 6) | (base << 18);
     }
 }
 
@@ -828,7 +835,17 @@ fn load(stream: &[u8], byte: usize) -> u64 {
 fn decode_values<const W: usize, const T: usize, const RUNNING_SUM: bool>(p: &Parsed<'_>, out: &mut [u8]) -> DecodeResult<()> {
     with_decode_tables(|tables| {
         fill_decode_table(&p.freqs, p.log, &mut tables.slots);
-        tables.values[..p.values.len()].copy_from_slice(&p.values);
+        let values = &mut tables.values[..p.values.len()];
+        values.copy_from_slice(&p.values);
+        if RUNNING_SUM {
+            // Each tuple's running sums from its start: a symbol's outputs are then the sum so
+            // far plus each, and the sum moves once a symbol (not once a value, one chain).
+            for tuple in values.chunks_exact_mut(T) {
+                for j in 1..T {
+                    tuple[j] = tuple[j].wrapping_add(tuple[j - 1]);
+                }
+            }
+        }
         run_decode::<W, T, RUNNING_SUM>(p, &tables.slots, &tables.values, out)
     })
 }
@@ -850,18 +867,20 @@ fn run_decode<const W: usize, const T: usize, const RUNNING_SUM: bool>(
     // base and bits of `word` (the stream from this group's first bit).
     let mut step = |state: &mut u32, word: u64, used: &mut u32, dst: &mut [u8]| {
         let entry = table[(*state & MASK) as usize];
-        let bits = (entry >> 14) & 15;
-        let first = (entry & SYMBOL) as usize * T;
-        for (j, dst) in dst.chunks_exact_mut(W).take(T).enumerate() {
-            let mut value = values[first + j];
-            if RUNNING_SUM {
-                sum = sum.wrapping_add(value);
-                value = sum;
-            }
+        let first = ((entry >> 6) & SYMBOL) as usize * T;
+        let tuple = &values[first..first + T];
+        for (dst, &value) in dst.chunks_exact_mut(W).zip(tuple) {
+            let value = if RUNNING_SUM { sum.wrapping_add(value) } else { value };
             dst.copy_from_slice(&value.to_le_bytes()[..W]);
         }
-        *state = (entry >> 18) + ((word >> *used) as u32 & ((1 << bits) - 1));
-        *used += bits;
+        if RUNNING_SUM {
+            sum = sum.wrapping_add(tuple[T - 1]);
+        }
+        // The bits to read are the entry's low bits, which is all a shift count uses: `used`
+        // adds whole entries, and its low 6 bits are the bits read so far in this group (at
+        // most 4 x 14). Two instructions a symbol fewer than taking the field out.
+        *state = (entry >> 18) + ((word >> (*used & 63)) as u32 & ((1 << (entry & 31)) - 1));
+        *used = used.wrapping_add(entry);
     };
     let mut groups = out.chunks_exact_mut(LANES * T * W);
     for group in &mut groups {
@@ -875,7 +894,7 @@ fn run_decode<const W: usize, const T: usize, const RUNNING_SUM: bool>(
         step(s1, word, &mut used, b);
         step(s2, word, &mut used, c);
         step(s3, word, &mut used, d);
-        bit += used as usize;
+        bit += (used & 63) as usize;
     }
     // The last symbols (fewer than four, or four whose last tuple runs past the end) decode into
     // a scratch group, of which the values up to the end are kept.
@@ -888,7 +907,7 @@ fn run_decode<const W: usize, const T: usize, const RUNNING_SUM: bool>(
         for (state, dst) in states.iter_mut().zip(scratch.chunks_exact_mut(T * W)).take(symbols) {
             step(state, word, &mut used, dst);
         }
-        bit += used as usize;
+        bit += (used & 63) as usize;
         tail.copy_from_slice(&scratch[..tail.len()]);
     }
     if bit.div_ceil(8) != stream.len() {

@@ -288,3 +288,18 @@ fn refuses_corrupt_tuple_streams_without_panicking() {
     let err = super::TupleAns.decode_into(&bad, 8, &mut out).unwrap_err();
     assert!(err.contains("key is past"), "{err}");
 }
+
+#[test]
+fn auto_keeps_tables_small_where_a_buffer_has_few_symbols_for_them() {
+    use crate::codec::encode_pipeline;
+    // A month column's deltas over 74,632 rows: zeros but for the first row of each month. The
+    // exact coder wants a 2^14 table to price the rare steps finely, a few bytes' gain against
+    // building 16,384 slots for about as many symbols.
+    let months = ints((0..74_632i64).map(|i| i64::from(i % 6_000 == 0)));
+    let (fast, _) = encode_pipeline(&[Stage::DictionaryAns], &months, 8).unwrap();
+    let (small, _) = encode_pipeline(&[Stage::DictionaryAnsSmallest], &months, 8).unwrap();
+    let detail = format!("{} and {} bytes, logs {} {}, tuples {} {}", fast.len(), small.len(), fast[16], small[16], fast[18], small[18]);
+    assert!(fast[16] + 3 <= small[16], "{detail}");
+    assert!(fast.len() <= small.len() + 512, "{detail}");
+    assert_eq!(round_trip(&[Stage::DictionaryAns], &months, 8), Some(fast.len()));
+}
