@@ -782,7 +782,7 @@ fn parse_tuples(input: &[u8], at: &mut usize, values: &[u64], tuple: usize, log:
 /// size and dictionary hold earlier buffers' data and are never read: states stay below 2^log
 /// and symbols below the number of symbols by construction, and every index is masked.
 struct DecodeTables {
-    /// Per slot: bits to read (bits 0-5), symbol (6-17), base of the next state (18-31).
+    /// Per slot: bits to read (bits 0-5), base of the next state (6-19), symbol (20-31).
     slots: Box<[u32; SLOTS]>,
     /// Each symbol's values, `tuple` a symbol (undoing a delta: each tuple's running sums).
     values: Box<[u64; MAX_TUPLE * MAX_ENTRIES]>,
@@ -813,7 +813,7 @@ fn fill_decode_table(freqs: &[u32], log: u32, slots: &mut [u32; SLOTS]) {
         let bits = log - floor_log2(*y);
         let base = (*y << bits) - size;
         *y += 1;
-        *slot = bits | (s << 6) | (base << 18);
+        *slot = bits | (base << 6) | (s << 20);
     }
 }
 
@@ -858,7 +858,6 @@ fn run_decode<const W: usize, const T: usize, const RUNNING_SUM: bool>(
     out: &mut [u8],
 ) -> DecodeResult<()> {
     const MASK: u32 = (SLOTS - 1) as u32;
-    const SYMBOL: u32 = (MAX_ENTRIES - 1) as u32;
     let stream = p.stream;
     let mut states = p.states;
     let mut bit = 0usize;
@@ -867,7 +866,7 @@ fn run_decode<const W: usize, const T: usize, const RUNNING_SUM: bool>(
     // base and bits of `word` (the stream from this group's first bit).
     let mut step = |state: &mut u32, word: u64, used: &mut u32, dst: &mut [u8]| {
         let entry = table[(*state & MASK) as usize];
-        let first = ((entry >> 6) & SYMBOL) as usize * T;
+        let first = (entry >> 20) as usize * T;
         let tuple = &values[first..first + T];
         for (dst, &value) in dst.chunks_exact_mut(W).zip(tuple) {
             let value = if RUNNING_SUM { sum.wrapping_add(value) } else { value };
@@ -878,8 +877,9 @@ fn run_decode<const W: usize, const T: usize, const RUNNING_SUM: bool>(
         }
         // The bits to read are the entry's low bits, which is all a shift count uses: `used`
         // adds whole entries, and its low 6 bits are the bits read so far in this group (at
-        // most 4 x 14). Two instructions a symbol fewer than taking the field out.
-        *state = (entry >> 18) + ((word >> (*used & 63)) as u32 & ((1 << (entry & 31)) - 1));
+        // most 4 x 14). The next state keeps the symbol's bits above its own 14, which the
+        // next lookup masks off. Fields are not taken out: three instructions a symbol fewer.
+        *state = (entry >> 6) + ((word >> (*used & 63)) as u32 & ((1 << (entry & 31)) - 1));
         *used = used.wrapping_add(entry);
     };
     let mut groups = out.chunks_exact_mut(LANES * T * W);
@@ -913,7 +913,7 @@ fn run_decode<const W: usize, const T: usize, const RUNNING_SUM: bool>(
     if bit.div_ceil(8) != stream.len() {
         return Err(format!("{} bytes of coded indices, {} read", stream.len(), bit.div_ceil(8)));
     }
-    if states != [0; LANES] {
+    if states.map(|s| s & MASK) != [0; LANES] {
         return Err("coded indices end in the wrong state (corrupt)".into());
     }
     Ok(())
