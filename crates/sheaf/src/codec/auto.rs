@@ -55,7 +55,7 @@ fn candidates(width: usize, level: i32, k: usize, pco: Option<u8>) -> Vec<Vec<St
     }
     let mut out = Vec::with_capacity(base.len() * 2);
     for c in base {
-        let dictionary = matches!(c.first(), Some(Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_))) || c.first().is_some_and(|s| s.is_dictionary_ans());
+        let dictionary = c.first().is_some_and(|s| s.is_dictionary());
         // pcodec models one distribution: components of a row are modelled apart, never mixed.
         if !matches!(c.first(), Some(Stage::Pco(..))) {
             out.push(c.clone());
@@ -151,7 +151,7 @@ impl Pipelines {
 /// Whether a pipeline can decline data like that it was chosen on: dictionaries have entry
 /// limits (4,096 for `dictionary-ans`), `decimal` needs exact decimals.
 fn may_decline(stages: &[Stage]) -> bool {
-    stages.iter().any(|s| matches!(s, Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_) | Stage::Decimal) || s.is_dictionary_ans())
+    stages.iter().any(|s| s.is_dictionary() || *s == Stage::Decimal)
 }
 
 /// Picks the pipelines for a buffer of `width`-byte values, `k` to a row, from a sample of `data`

@@ -395,8 +395,9 @@ fn tuple_key(codes: &[u16], k: usize, tuple: usize) -> usize {
 
 /// The tuple length to code `codes` (indices into `k` distinct values, counted in `counts`)
 /// with: the longest within [`TUPLE_SLACK`] of the smallest estimated size (for `smallest`,
-/// the smallest), 1 where no tuple length applies. Tuples are counted on the first [`TUPLE_SAMPLE`] indices, their coded bits
-/// scaled to the whole (counting every index took an eighth of the flights table's write).
+/// the smallest), 1 where no tuple length applies. Tuples are counted on the first
+/// [`TUPLE_SAMPLE`] indices, their coded bits scaled to the whole (counting every index took an
+/// eighth of the flights table's write).
 fn tuple_length(codes: &[u16], k: usize, counts: &[u64], smallest: bool) -> usize {
     // Each length sized at its smallest table; `auto`'s table slack then applies to the length
     // chosen. (Sized at the faster tables, pairs of skewed values were chosen and came out 1.35%

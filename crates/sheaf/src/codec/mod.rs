@@ -142,6 +142,12 @@ impl Stage {
         matches!(self, Stage::DictionaryAns | Stage::DictionaryAnsSmallest)
     }
 
+    /// Whether this stage codes values by a dictionary of the distinct ones (each kind has an
+    /// entry limit past which it declines).
+    pub(crate) fn is_dictionary(self) -> bool {
+        matches!(self, Stage::Dictionary | Stage::ByteDictionary | Stage::DictionaryPco(_)) || self.is_dictionary_ans()
+    }
+
     fn encode(self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
         match self {
             Stage::Zstd(level) => zstd::encode(input, level, out),
