@@ -147,8 +147,9 @@ fn plain_sheaf_columns_become_arrow_arrays_pointing_into_the_map() {
     )
     .unwrap();
     let file = sheaf::File::open(&path).unwrap();
-    let batch = sheaf_arrow::read_record_batch(&file.single().unwrap(), &file).unwrap();
-    let map = file.bytes().as_ptr_range();
+    let array = file.single().unwrap();
+    let batch = sheaf_arrow::read_record_batch(&array, None, 0..array.rows()).unwrap();
+    let map = file.contiguous_bytes().unwrap().as_ptr_range();
     let inside = |p: *const u8| map.contains(&p);
     use arrow_array::cast::AsArray;
     let id = batch.column(0).as_primitive::<arrow_array::types::Int64Type>();
@@ -163,7 +164,18 @@ fn plain_sheaf_columns_become_arrow_arrays_pointing_into_the_map() {
     let enc = dir.path().join("e.sheaf");
     ok(&["convert", "-q", path.to_str().unwrap(), enc.to_str().unwrap()]);
     let file2 = sheaf::File::open(&enc).unwrap();
-    let batch2 = sheaf_arrow::read_record_batch(&file2.single().unwrap(), &file2).unwrap();
+    let array2 = file2.single().unwrap();
+    let batch2 = sheaf_arrow::read_record_batch(&array2, None, 0..array2.rows()).unwrap();
     assert_eq!(batch2, batch);
+    // A projection and a row range, from either file, equal the full batch cut the same way; a
+    // zero-copy batch outlives the array and file it came from.
+    for f in [&file, &file2] {
+        let a = f.single().unwrap();
+        let part = sheaf_arrow::read_record_batch(&a, Some(&[2, 0]), 1_000..1_010).unwrap();
+        assert_eq!(part, batch.project(&[2, 0]).unwrap().slice(1_000, 10));
+    }
+    let kept = sheaf_arrow::read_record_batch(&sheaf::File::open(&path).unwrap().single().unwrap(), Some(&[1]), 0..100_000).unwrap();
+    assert_eq!(kept, batch.project(&[1]).unwrap());
+    assert!(sheaf_arrow::read_record_batch(&array, Some(&[3]), 0..1).is_err(), "no field 3");
     let _ = Path::new("");
 }

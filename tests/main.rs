@@ -6,6 +6,7 @@
 //! - `spec_reader`: an independent Python reader, written from `spec/`, reads Rust-written files.
 //! - `cli`: the `sheaf` binary's commands, exit codes and messages.
 //! - `atomic`: failed and abandoned writes leave the target untouched.
+//! - `embedding`: owned handles, the byte-source drivers, the requests a read makes.
 
 #![allow(missing_docs, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,6 +15,7 @@ mod util;
 mod atomic;
 mod cli;
 mod corrupt;
+mod embedding;
 mod golden;
 mod interop_arrow;
 mod interop_numpy;

@@ -104,7 +104,7 @@ fn check_file(path: &std::path::Path, schema: &ArraySchema, data: &[Owned], rows
         let mut at = 0;
         for k in 0..col.chunks().len() {
             let c = col.read_chunk(k).unwrap();
-            if c.values.is_borrowed() && !c.values.is_empty() {
+            if c.values.is_shared() && !c.values.is_empty() {
                 assert_eq!(c.values.as_ptr() as usize % 64, 0, "zero-copy view of {} is misaligned", desc.name());
             }
             assert_rows(desc, want, &c, at);
@@ -257,7 +257,7 @@ fn several_arrays_in_one_file_keep_their_rows_and_names() {
     )
     .unwrap();
     let f = File::open(&path).unwrap();
-    let names: Vec<&str> = f.arrays().map(|a| a.name()).collect();
+    let names: Vec<String> = f.arrays().map(|a| a.name().to_string()).collect();
     assert_eq!(names, ["x", "y"]);
     assert_eq!(f.array("y").unwrap().rows(), 3);
     assert_eq!(f.array("y").unwrap().column("").unwrap().read().unwrap().values_as::<i32>().unwrap(), &b[..]);
@@ -276,7 +276,7 @@ fn plain_in_memory_column_is_one_zero_copy_slice() {
     assert!(col.is_zero_copy());
     let s: &[f32] = col.as_slice().unwrap();
     assert_eq!(s.len(), v.len());
-    let file_range = f.bytes().as_ptr_range();
+    let file_range = f.contiguous_bytes().unwrap().as_ptr_range();
     assert!(file_range.contains(&(s.as_ptr().cast::<u8>())), "the view must point into the map");
     assert_eq!(s.as_ptr() as usize % 64, 0);
     assert!(col.as_slice::<f64>().is_err(), "wrong type must be refused");

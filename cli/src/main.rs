@@ -30,6 +30,9 @@ fn main() -> ExitCode {
     // A panic is a bug (or a dependency's assertion on a malformed file, which the libraries
     // catch and turn into errors): stay quiet here and report one line if it reaches the top.
     std::panic::set_hook(Box::new(|_| {}));
+    // One command's batches reuse the memory of the batches before (the library's default is off,
+    // for embedders).
+    sheaf::set_memory_recycling(true);
     let outcome = match std::panic::catch_unwind(|| cmd::run(&cli)) {
         Ok(r) => r,
         Err(p) => {

@@ -1,10 +1,22 @@
 //! Column statistics for `inspect`: min and max of numeric and datetime columns, computed chunk
 //! by chunk so memory stays bounded by one chunk.
 
-use sheaf::{Column, ColumnData, LeafType, TimeUnit};
+use sheaf::{Column, ColumnData, LeafType, StatValue, TimeUnit};
 
-/// Min and max as display text, `None` when the type has no order we show.
-pub(crate) fn min_max(col: &Column<'_>) -> sheaf::Result<Option<(String, String)>> {
+/// Min and max as display text, `None` when the type has no order we show: from the statistics
+/// the file stores (format 1.5, no data read), else by scanning chunk by chunk.
+pub(crate) fn min_max(col: &Column) -> sheaf::Result<Option<(String, String)>> {
+    let ty = col.desc().leaf.ty;
+    let shown = matches!(ty, LeafType::Bool | LeafType::Int(_) | LeafType::UInt(_) | LeafType::Float(_) | LeafType::Datetime(..) | LeafType::Timedelta(..));
+    if let Some(stats) = col.column_statistics()?.filter(|_| shown) {
+        let range = match (stats.min, stats.max) {
+            (Some(StatValue::Int(lo)), Some(StatValue::Int(hi))) => Some((lo as f64, hi as f64, i128::from(lo), i128::from(hi))),
+            (Some(StatValue::UInt(lo)), Some(StatValue::UInt(hi))) => Some((lo as f64, hi as f64, i128::from(lo), i128::from(hi))),
+            (Some(StatValue::Float(lo)), Some(StatValue::Float(hi))) => Some((lo, hi, 0, 0)),
+            _ => None,
+        };
+        return Ok(range.map(|(lo, hi, ilo, ihi)| format_range(ty, lo, hi, ilo, ihi)));
+    }
     let mut r = RangeAcc::new(col.desc());
     for i in 0..col.chunks().len() {
         r.add(&col.read_chunk(i)?);

@@ -109,7 +109,7 @@ impl Source {
         match self {
             Source::Sheaf(f) => {
                 for a in f.arrays() {
-                    out.push(SourceArray { name: a.name().to_string(), schema: a.schema().clone(), rows: a.rows(), kind: Kind::Sheaf(a, a.columns()?) });
+                    out.push(SourceArray { name: a.name().to_string(), schema: a.schema().clone(), rows: a.rows(), kind: Kind::Sheaf(a.clone(), a.columns()?) });
                 }
             }
             Source::Arrow { path, format, csv, schema, rows } => {
@@ -137,7 +137,7 @@ impl Source {
 }
 
 enum Kind<'a> {
-    Sheaf(sheaf::Array<'a>, Vec<Column<'a>>),
+    Sheaf(sheaf::Array, Vec<Column>),
     Npy(&'a NpyFile),
     Arrow { path: &'a Path, format: ArrowFormat, csv: &'a CsvOptions },
 }

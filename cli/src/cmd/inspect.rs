@@ -117,7 +117,7 @@ fn numpy_doc(a: &InspectArgs, format: Format) -> anyhow::Result<serde_json::Valu
 
 fn sheaf_doc(a: &InspectArgs) -> anyhow::Result<serde_json::Value> {
     let file = sheaf::File::open(&a.file)?;
-    let file_len = file.bytes().len() as u64;
+    let file_len = file.len();
     let mut arrays = Vec::new();
     let (mut total_stored, mut total_memory) = (0u64, 0u64);
     for array in file.arrays() {

@@ -17,35 +17,78 @@ mod to_arrow;
 pub mod types;
 
 use arrow_array::RecordBatch;
+use std::ops::Range;
+
 use arrow_buffer::Buffer;
 
 pub use error::{ArrowInteropError, Result};
 pub use from_arrow::columns_from_batch;
 pub use to_arrow::{batch_from_leaves, LeafBuffers};
 
-/// Reads rows `start..end` of a sheaf array as one Arrow record batch. Columns stored plain in one
-/// chunk are not copied: their Arrow buffers point into the file's memory map. Others are decoded
-/// (in parallel) into memory that Arrow then owns.
+/// Reads rows `rows` of a sheaf array as one Arrow record batch, with only the top-level fields
+/// `projection` (indices into the array's fields; `None` for all). Plain single-chunk columns of
+/// a mapped file are not copied: their Arrow buffers point into the map and keep it alive, so the
+/// batch stays valid after the array and its file are dropped. Others are decoded (in parallel)
+/// into memory that Arrow then owns.
 ///
 /// # Errors
-/// Decoding errors and types with no Arrow form.
-pub fn read_record_batch(array: &sheaf::Array<'_>, file: &sheaf::File) -> Result<RecordBatch> {
-    let schema = array.schema();
-    let target = types::arrow_schema(schema)?;
-    let shared = Buffer::from(bytes::Bytes::from_owner(file.shared_bytes()));
-    let mut leaves = Vec::new();
-    for col in array.columns()? {
-        let region = |r: Option<(u64, u64)>| r.map(|(o, l)| shared.slice_with_length(o as usize, l as usize));
-        let leaf = match col.plain_layout()? {
-            Some(p) if !(col.desc().leaf.ty.is_variable() && p.offsets.is_none() && col.rows() > 0) => LeafBuffers {
-                rows: col.rows() as usize,
-                values: region(p.values).unwrap_or_else(|| Buffer::from_vec(Vec::<u8>::new())),
-                offsets: region(p.offsets).or_else(|| col.desc().leaf.ty.is_variable().then(|| Buffer::from_vec(vec![0u64]))),
-                validity: region(p.validity),
-            },
-            _ => LeafBuffers::from_data(col.read()?),
+/// Decoding errors, a row range or field index out of bounds, and types with no Arrow form.
+pub fn read_record_batch(array: &sheaf::Array, projection: Option<&[usize]>, rows: Range<u64>) -> Result<RecordBatch> {
+    let full = types::arrow_schema(array.schema())?;
+    let (schema, target, leaves) = project(array.schema(), &full, projection)?;
+    let n = rows.end.saturating_sub(rows.start);
+    let whole = rows.start == 0 && rows.end == array.rows();
+    let shared = array.file().contiguous_shared().map(|s| Buffer::from(s.into_bytes()));
+    let mut buffers = Vec::with_capacity(leaves.len());
+    let cols = array.columns_at(&leaves)?;
+    let plain: Vec<Option<sheaf::PlainLayout>> = cols.iter().map(|c| if whole && shared.is_some() { c.plain_layout() } else { Ok(None) }).collect::<sheaf::Result<_>>()?;
+    let decode: Vec<usize> = leaves.iter().zip(&plain).filter(|(_, p)| p.is_none()).map(|(&i, _)| i).collect();
+    let mut decoded = array.read_columns(&decode, rows.clone())?.into_iter();
+    for (col, p) in cols.iter().zip(plain) {
+        let leaf = match (p, &shared) {
+            (Some(p), Some(shared)) if !(col.desc().leaf.ty.is_variable() && p.offsets.is_none() && col.rows() > 0) => {
+                let region = |r: Option<(u64, u64)>| r.map(|(o, l)| shared.slice_with_length(o as usize, l as usize));
+                LeafBuffers {
+                    rows: col.rows() as usize,
+                    values: region(p.values).unwrap_or_else(|| Buffer::from_vec(Vec::<u8>::new())),
+                    offsets: region(p.offsets).or_else(|| col.desc().leaf.ty.is_variable().then(|| Buffer::from_vec(vec![0u64]))),
+                    validity: region(p.validity),
+                }
+            }
+            (Some(_), _) => LeafBuffers::from_data(col.read()?),
+            (None, _) => LeafBuffers::from_data(decoded.next().ok_or_else(|| ArrowInteropError::unsupported(col.name(), "column", "missing decoded column"))?),
         };
-        leaves.push(leaf);
+        buffers.push(leaf);
     }
-    batch_from_leaves(schema, &target, leaves, array.rows() as usize)
+    batch_from_leaves(&schema, &target, buffers, n as usize)
+}
+
+/// The array schema, Arrow schema and leaf column indices of the top-level fields `projection`.
+fn project(schema: &sheaf::ArraySchema, full: &arrow_schema::Schema, projection: Option<&[usize]>) -> Result<(sheaf::ArraySchema, arrow_schema::Schema, Vec<usize>)> {
+    let all_leaves = || (0..schema.columns().len()).collect();
+    let Some(projection) = projection else { return Ok((schema.clone(), full.clone(), all_leaves())) };
+    let sheaf::DType::Struct(st) = &schema.dtype else {
+        if projection == [0] {
+            return Ok((schema.clone(), full.clone(), all_leaves()));
+        }
+        return Err(ArrowInteropError::unsupported(&schema.name, "projection", "a plain array has one field, 0"));
+    };
+    let mut first = Vec::with_capacity(st.fields.len() + 1);
+    let mut at = 0;
+    for f in &st.fields {
+        first.push(at);
+        at += sheaf::ArraySchema::new("", f.dtype.clone()).columns().len();
+    }
+    first.push(at);
+    let mut fields = Vec::with_capacity(projection.len());
+    let mut leaves = Vec::new();
+    for &i in projection {
+        let f = st.fields.get(i).ok_or_else(|| ArrowInteropError::unsupported(&schema.name, "projection", format!("field {i} of {}", st.fields.len())))?;
+        fields.push(f.clone());
+        leaves.extend(first[i]..first[i + 1]);
+    }
+    let mut pruned = schema.clone();
+    pruned.dtype = sheaf::DType::structure(fields);
+    let target = full.project(projection)?;
+    Ok((pruned, target, leaves))
 }

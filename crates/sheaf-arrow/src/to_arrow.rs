@@ -28,13 +28,14 @@ pub struct LeafBuffers {
 }
 
 impl LeafBuffers {
-    /// From decoded column data: owned memory moves into Arrow, borrowed memory is copied.
+    /// From column data: owned memory moves into Arrow, shared memory (a slice of a file's map)
+    /// is shared with its owner, borrowed memory is copied.
     #[must_use]
     pub fn from_data(d: ColumnData<'_>) -> Self {
         let values = match d.values {
             Buf::Owned(a) => Buffer::from(bytes::Bytes::from_owner(a)),
             Buf::Borrowed(b) => Buffer::from(b.to_vec()),
-            Buf::Shared(s) => Buffer::from(s.to_vec()),
+            Buf::Shared(s) => Buffer::from(s.into_bytes()),
         };
         LeafBuffers { rows: d.rows as usize, values, offsets: d.offsets.map(Buffer::from_vec), validity: d.validity.map(Buffer::from_vec) }
     }

@@ -148,6 +148,9 @@ fn reads(d: &Dataset, path: &std::path::Path, mode: &str, runs: usize, one: &str
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // A tool that reads in a loop turns recycling on, as the CLI does; SHEAF_NO_RECYCLING=1
+    // measures the library's default (off).
+    sheaf::set_memory_recycling(std::env::var_os("SHEAF_NO_RECYCLING").is_none());
     let args: Vec<String> = std::env::args().collect();
     let [_, npy, out, runs, one] = &args[..] else {
         return Err("usage: bench_suite DATA.npy OUT_DIR RUNS COLUMN (commands on stdin)".into());

@@ -89,6 +89,7 @@ fn decode_into(f: &File, out: &mut [u8]) {
 }
 
 fn main() {
+    sheaf::set_memory_recycling(std::env::var_os("SHEAF_NO_RECYCLING").is_none());
     let quick = std::env::args().any(|a| a == "--quick");
     let n = if quick { 2_000_000 } else { 16_000_000 };
     let runs = if quick { 3 } else { 5 };

@@ -138,15 +138,40 @@ impl AlignedBytes {
 impl Drop for AlignedBytes {
     fn drop(&mut self) {
         if let Storage::Mapped(map) = std::mem::take(&mut self.storage) {
-            with_recycled(|r| r.put(map));
+            if recycling() {
+                with_recycled(|r| r.put(map));
+            }
         }
+    }
+}
+
+/// Whether freed large buffers are kept for reuse (off unless the embedder turns it on).
+static RECYCLING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn recycling() -> bool {
+    RECYCLING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Turns the recycling of freed decode buffers on or off for this process (off by default).
+///
+/// When on, dropped column buffers of 1 MiB or more are kept (up to 2 GiB, each for 10 s) and
+/// handed to the next decode, as pyarrow's jemalloc pool keeps freed memory: a process that
+/// reads file after file then skips the kernel's clearing of fresh pages (on this project's VM,
+/// first writes to fresh memory run at about 0.5 GB/s). Expired maps are unmapped on a
+/// short-lived thread of their own. A library embedded in a host (Python, a query engine)
+/// leaves it off, the default: then no memory is kept and no thread is started. The CLI and the
+/// benchmarks turn it on. Turning it off releases what is kept.
+pub fn set_memory_recycling(enabled: bool) {
+    RECYCLING.store(enabled, std::sync::atomic::Ordering::Relaxed);
+    if !enabled {
+        release_recycled_memory();
     }
 }
 
 /// A large buffer: a recycled map (old bytes in it; `true`) or else a new anonymous map of zero
 /// bytes with huge pages asked for (`false`).
 fn large(len: usize) -> Option<(AlignedBytes, bool)> {
-    let kept = with_recycled(|r| r.take(len));
+    let kept = if recycling() { with_recycled(|r| r.take(len)) } else { None };
     let reused = kept.is_some();
     let map = match kept {
         Some(map) => map,
@@ -283,22 +308,69 @@ impl std::fmt::Debug for AlignedBytes {
     }
 }
 
-/// Bytes that something else owns (an Arrow buffer, say), held through a shared handle: how
-/// column data from another library reaches the writer without a copy.
-#[derive(Clone)]
-pub struct SharedSlice(std::sync::Arc<dyn AsRef<[u8]> + Send + Sync>);
+/// Bytes with a shared owner: an owner-plus-range buffer (a [`bytes::Bytes`]) that keeps what
+/// holds the bytes (a memory map, decoded memory, an Arrow buffer) alive as long as any clone or
+/// slice of it. This is how plain columns leave a file without a copy and stay valid after the
+/// [`crate::File`] is dropped, and how column data from another library reaches the writer.
+#[derive(Clone, Default)]
+pub struct SharedSlice(bytes::Bytes);
 
 impl SharedSlice {
     /// Shares `owner`'s bytes; they live as long as any clone of this value.
     pub fn new(owner: impl AsRef<[u8]> + Send + Sync + 'static) -> Self {
-        SharedSlice(std::sync::Arc::new(owner))
+        SharedSlice(bytes::Bytes::from_owner(owner))
+    }
+
+    /// Shares decoded, aligned memory (no copy).
+    #[must_use]
+    pub fn from_aligned(bytes: AlignedBytes) -> Self {
+        SharedSlice(bytes::Bytes::from_owner(bytes))
+    }
+
+    /// Takes a vector (no copy; its start need not be aligned).
+    #[must_use]
+    pub fn from_vec(bytes: Vec<u8>) -> Self {
+        SharedSlice(bytes::Bytes::from(bytes))
+    }
+
+    /// No bytes.
+    #[must_use]
+    pub fn empty() -> Self {
+        SharedSlice(bytes::Bytes::new())
+    }
+
+    /// The bytes `range` of these, sharing the owner (no copy).
+    ///
+    /// # Panics
+    /// If `range` is out of bounds.
+    #[must_use]
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Self {
+        SharedSlice(self.0.slice(range))
+    }
+
+    /// The [`bytes::Bytes`] inside (for Arrow's `Buffer::from`, which keeps the owner alive).
+    #[must_use]
+    pub fn into_bytes(self) -> bytes::Bytes {
+        self.0
+    }
+
+    /// Wraps a [`bytes::Bytes`].
+    #[must_use]
+    pub fn from_bytes(bytes: bytes::Bytes) -> Self {
+        SharedSlice(bytes)
     }
 }
 
 impl Deref for SharedSlice {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        (*self.0).as_ref()
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for SharedSlice {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -308,23 +380,35 @@ impl std::fmt::Debug for SharedSlice {
     }
 }
 
-/// Column bytes either borrowed from the file (zero-copy), decoded into owned memory, or shared
-/// with their owner elsewhere.
+/// Column bytes: borrowed from the caller (writer input), decoded into owned memory, or shared
+/// with an owner (a slice of a file's memory map that a read hands out without copying, or an
+/// Arrow buffer going into the writer).
 #[derive(Debug, Clone)]
 pub enum Buf<'a> {
-    /// A slice of the file.
+    /// Bytes the caller lends (writer input only; readers never return these).
     Borrowed(&'a [u8]),
     /// Decoded bytes.
     Owned(AlignedBytes),
-    /// Bytes another owner holds (for writing; readers never return these).
+    /// Bytes another owner holds: for reads, a slice of the file's map (zero-copy).
     Shared(SharedSlice),
 }
 
 impl Buf<'_> {
-    /// Whether these bytes point into the file.
+    /// Whether these bytes are shared with an owner rather than decoded here: for a read, a
+    /// zero-copy slice of the file.
     #[must_use]
-    pub fn is_borrowed(&self) -> bool {
-        matches!(self, Buf::Borrowed(_))
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Buf::Shared(_))
+    }
+
+    /// The bytes as a shared buffer: no copy for shared or owned bytes, a copy of borrowed ones.
+    #[must_use]
+    pub fn into_shared(self) -> SharedSlice {
+        match self {
+            Buf::Borrowed(b) => SharedSlice::from_aligned(AlignedBytes::copy_from(b)),
+            Buf::Owned(o) => SharedSlice::from_aligned(o),
+            Buf::Shared(s) => s,
+        }
     }
 }
 
@@ -395,6 +479,7 @@ mod tests {
     fn dropped_large_buffers_are_reused_and_zeroed_when_asked_and_released_on_demand() {
         // A size no other test of this crate allocates, so that the shared list is ours here.
         let n = 37 * MAPPED_FROM / 4 + 1;
+        set_memory_recycling(true);
         let mut a = AlignedBytes::try_for_overwrite(n).unwrap();
         a.as_mut_slice().fill(0x5A);
         let at = a.as_ptr();

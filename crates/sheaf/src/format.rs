@@ -11,7 +11,7 @@ pub const MAGIC: [u8; 8] = *b"\x89SHF\r\n\x1a\n";
 /// Major format version written and read by this crate.
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor format version written by this crate.
-pub const VERSION_MINOR: u16 = 4;
+pub const VERSION_MINOR: u16 = 5;
 /// Size of the fixed header at offset 0.
 pub const HEADER_LEN: u64 = 64;
 /// Size of the fixed trailer at the end of the file.
@@ -96,7 +96,7 @@ impl Trailer {
         t
     }
 
-    /// Parse and bound-check the trailer of a whole file held in `file`.
+    /// Parse and bound-check the trailer of a whole file held in `file`, and check its header.
     ///
     /// # Errors
     /// Too short, bad magic at either end, unknown major version, or regions outside the file.
@@ -108,7 +108,21 @@ impl Trailer {
         if file[..8] != MAGIC {
             return Err(Error::BadMagic { offset: 0 });
         }
-        let t = &file[file.len() - TRAILER_LEN as usize..];
+        let trailer = Self::parse_tail(&file[file.len() - TRAILER_LEN as usize..], len)?;
+        check_header(&file[..HEADER_LEN as usize])?;
+        Ok(trailer)
+    }
+
+    /// Parse and bound-check the trailer from the file's last [`TRAILER_LEN`] bytes (`tail`) and
+    /// its length: what a reader that fetches by range can check before anything else.
+    ///
+    /// # Errors
+    /// Too short, bad magic, unknown major version, or regions outside the file.
+    pub fn parse_tail(tail: &[u8], len: u64) -> Result<Self> {
+        if len < HEADER_LEN + TRAILER_LEN || tail.len() != TRAILER_LEN as usize {
+            return Err(Error::TooShort { len, min: HEADER_LEN + TRAILER_LEN });
+        }
+        let t = tail;
         if t[56..64] != MAGIC {
             return Err(Error::BadMagic { offset: len - 8 });
         }
@@ -121,11 +135,8 @@ impl Trailer {
             minor: read_u16(t, 34),
             footer_checksum: read_u64(t, 40),
         };
-        let (hmajor, hminor) = (read_u16(file, 8), read_u16(file, 10));
-        for (major, minor) in [(hmajor, hminor), (trailer.major, trailer.minor)] {
-            if major != VERSION_MAJOR {
-                return Err(Error::UnsupportedVersion { major, minor, supported: VERSION_MAJOR });
-            }
+        if trailer.major != VERSION_MAJOR {
+            return Err(Error::UnsupportedVersion { major: trailer.major, minor: trailer.minor, supported: VERSION_MAJOR });
         }
         let footer_end = len - TRAILER_LEN;
         if trailer.schema_len > MAX_SCHEMA_LEN {
@@ -140,6 +151,13 @@ impl Trailer {
         Ok(trailer)
     }
 
+    /// The file region holding the schema document and the directory (and whatever lies between
+    /// them), up to the trailer: what open reads after the trailer.
+    #[must_use]
+    pub fn footer_span(&self, len: u64) -> std::ops::Range<u64> {
+        self.metadata_start()..len - TRAILER_LEN
+    }
+
     /// Byte length of the column directory.
     #[must_use]
     pub fn directory_len(&self) -> u64 {
@@ -151,6 +169,28 @@ impl Trailer {
     pub fn metadata_start(&self) -> u64 {
         self.schema_offset.min(self.directory_offset)
     }
+}
+
+/// `bytes[offset..offset+len]`, clamped to `bytes` (callers have bound-checked the region).
+pub(crate) fn region(bytes: &[u8], offset: u64, len: u64) -> &[u8] {
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+    let end = usize::try_from(offset.saturating_add(len)).unwrap_or(usize::MAX).min(bytes.len());
+    &bytes[start..end.max(start)]
+}
+
+/// Checks the 64-byte header: magic and major version.
+///
+/// # Errors
+/// Bad magic or an unknown major version.
+pub fn check_header(header: &[u8]) -> Result<()> {
+    if header.len() < 12 || header[..8] != MAGIC {
+        return Err(Error::BadMagic { offset: 0 });
+    }
+    let (major, minor) = (read_u16(header, 8), read_u16(header, 10));
+    if major != VERSION_MAJOR {
+        return Err(Error::UnsupportedVersion { major, minor, supported: VERSION_MAJOR });
+    }
+    Ok(())
 }
 
 /// Checks that `offset..offset+len` lies within `lo..hi`, naming `what` otherwise.

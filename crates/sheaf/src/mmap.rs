@@ -4,7 +4,7 @@
 //! team choice: [`crate::File::open`] is safe to call because sheaf's own writer never modifies a
 //! file in place (it writes a temporary file and renames it over the target), so a mapped sheaf
 //! file only changes under a reader if some other program truncates or rewrites it in place.
-//! Callers who cannot rule that out use [`crate::File::read`], which copies the file into memory.
+//! Callers who cannot rule that out use [`crate::File::open_unmapped`], which reads by position.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -49,22 +49,14 @@ impl Storage {
         let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(|e| Error::io(path, e))?;
         Ok(Storage::Mapped(Arc::new(map)))
     }
-
-    /// Reads `path` whole into aligned memory.
-    pub(crate) fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Ok(Storage::Memory(Arc::new(AlignedBytes::copy_from(&bytes))))
-    }
 }
 
-/// A cheap, cloneable handle on an open file's bytes that keeps the mapping alive: lets other
-/// crates (Arrow export) hand out buffers that point into the map with no copy and no `unsafe`.
-#[derive(Clone)]
-pub struct SharedBytes(pub(crate) Storage);
+/// Owns a read-only map for [`crate::SharedSlice`]: the map lives while any slice of it does.
+pub(crate) struct MapOwner(pub(crate) Arc<memmap2::Mmap>);
 
-impl AsRef<[u8]> for SharedBytes {
+impl AsRef<[u8]> for MapOwner {
     fn as_ref(&self) -> &[u8] {
-        self.0.bytes()
+        &self.0
     }
 }
 

@@ -333,9 +333,23 @@ fn metadata_from_json(v: Option<&Value>) -> Result<BTreeMap<String, String>> {
     m.iter().map(|(k, v)| Ok((k.clone(), v.as_str().ok_or_else(|| Error::schema("metadata values must be strings"))?.to_string()))).collect()
 }
 
+/// A region of the file that the schema document declares (format 1.5): readers use the ones they
+/// know by name and skip the others; full verification checks every one's bounds and checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    /// What the region holds (`statistics`, ...).
+    pub name: String,
+    /// Where it starts (a multiple of 64).
+    pub offset: u64,
+    /// Its length in bytes.
+    pub length: u64,
+    /// xxh3-64 of its bytes.
+    pub checksum: u64,
+}
+
 /// Serialises the schema document (arrays with their final row counts and the rows of each
-/// list level).
-pub(crate) fn encode_schema(arrays: &[(&ArraySchema, u64, &[u64])], metadata: &BTreeMap<String, String>) -> Vec<u8> {
+/// list level, and the declared extension regions).
+pub(crate) fn encode_schema(arrays: &[(&ArraySchema, u64, &[u64])], metadata: &BTreeMap<String, String>, extensions: &[Extension]) -> Vec<u8> {
     let arrays: Vec<Value> = arrays
         .iter()
         .map(|(a, rows, item_rows)| {
@@ -357,12 +371,19 @@ pub(crate) fn encode_schema(arrays: &[(&ArraySchema, u64, &[u64])], metadata: &B
             Value::Object(m)
         })
         .collect();
-    let doc = json!({"arrays": arrays, "metadata": metadata_to_json(metadata)});
+    let mut doc = json!({"arrays": arrays, "metadata": metadata_to_json(metadata)});
+    if !extensions.is_empty() {
+        let list: Vec<Value> = extensions.iter().map(|e| json!({"name": e.name, "offset": e.offset, "length": e.length, "checksum": e.checksum})).collect();
+        doc["extensions"] = Value::Array(list);
+    }
     doc.to_string().into_bytes()
 }
 
+/// What the schema document says: the arrays, file metadata, and declared extension regions.
+pub(crate) type SchemaDocument = (Vec<StoredArray>, BTreeMap<String, String>, Vec<Extension>);
+
 /// Parses and validates the schema document; `column_count` is the directory's count.
-pub(crate) fn decode_schema(bytes: &[u8], column_count: usize) -> Result<(Vec<StoredArray>, BTreeMap<String, String>)> {
+pub(crate) fn decode_schema(bytes: &[u8], column_count: usize) -> Result<SchemaDocument> {
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| Error::schema(format!("not valid JSON: {e}")))?;
     let arrays = doc.get("arrays").and_then(Value::as_array).ok_or_else(|| Error::schema("missing \"arrays\""))?;
     let mut out = Vec::with_capacity(arrays.len());
@@ -414,7 +435,15 @@ pub(crate) fn decode_schema(bytes: &[u8], column_count: usize) -> Result<(Vec<St
     if first_column != column_count {
         return Err(Error::schema(format!("the arrays have {first_column} columns but the directory has {column_count}")));
     }
-    Ok((out, metadata_from_json(doc.get("metadata"))?))
+    let mut extensions = Vec::new();
+    if let Some(list) = doc.get("extensions") {
+        for e in list.as_array().ok_or_else(|| Error::schema("extensions must be an array"))? {
+            let m = e.as_object().ok_or_else(|| Error::schema("an extension must be an object"))?;
+            let field = |k: &str| get_u64(m.get(k).unwrap_or(&Value::Null), k);
+            extensions.push(Extension { name: get_str(m, "name", "extension")?.to_string(), offset: field("offset")?, length: field("length")?, checksum: field("checksum")? });
+        }
+    }
+    Ok((out, metadata_from_json(doc.get("metadata"))?, extensions))
 }
 
 #[cfg(test)]
@@ -439,8 +468,10 @@ mod tests {
         f.offset = Some(8);
         let dt = DType::Struct(StructType { fields: vec![f], itemsize: Some(24), aligned: true });
         let a = ArraySchema::new("x", dt).with_shape(vec![2, 3]).with_fortran_order(true);
-        let bytes = encode_schema(&[(&a, 6, &[])], &BTreeMap::new());
-        let (arrays, _) = decode_schema(&bytes, 1).unwrap();
+        let ext = Extension { name: "future".into(), offset: 64, length: 10, checksum: 7 };
+        let bytes = encode_schema(&[(&a, 6, &[])], &BTreeMap::new(), std::slice::from_ref(&ext));
+        let (arrays, _, extensions) = decode_schema(&bytes, 1).unwrap();
+        assert_eq!(extensions, [ext]);
         assert_eq!(arrays[0].schema, a);
         assert_eq!(arrays[0].rows, 6);
     }

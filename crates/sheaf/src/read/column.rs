@@ -1,29 +1,37 @@
-//! One leaf column of an array: its validated chunk table, zero-copy views of plain data, and
-//! decoding of whole columns, row ranges and single chunks.
+//! One leaf column of an array: an owned handle on its validated chunk table, zero-copy views of
+//! plain data, and decoding of whole columns, row ranges and single chunks. Which stored bytes a
+//! read needs is worked out here from the chunk table alone ([`Column::ranges_for_rows`]); they
+//! are fetched through the file's source in one coalesced request, then decoded.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::decode::{copy_bits, decode_chunk, decode_validity, decode_values_into, DecodedChunk};
-use super::File;
-use crate::buffer::{cast, AlignedBytes, Buf, NativeType};
+use super::decode::{copy_bits, decode_chunk, decode_validity, decode_values_into, ChunkCtx, DecodedChunk, StoredChunk};
+use super::{ChunkTable, File};
+use crate::buffer::{cast, AlignedBytes, Buf, NativeType, SharedSlice};
 use crate::codec::pipeline_name;
 use crate::dtype::LeafType;
 use crate::error::{Error, Result};
-use crate::format::{check_region, checksum, ChunkEntry, ALIGNMENT, CHUNK_ENTRY_LEN, HEADER_LEN, MAX_ENCODED_BUFFER_DECODED};
+use crate::format::{check_region, checksum, ChunkEntry, DirEntry, ALIGNMENT, CHUNK_ENTRY_LEN, HEADER_LEN, MAX_ENCODED_BUFFER_DECODED};
 use crate::schema::{ColumnDesc, StoredArray};
 
-/// A leaf column with its validated chunk table.
+/// A leaf column with its validated chunk table: an owned handle that keeps the file open, so
+/// it may outlive the [`File`] it came from and move across threads.
 #[derive(Clone)]
-pub struct Column<'f> {
-    pub(crate) file: &'f File,
-    pub(crate) array: &'f StoredArray,
-    pub(crate) desc: &'f ColumnDesc,
+pub struct Column {
+    pub(crate) file: File,
+    pub(crate) array: usize,
+    pub(crate) index: usize,
     pub(crate) name: String,
-    pub(crate) chunks: Vec<ChunkEntry>,
-    /// Row where each chunk starts, plus the total at the end.
-    pub(crate) row_starts: Vec<u64>,
+    pub(crate) table: Arc<ChunkTable>,
+}
+
+impl std::fmt::Debug for Column {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Column").field("name", &self.name).field("chunks", &self.table.chunks.len()).finish_non_exhaustive()
+    }
 }
 
 /// File regions `(offset, len)` of a plain, single-chunk column's buffers.
@@ -37,7 +45,8 @@ pub struct PlainLayout {
     pub values: Option<(u64, u64)>,
 }
 
-/// Decoded (or borrowed) data of a run of rows of one column.
+/// Data of a run of rows of one column: decoded, or for plain chunks shared with the file's map
+/// (reads return `ColumnData<'static>`; the writer also takes data borrowed from the caller).
 #[derive(Debug, Clone)]
 pub struct ColumnData<'a> {
     /// Rows held.
@@ -87,110 +96,155 @@ fn allowed_view(ty: LeafType, name: &str) -> bool {
     }
 }
 
-impl<'f> Column<'f> {
-    pub(crate) fn load(file: &'f File, array: &'f StoredArray, desc: &'f ColumnDesc, global: usize) -> Result<Self> {
-        let name =
-            if array.schema.name.is_empty() || desc.path.is_empty() { format!("{}{}", array.schema.name, desc.name()) } else { format!("{}/{}", array.schema.name, desc.name()) };
-        let entry = file.directory().get(global).copied().unwrap_or_default();
-        let metadata_start = file.trailer().metadata_start();
-        let table_len = u64::from(entry.chunk_count) * CHUNK_ENTRY_LEN;
-        let what = format!("chunk table of column {name}");
-        check_region(&what, entry.chunk_table_offset, table_len, HEADER_LEN, metadata_start)?;
-        if entry.chunk_table_offset % ALIGNMENT != 0 {
-            return Err(Error::Misaligned { what, offset: entry.chunk_table_offset, align: ALIGNMENT });
-        }
-        let table = super::slice(file.bytes(), entry.chunk_table_offset, table_len);
-        let computed = checksum(table);
-        if computed != entry.chunk_table_checksum {
-            return Err(Error::ChecksumMismatch { what, offset: entry.chunk_table_offset, stored: entry.chunk_table_checksum, computed });
-        }
-        let chunks: Vec<ChunkEntry> = table.chunks_exact(CHUNK_ENTRY_LEN as usize).map(ChunkEntry::parse).collect();
-        let mut col = Column { file, array, desc, name, chunks, row_starts: Vec::new() };
-        col.validate(metadata_start)?;
-        Ok(col)
+/// Where a column's chunk table lies, checked against the file: `(offset, len)`.
+pub(crate) fn table_region(name: &str, entry: &DirEntry, metadata_start: u64) -> Result<(u64, u64)> {
+    let table_len = u64::from(entry.chunk_count) * CHUNK_ENTRY_LEN;
+    let what = format!("chunk table of column {name}");
+    check_region(&what, entry.chunk_table_offset, table_len, HEADER_LEN, metadata_start)?;
+    if entry.chunk_table_offset % ALIGNMENT != 0 {
+        return Err(Error::Misaligned { what, offset: entry.chunk_table_offset, align: ALIGNMENT });
     }
+    Ok((entry.chunk_table_offset, table_len))
+}
 
-    fn bad_chunk(&self, chunk: usize, reason: String) -> Error {
-        Error::InvalidChunk { column: self.name.clone(), chunk, reason }
+/// Parses and validates a column's chunk table from its stored bytes.
+pub(crate) fn parse_table(name: &str, array: &StoredArray, desc: &ColumnDesc, entry: &DirEntry, table: &[u8], metadata_start: u64) -> Result<ChunkTable> {
+    let computed = checksum(table);
+    if computed != entry.chunk_table_checksum {
+        return Err(Error::ChecksumMismatch { what: format!("chunk table of column {name}"), offset: entry.chunk_table_offset, stored: entry.chunk_table_checksum, computed });
     }
+    let chunks: Vec<ChunkEntry> = table.chunks_exact(CHUNK_ENTRY_LEN as usize).map(ChunkEntry::parse).collect();
+    let row_starts = validate(name, array, desc, &chunks, metadata_start)?;
+    Ok(ChunkTable { chunks, row_starts })
+}
 
-    fn validate(&mut self, metadata_start: u64) -> Result<()> {
-        let mut starts = Vec::with_capacity(self.chunks.len() + 1);
-        let mut total = 0u64;
-        let mut spans = Vec::new();
-        let row_width = self.desc.row_width();
-        for (i, c) in self.chunks.iter().enumerate() {
-            starts.push(total);
-            total = total.checked_add(c.row_count).ok_or_else(|| self.bad_chunk(i, "row counts overflow".into()))?;
-            if c.null_count > c.row_count {
-                return Err(self.bad_chunk(i, format!("{} nulls in {} rows", c.null_count, c.row_count)));
-            }
-            if c.null_count > 0 && !self.desc.leaf.nullable {
-                return Err(self.bad_chunk(i, "nulls in a column the schema says is not nullable".into()));
-            }
-            let expect_values = match row_width {
-                Some(w) => Some(c.row_count.checked_mul(w).ok_or_else(|| self.bad_chunk(i, "size overflows".into()))?),
-                None => None,
-            };
-            let checks = [
-                ("validity", &c.validity, if c.null_count > 0 { Some(Some(c.row_count.div_ceil(8))) } else { None }),
-                ("offsets", &c.offsets, row_width.is_none().then(|| c.row_count.checked_add(1).and_then(|n| n.checked_mul(8)))),
-                ("values", &c.values, Some(expect_values)),
-            ];
-            for (role, r, expect) in checks {
-                match expect {
-                    // A validity buffer may be stored for a chunk without nulls (an all-set bitmap).
-                    None if !(r.is_absent() || role == "validity" && c.null_count == 0 && r.stored_len > 0) => {
-                        return Err(self.bad_chunk(i, format!("unexpected {role} buffer")));
-                    }
-                    None => {}
-                    Some(Some(e)) if r.decoded_len != e => {
-                        return Err(self.bad_chunk(i, format!("{role} decodes to {} bytes, {e} expected", r.decoded_len)));
-                    }
-                    Some(_) => {}
-                }
-                if r.is_absent() {
-                    continue;
-                }
-                let what = format!("{role} buffer of column {}, chunk {i}", self.name);
-                check_region(&what, r.offset, r.stored_len, HEADER_LEN, metadata_start)?;
-                if r.offset % ALIGNMENT != 0 {
-                    return Err(Error::Misaligned { what, offset: r.offset, align: ALIGNMENT });
-                }
-                if r.is_plain() && r.stored_len != r.decoded_len {
-                    return Err(self.bad_chunk(i, format!("plain {role} buffer stores {} bytes but declares {}", r.stored_len, r.decoded_len)));
-                }
-                if !r.is_plain() && r.decoded_len > MAX_ENCODED_BUFFER_DECODED {
-                    return Err(Error::LimitExceeded { what: format!("decoded length of {what}"), value: r.decoded_len, limit: MAX_ENCODED_BUFFER_DECODED });
-                }
-                if let Some(&id) = r.stage_ids().iter().find(|&&id| crate::codec::codec(id).is_none()) {
-                    return Err(Error::UnknownCodec { column: self.name.clone(), chunk: i, id });
-                }
-                spans.push((r.offset, r.stored_len));
-            }
-        }
-        let expected = self.array.level_rows(self.desc.level);
-        if total != expected {
-            let what = if self.desc.level == 0 { "the array has" } else { "its list level has" };
-            return Err(Error::InvalidSchema { reason: format!("column {}: chunks hold {total} rows, {what} {expected}", self.name) });
-        }
-        spans.sort_unstable();
-        let mut end = 0u64;
-        for (off, len) in spans {
-            if off < end {
-                return Err(Error::OverlappingBuffers { column: self.name.clone(), offset: off, previous_end: end });
-            }
-            end = off + len;
-        }
+fn validate(name: &str, array: &StoredArray, desc: &ColumnDesc, chunks: &[ChunkEntry], metadata_start: u64) -> Result<Vec<u64>> {
+    let bad_chunk = |chunk: usize, reason: String| Error::InvalidChunk { column: name.to_string(), chunk, reason };
+    let mut starts = Vec::with_capacity(chunks.len() + 1);
+    let mut total = 0u64;
+    let mut spans = Vec::new();
+    let row_width = desc.row_width();
+    for (i, c) in chunks.iter().enumerate() {
         starts.push(total);
-        self.row_starts = starts;
-        Ok(())
+        total = total.checked_add(c.row_count).ok_or_else(|| bad_chunk(i, "row counts overflow".into()))?;
+        if c.null_count > c.row_count {
+            return Err(bad_chunk(i, format!("{} nulls in {} rows", c.null_count, c.row_count)));
+        }
+        if c.null_count > 0 && !desc.leaf.nullable {
+            return Err(bad_chunk(i, "nulls in a column the schema says is not nullable".into()));
+        }
+        let expect_values = match row_width {
+            Some(w) => Some(c.row_count.checked_mul(w).ok_or_else(|| bad_chunk(i, "size overflows".into()))?),
+            None => None,
+        };
+        let checks = [
+            ("validity", &c.validity, if c.null_count > 0 { Some(Some(c.row_count.div_ceil(8))) } else { None }),
+            ("offsets", &c.offsets, row_width.is_none().then(|| c.row_count.checked_add(1).and_then(|n| n.checked_mul(8)))),
+            ("values", &c.values, Some(expect_values)),
+        ];
+        for (role, r, expect) in checks {
+            match expect {
+                // A validity buffer may be stored for a chunk without nulls (an all-set bitmap).
+                None if !(r.is_absent() || role == "validity" && c.null_count == 0 && r.stored_len > 0) => {
+                    return Err(bad_chunk(i, format!("unexpected {role} buffer")));
+                }
+                None => {}
+                Some(Some(e)) if r.decoded_len != e => {
+                    return Err(bad_chunk(i, format!("{role} decodes to {} bytes, {e} expected", r.decoded_len)));
+                }
+                Some(_) => {}
+            }
+            if r.is_absent() {
+                continue;
+            }
+            let what = format!("{role} buffer of column {name}, chunk {i}");
+            check_region(&what, r.offset, r.stored_len, HEADER_LEN, metadata_start)?;
+            if r.offset % ALIGNMENT != 0 {
+                return Err(Error::Misaligned { what, offset: r.offset, align: ALIGNMENT });
+            }
+            if r.is_plain() && r.stored_len != r.decoded_len {
+                return Err(bad_chunk(i, format!("plain {role} buffer stores {} bytes but declares {}", r.stored_len, r.decoded_len)));
+            }
+            if !r.is_plain() && r.decoded_len > MAX_ENCODED_BUFFER_DECODED {
+                return Err(Error::LimitExceeded { what: format!("decoded length of {what}"), value: r.decoded_len, limit: MAX_ENCODED_BUFFER_DECODED });
+            }
+            if let Some(&id) = r.stage_ids().iter().find(|&&id| crate::codec::codec(id).is_none()) {
+                return Err(Error::UnknownCodec { column: name.to_string(), chunk: i, id });
+            }
+            spans.push((r.offset, r.stored_len));
+        }
+    }
+    let expected = array.level_rows(desc.level);
+    if total != expected {
+        let what = if desc.level == 0 { "the array has" } else { "its list level has" };
+        return Err(Error::InvalidSchema { reason: format!("column {name}: chunks hold {total} rows, {what} {expected}") });
+    }
+    spans.sort_unstable();
+    let mut end = 0u64;
+    for (off, len) in spans {
+        if off < end {
+            return Err(Error::OverlappingBuffers { column: name.to_string(), offset: off, previous_end: end });
+        }
+        end = off + len;
+    }
+    starts.push(total);
+    Ok(starts)
+}
+
+impl Column {
+    fn stored_array(&self) -> &StoredArray {
+        self.file.stored_array(self.array)
+    }
+
+    fn chunk_list(&self) -> &[ChunkEntry] {
+        &self.table.chunks
+    }
+
+    fn row_starts(&self) -> &[u64] {
+        &self.table.row_starts
+    }
+
+    fn ctx(&self) -> ChunkCtx<'_> {
+        ChunkCtx { name: &self.name, unit_width: self.desc().leaf.ty.unit_width(), row_width: self.desc().row_width(), verify_plain: self.file.options().verify_zero_copy }
+    }
+
+    /// Checks a plain buffer's stored bytes against its checksum (reads hand them out unchecked).
+    pub(crate) fn check_plain_sum(&self, chunk: usize, r: &crate::format::BufferRef, bytes: &[u8]) -> Result<()> {
+        self.ctx().check_sum(chunk, r, bytes)
+    }
+
+    /// Per-chunk statistics as the writer stored them (format 1.5): bounds, null and NaN counts,
+    /// read for this column alone and checked once. `None` for files before 1.5 and leaves
+    /// without statistics (complex numbers, list columns), where a caller scans instead.
+    ///
+    /// # Errors
+    /// I/O errors, a statistics table outside its region or failing its checksum.
+    pub fn statistics(&self) -> Result<Option<Arc<Vec<crate::ChunkStats>>>> {
+        let global = self.stored_array().first_column + self.index;
+        self.file.chunk_statistics(self.array, global, &self.table).map_err(|e| match self.file.path() {
+            Some(p) => e.in_file(p),
+            None => e,
+        })
+    }
+
+    /// The column's statistics, its chunks' merged (see [`Column::statistics`]).
+    ///
+    /// # Errors
+    /// As [`Column::statistics`].
+    pub fn column_statistics(&self) -> Result<Option<crate::ChunkStats>> {
+        Ok(self.statistics()?.map(|chunks| chunks.iter().fold(crate::ChunkStats::default(), |acc, s| acc.merge(s))))
+    }
+
+    /// The file this column is in.
+    #[must_use]
+    pub fn file(&self) -> &File {
+        &self.file
     }
 
     /// The description (path, leaf type, subarray shape).
     #[must_use]
-    pub fn desc(&self) -> &'f ColumnDesc {
-        self.desc
+    pub fn desc(&self) -> &ColumnDesc {
+        &self.stored_array().columns[self.index]
     }
 
     /// `array/path` name used in messages.
@@ -202,38 +256,41 @@ impl<'f> Column<'f> {
     /// Rows: the array's rows, or for a column inside a list, the items of all its lists.
     #[must_use]
     pub fn rows(&self) -> u64 {
-        self.array.level_rows(self.desc.level)
+        self.stored_array().level_rows(self.desc().level)
     }
 
     /// The chunk entries.
     #[must_use]
     pub fn chunks(&self) -> &[ChunkEntry] {
-        &self.chunks
+        &self.table.chunks
     }
 
     /// Total nulls.
     #[must_use]
     pub fn null_count(&self) -> u64 {
-        self.chunks.iter().map(|c| c.null_count).sum()
+        self.chunk_list().iter().map(|c| c.null_count).sum()
     }
 
     /// Bytes stored in the file (all buffers of all chunks).
     #[must_use]
     pub fn stored_bytes(&self) -> u64 {
-        self.chunks.iter().flat_map(|c| c.buffers()).map(|(_, r)| r.stored_len).sum()
+        self.chunk_list().iter().flat_map(|c| c.buffers()).map(|(_, r)| r.stored_len).sum()
     }
 
     /// Bytes once decoded in memory.
     #[must_use]
     pub fn memory_bytes(&self) -> u64 {
-        self.chunks.iter().flat_map(|c| c.buffers()).map(|(_, r)| r.decoded_len).sum()
+        self.chunk_list().iter().flat_map(|c| c.buffers()).map(|(_, r)| r.decoded_len).sum()
     }
 
     /// Whether [`Column::as_slice`] hands out the whole column without copying: one chunk, stored
-    /// plain, fixed width.
+    /// plain, fixed width, in a file read through a map or from memory.
     #[must_use]
     pub fn is_zero_copy(&self) -> bool {
-        self.desc.is_fixed_width() && self.chunks.len() <= 1 && self.chunks.iter().all(|c| c.values.is_plain() && c.null_count == 0)
+        self.file.contiguous_bytes().is_some()
+            && self.desc().is_fixed_width()
+            && self.chunk_list().len() <= 1
+            && self.chunk_list().iter().all(|c| c.values.is_plain() && c.null_count == 0)
     }
 
     /// Where the column's buffers lie in the file when it is one chunk stored plain (validity,
@@ -244,20 +301,24 @@ impl<'f> Column<'f> {
     /// # Errors
     /// A checksum mismatch (only when verifying zero-copy reads).
     pub fn plain_layout(&self) -> Result<Option<PlainLayout>> {
-        if self.desc.is_list() {
+        if self.desc().is_list() {
             // Stored end offsets are not the offsets readers are given.
             return Ok(None);
         }
-        let [c] = self.chunks.as_slice() else {
-            return Ok(if self.chunks.is_empty() { Some(PlainLayout::default()) } else { None });
+        let [c] = self.chunk_list() else {
+            return Ok(if self.chunk_list().is_empty() { Some(PlainLayout::default()) } else { None });
         };
         let bufs = [&c.validity, &c.offsets, &c.values];
         if bufs.iter().any(|b| !b.is_absent() && !b.is_plain()) {
             return Ok(None);
         }
-        for b in bufs {
-            if !b.is_absent() {
-                self.plain_bytes(0, b)?;
+        if self.file.options().verify_zero_copy {
+            let stored = self.fetch_chunks(&[0])?;
+            let s = &stored[0];
+            for (b, bytes) in bufs.into_iter().zip([&s.validity, &s.offsets, &s.values]) {
+                if let Some(bytes) = bytes {
+                    self.ctx().check_sum(0, b, bytes)?;
+                }
             }
         }
         let region = |b: &crate::format::BufferRef| (!b.is_absent()).then_some((b.offset, b.stored_len));
@@ -268,7 +329,7 @@ impl<'f> Column<'f> {
     #[must_use]
     pub fn encoding(&self) -> String {
         let mut names: Vec<String> = Vec::new();
-        for c in &self.chunks {
+        for c in self.chunk_list() {
             let n = pipeline_name(c.values.stage_ids());
             if !names.contains(&n) {
                 names.push(n);
@@ -282,10 +343,10 @@ impl<'f> Column<'f> {
     }
 
     fn check_view<T: NativeType>(&self) -> Result<()> {
-        if allowed_view(self.desc.leaf.ty, T::NAME) {
+        if allowed_view(self.desc().leaf.ty, T::NAME) {
             Ok(())
         } else {
-            Err(Error::TypeMismatch { column: self.name.clone(), dtype: self.desc.type_text(), requested: T::NAME })
+            Err(Error::TypeMismatch { column: self.name.clone(), dtype: self.desc().type_text(), requested: T::NAME })
         }
     }
 
@@ -295,40 +356,82 @@ impl<'f> Column<'f> {
     /// Null rows hold unspecified values (check [`Column::read`]'s validity for nullable columns).
     ///
     /// # Errors
-    /// [`Error::NotZeroCopy`] if encoded or in several chunks, [`Error::TypeMismatch`] if `T` does
-    /// not match the column, a checksum error if [`super::ReadOptions::with_verify_zero_copy`].
-    pub fn as_slice<T: NativeType>(&self) -> Result<&'f [T]> {
+    /// [`Error::NotZeroCopy`] if encoded, in several chunks or in a file read by range,
+    /// [`Error::TypeMismatch`] if `T` does not match the column, a checksum error if
+    /// [`super::ReadOptions::with_verify_zero_copy`].
+    pub fn as_slice<T: NativeType>(&self) -> Result<&[T]> {
         self.check_view::<T>()?;
         if !self.is_zero_copy() {
-            return Err(Error::NotZeroCopy { column: self.name.clone(), encoding: self.encoding() });
+            let encoding = if self.file.contiguous_bytes().is_none() { "a file read by range".into() } else { self.encoding() };
+            return Err(Error::NotZeroCopy { column: self.name.clone(), encoding });
         }
-        let Some(chunk) = self.chunks.first() else { return Ok(&[]) };
-        let bytes = self.plain_bytes(0, &chunk.values)?;
+        let Some(chunk) = self.chunk_list().first() else { return Ok(&[]) };
+        let all = self.file.contiguous_bytes().unwrap_or_default();
+        let bytes = crate::format::region(all, chunk.values.offset, chunk.values.stored_len);
+        if self.file.options().verify_zero_copy {
+            self.ctx().check_sum(0, &chunk.values, bytes)?;
+        }
         cast(bytes).ok_or_else(|| Error::Misaligned { what: format!("values of column {}", self.name), offset: chunk.values.offset, align: 64 })
     }
 
-    pub(crate) fn plain_bytes(&self, chunk: usize, r: &crate::format::BufferRef) -> Result<&'f [u8]> {
-        let bytes = super::slice(self.file.bytes(), r.offset, r.stored_len);
-        if self.file.options().verify_zero_copy {
-            self.check_sum(chunk, r, bytes)?;
-        }
-        Ok(bytes)
+    /// The file ranges of the stored buffers of the chunks `chunks` (absent buffers left out):
+    /// what a read of those chunks fetches.
+    #[must_use]
+    pub fn chunk_ranges(&self, chunks: &[usize]) -> Vec<Range<u64>> {
+        chunks.iter().filter_map(|&i| self.chunk_list().get(i)).flat_map(|c| c.buffers()).filter(|(_, r)| !r.is_absent()).map(|(_, r)| r.offset..r.offset + r.stored_len).collect()
     }
 
-    pub(crate) fn check_sum(&self, chunk: usize, r: &crate::format::BufferRef, bytes: &[u8]) -> Result<()> {
-        let computed = checksum(bytes);
-        if computed == r.checksum {
-            Ok(())
-        } else {
-            Err(Error::ChecksumMismatch { what: format!("column {}, chunk {chunk}", self.name), offset: r.offset, stored: r.checksum, computed })
+    /// The chunks that hold rows `range` of this column (its own rows: items for a column inside
+    /// a list), as indices into [`Column::chunks`].
+    #[must_use]
+    pub fn chunks_for_rows(&self, range: Range<u64>) -> Range<usize> {
+        let starts = self.row_starts();
+        let n = self.chunk_list().len();
+        if range.start >= range.end {
+            return 0..0;
         }
+        let first = starts.partition_point(|&s| s <= range.start).saturating_sub(1).min(n);
+        let last = starts.partition_point(|&s| s < range.end).min(n);
+        first..last.max(first)
     }
 
-    /// Decodes the whole column (chunks in parallel); plain single-chunk columns are borrowed.
+    /// The file ranges a read of rows `range` fetches (before coalescing), decided from the
+    /// chunk table alone.
+    #[must_use]
+    pub fn ranges_for_rows(&self, range: Range<u64>) -> Vec<Range<u64>> {
+        let chunks: Vec<usize> = self.chunks_for_rows(range).collect();
+        self.chunk_ranges(&chunks)
+    }
+
+    /// The stored bytes of the chunks `chunks`, in one coalesced fetch.
+    fn fetch_chunks(&self, chunks: &[usize]) -> Result<Vec<StoredChunk>> {
+        let ranges = self.chunk_ranges(chunks);
+        let mut got = self.file.fetch(&ranges)?.into_iter();
+        let mut take = |r: &crate::format::BufferRef| -> Option<SharedSlice> {
+            if r.is_absent() {
+                None
+            } else {
+                got.next()
+            }
+        };
+        Ok(chunks
+            .iter()
+            .filter_map(|&i| self.chunk_list().get(i))
+            .map(|c| {
+                let validity = take(&c.validity);
+                let offsets = take(&c.offsets);
+                let values = take(&c.values);
+                StoredChunk { validity, offsets, values }
+            })
+            .collect())
+    }
+
+    /// Decodes the whole column (chunks in parallel); plain single-chunk columns are shared with
+    /// the file's map, not copied.
     ///
     /// # Errors
     /// Checksum, codec and consistency errors naming the chunk and offset.
-    pub fn read(&self) -> Result<ColumnData<'f>> {
+    pub fn read(&self) -> Result<ColumnData<'static>> {
         self.read_rows(0..self.rows())
     }
 
@@ -336,18 +439,19 @@ impl<'f> Column<'f> {
     ///
     /// # Errors
     /// As [`Column::read`].
-    pub fn read_chunk(&self, index: usize) -> Result<ColumnData<'f>> {
-        if self.desc.is_list() {
-            let start = *self.row_starts.get(index).ok_or_else(|| Error::NotFound { kind: "chunk", name: index.to_string() })?;
-            return self.read_rows(start..self.row_starts[index + 1]);
+    pub fn read_chunk(&self, index: usize) -> Result<ColumnData<'static>> {
+        if self.desc().is_list() {
+            let start = *self.row_starts().get(index).ok_or_else(|| Error::NotFound { kind: "chunk", name: index.to_string() })?;
+            return self.read_rows(start..self.row_starts()[index + 1]);
         }
         self.read_stored_chunk(index)
     }
 
     /// Chunk `index` as stored (a list column's end offsets as they are).
-    pub(crate) fn read_stored_chunk(&self, index: usize) -> Result<ColumnData<'f>> {
-        let c = self.chunks.get(index).ok_or_else(|| Error::NotFound { kind: "chunk", name: index.to_string() })?;
-        let d = decode_chunk(self, index, c)?;
+    pub(crate) fn read_stored_chunk(&self, index: usize) -> Result<ColumnData<'static>> {
+        let c = self.chunk_list().get(index).ok_or_else(|| Error::NotFound { kind: "chunk", name: index.to_string() })?;
+        let stored = self.fetch_chunks(&[index])?;
+        let d = decode_chunk(&self.ctx(), index, c, &stored[0])?;
         Ok(ColumnData { rows: c.row_count, values: d.values, offsets: d.offsets, validity: d.validity })
     }
 
@@ -358,8 +462,8 @@ impl<'f> Column<'f> {
     /// # Errors
     /// [`Error::RowRange`] and as [`Column::read`]; a list's offsets that decrease or pass its
     /// items.
-    pub fn read_rows(&self, range: Range<u64>) -> Result<ColumnData<'f>> {
-        if self.desc.is_list() {
+    pub fn read_rows(&self, range: Range<u64>) -> Result<ColumnData<'static>> {
+        if self.desc().is_list() {
             return self.read_list_rows(range);
         }
         self.read_stored_rows(range)
@@ -379,19 +483,19 @@ impl<'f> Column<'f> {
     /// # Errors
     /// Not a list column; as [`Column::read_rows`].
     pub fn items_of(&self, range: Range<u64>) -> Result<Range<u64>> {
-        let Some(items) = self.desc.items_level else {
+        let Some(items) = self.desc().items_level else {
             return Err(Error::BadInput { column: self.name.clone(), reason: "not a list column".into() });
         };
         let (start, end) = (self.list_end_before(range.start)?, self.list_end_before(range.end)?);
-        let total = self.array.level_rows(items);
+        let total = self.stored_array().level_rows(items);
         if start > end || end > total {
             return Err(Error::InvalidSchema { reason: format!("list column {}: rows {range:?} end at items {start}..{end} of {total}", self.name) });
         }
         Ok(start..end)
     }
 
-    fn read_list_rows(&self, range: Range<u64>) -> Result<ColumnData<'f>> {
-        let total = self.array.level_rows(self.desc.items_level.unwrap_or(0));
+    fn read_list_rows(&self, range: Range<u64>) -> Result<ColumnData<'static>> {
+        let total = self.stored_array().level_rows(self.desc().items_level.unwrap_or(0));
         let before = self.list_end_before(range.start)?;
         let stored = self.read_stored_rows(range.clone())?;
         let ends = stored.values_as::<u64>().map_err(|_| Error::BadInput { column: self.name.clone(), reason: "stored list offsets are misaligned".into() })?;
@@ -412,33 +516,34 @@ impl<'f> Column<'f> {
     }
 
     /// Rows `range` as stored (a list column's end offsets as they are).
-    pub(crate) fn read_stored_rows(&self, range: Range<u64>) -> Result<ColumnData<'f>> {
+    pub(crate) fn read_stored_rows(&self, range: Range<u64>) -> Result<ColumnData<'static>> {
         let rows = self.rows();
         if range.start > range.end || range.end > rows {
-            return Err(Error::RowRange { array: self.array.schema.name.clone(), start: range.start, end: range.end, rows });
+            return Err(Error::RowRange { array: self.stored_array().schema.name.clone(), start: range.start, end: range.end, rows });
         }
-        let first = self.row_starts.partition_point(|&s| s <= range.start).saturating_sub(1);
-        let last = self.row_starts.partition_point(|&s| s < range.end).min(self.chunks.len());
-        let touched: Vec<usize> = (first..last).filter(|&i| self.chunks[i].row_count > 0).collect();
+        let (chunks, starts) = (self.chunk_list(), self.row_starts());
+        let touched: Vec<usize> = self.chunks_for_rows(range.clone()).filter(|&i| chunks[i].row_count > 0).collect();
         let n = range.end - range.start;
-        let whole_chunks = touched.first().is_none_or(|&i| self.row_starts[i] == range.start) && touched.last().is_none_or(|&i| self.row_starts[i + 1] == range.end);
-        if touched.len() > 1 && whole_chunks && self.desc.row_width().is_some() {
+        let whole_chunks = touched.first().is_none_or(|&i| starts[i] == range.start) && touched.last().is_none_or(|&i| starts[i + 1] == range.end);
+        if touched.len() > 1 && whole_chunks && self.desc().row_width().is_some() {
             return self.read_whole_chunks_fixed(&touched, n);
         }
+        let stored = self.fetch_chunks(&touched)?;
+        let ctx = self.ctx();
         if touched.len() == 1 && n > 0 {
             let i = touched[0];
-            let c = &self.chunks[i];
-            let d = decode_chunk(self, i, c)?;
-            return Ok(self.cut(d, range.start - self.row_starts[i], n));
+            let d = decode_chunk(&ctx, i, &chunks[i], &stored[0])?;
+            return Ok(self.cut(d, range.start - starts[i], n));
         }
-        let decoded: Vec<(usize, DecodedChunk<'f>)> = touched.par_iter().map(|&i| decode_chunk(self, i, &self.chunks[i]).map(|d| (i, d))).collect::<Result<_>>()?;
-        self.assemble(&decoded, range.start, n)
+        let decoded: Vec<(usize, DecodedChunk)> =
+            touched.par_iter().zip(stored.par_iter()).map(|(&i, s)| decode_chunk(&ctx, i, &chunks[i], s).map(|d| (i, d))).collect::<Result<_>>()?;
+        Ok(self.assemble(&decoded, range.start, n))
     }
 
     /// Decodes whole chunks of a fixed-width column in parallel, each straight into its place in
     /// the output (no intermediate copy).
-    fn read_whole_chunks_fixed(&self, touched: &[usize], n: u64) -> Result<ColumnData<'f>> {
-        let w = self.desc.row_width().unwrap_or(0);
+    fn read_whole_chunks_fixed(&self, touched: &[usize], n: u64) -> Result<ColumnData<'static>> {
+        let w = self.desc().row_width().unwrap_or(0);
         let total = usize::try_from(n.saturating_mul(w)).unwrap_or(usize::MAX);
         // Every chunk's slot is decoded over whole, so the memory need not start zeroed.
         let mut values = AlignedBytes::try_for_overwrite(total).ok_or_else(|| Error::LimitExceeded {
@@ -446,14 +551,16 @@ impl<'f> Column<'f> {
             value: n.saturating_mul(w),
             limit: isize::MAX as u64,
         })?;
-        self.decode_chunks_into(touched, w, values.as_mut_slice())?;
+        let stored = self.fetch_chunks(touched)?;
+        self.decode_chunks_into(touched, &stored, w, values.as_mut_slice())?;
         let mut validity = None;
-        if touched.iter().any(|&i| self.chunks[i].null_count > 0) {
+        let chunks = self.chunk_list();
+        if touched.iter().any(|&i| chunks[i].null_count > 0) {
             let mut v = vec![0xFFu8; n.div_ceil(8) as usize];
             let mut at = 0;
-            for &i in touched {
-                let c = &self.chunks[i];
-                match decode_validity(self, i, c)? {
+            for (&i, s) in touched.iter().zip(&stored) {
+                let c = &chunks[i];
+                match decode_validity(&self.ctx(), i, c, s)? {
                     Some(bits) => copy_bits(&bits, 0, &mut v, at, c.row_count),
                     None => copy_bits(&vec![0xFF; c.row_count.div_ceil(8) as usize], 0, &mut v, at, c.row_count),
                 }
@@ -464,15 +571,17 @@ impl<'f> Column<'f> {
         Ok(ColumnData { rows: n, values: Buf::Owned(values), offsets: None, validity })
     }
 
-    fn decode_chunks_into(&self, touched: &[usize], w: u64, out: &mut [u8]) -> Result<()> {
-        let mut slots: Vec<(usize, &mut [u8])> = Vec::with_capacity(touched.len());
+    fn decode_chunks_into(&self, touched: &[usize], stored: &[StoredChunk], w: u64, out: &mut [u8]) -> Result<()> {
+        let chunks = self.chunk_list();
+        let mut slots: Vec<(usize, &StoredChunk, &mut [u8])> = Vec::with_capacity(touched.len());
         let mut rest = out;
-        for &i in touched {
-            let (head, tail) = rest.split_at_mut((self.chunks[i].row_count * w) as usize);
-            slots.push((i, head));
+        for (&i, s) in touched.iter().zip(stored) {
+            let (head, tail) = rest.split_at_mut((chunks[i].row_count * w) as usize);
+            slots.push((i, s, head));
             rest = tail;
         }
-        slots.into_par_iter().try_for_each(|(i, out)| decode_values_into(self, i, &self.chunks[i], out))
+        let ctx = self.ctx();
+        slots.into_par_iter().try_for_each(|(i, s, out)| decode_values_into(&ctx, i, &chunks[i], s, out))
     }
 
     /// Decodes every value of a fixed-width column into `out` (exactly `rows * row_width` bytes),
@@ -483,45 +592,42 @@ impl<'f> Column<'f> {
     /// [`Error::BadInput`] for a variable-length column or a wrong length, and as
     /// [`Column::read`].
     pub fn read_values_into(&self, out: &mut [u8]) -> Result<()> {
-        let Some(w) = self.desc.row_width().filter(|_| self.desc.is_fixed_width()) else {
+        let Some(w) = self.desc().row_width().filter(|_| self.desc().is_fixed_width()) else {
             return Err(Error::BadInput { column: self.name.clone(), reason: "variable-length columns have no fixed layout to decode into".into() });
         };
         if out.len() as u64 != self.rows().saturating_mul(w) {
             return Err(Error::BadInput { column: self.name.clone(), reason: format!("output of {} bytes, the column holds {}", out.len(), self.rows().saturating_mul(w)) });
         }
-        let all: Vec<usize> = (0..self.chunks.len()).collect();
-        self.decode_chunks_into(&all, w, out)
+        let all: Vec<usize> = (0..self.chunk_list().len()).collect();
+        let stored = self.fetch_chunks(&all)?;
+        self.decode_chunks_into(&all, &stored, w, out)
     }
 
     /// Keeps rows `skip..skip+n` of one decoded chunk.
-    fn cut(&self, d: DecodedChunk<'f>, skip: u64, n: u64) -> ColumnData<'f> {
+    fn cut(&self, d: DecodedChunk, skip: u64, n: u64) -> ColumnData<'static> {
         let whole = skip == 0 && d.rows == n;
         if whole {
             return ColumnData { rows: n, values: d.values, offsets: d.offsets, validity: d.validity };
         }
         let mut out = self.assemble_parts(std::iter::once((&d, skip, n)), n);
-        if let (Buf::Borrowed(b), Some(w)) = (&d.values, self.desc.row_width()) {
+        if let (Buf::Shared(b), Some(w)) = (&d.values, self.desc().row_width()) {
             // Stay zero-copy: a slice of the plain chunk.
-            let (s, e) = ((skip * w) as usize, ((skip + n) * w) as usize);
-            out.values = Buf::Borrowed(&b[s..e]);
+            out.values = Buf::Shared(b.slice((skip * w) as usize..((skip + n) * w) as usize));
         }
         out
     }
 
-    fn assemble(&self, decoded: &[(usize, DecodedChunk<'f>)], start: u64, n: u64) -> Result<ColumnData<'f>> {
+    fn assemble(&self, decoded: &[(usize, DecodedChunk)], start: u64, n: u64) -> ColumnData<'static> {
         let parts = decoded.iter().map(|(i, d)| {
-            let cs = self.row_starts[*i];
+            let cs = self.row_starts()[*i];
             let skip = start.saturating_sub(cs);
             let take = (start + n).min(cs + d.rows) - cs.max(start);
             (d, skip, take)
         });
-        Ok(self.assemble_parts(parts, n))
+        self.assemble_parts(parts, n)
     }
 
-    fn assemble_parts<'d>(&self, parts: impl Iterator<Item = (&'d DecodedChunk<'f>, u64, u64)> + Clone, n: u64) -> ColumnData<'f>
-    where
-        'f: 'd,
-    {
+    fn assemble_parts<'d>(&self, parts: impl Iterator<Item = (&'d DecodedChunk, u64, u64)> + Clone, n: u64) -> ColumnData<'static> {
         let any_nulls = parts.clone().any(|(d, _, _)| d.validity.is_some());
         let mut validity = any_nulls.then(|| vec![0xFFu8; n.div_ceil(8) as usize]);
         if let Some(v) = validity.as_mut() {
@@ -532,7 +638,7 @@ impl<'f> Column<'f> {
             }
         }
         let mut at = 0u64;
-        match self.desc.row_width() {
+        match self.desc().row_width() {
             Some(w) => {
                 let mut values = AlignedBytes::zeroed((n * w) as usize);
                 let mut dst = values.as_mut_slice();

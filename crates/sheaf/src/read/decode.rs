@@ -1,69 +1,124 @@
-//! Decoding one chunk: checksum first, then the codec pipeline of each buffer, then the checks
-//! that tie buffers together (offsets monotonic and ending at the values' length).
+//! Decoding one chunk from its stored bytes: checksum first, then the codec pipeline of each
+//! buffer, then the checks that tie buffers together (offsets monotonic and ending at the
+//! values' length). A function of the bytes and the chunk entry alone: it knows nothing of
+//! files, sources or columns, which fetch the bytes and call it.
 
-use super::column::Column;
-use crate::buffer::{AlignedBytes, Buf};
+use crate::buffer::{AlignedBytes, Buf, SharedSlice};
 use crate::codec::{decode_pipeline, PipelineError};
 use crate::error::{Error, Result};
-use crate::format::{BufferRef, ChunkEntry};
+use crate::format::{checksum, BufferRef, ChunkEntry};
 
-/// One chunk's buffers after decoding (plain values stay borrowed from the file).
-pub(crate) struct DecodedChunk<'f> {
+/// What decoding needs to know of the column a chunk belongs to.
+pub(crate) struct ChunkCtx<'c> {
+    /// The `array/path` name, for messages.
+    pub(crate) name: &'c str,
+    /// Bytes of one scalar of the leaf (what byte-oriented codecs work in).
+    pub(crate) unit_width: usize,
+    /// Bytes of one row for fixed-width columns; `None` for variable-length ones.
+    pub(crate) row_width: Option<u64>,
+    /// Check the checksum of plain buffers too (they are otherwise handed out unchecked).
+    pub(crate) verify_plain: bool,
+}
+
+/// The stored bytes of one chunk's buffers, `None` where a buffer is absent.
+pub(crate) struct StoredChunk {
+    pub(crate) validity: Option<SharedSlice>,
+    pub(crate) offsets: Option<SharedSlice>,
+    pub(crate) values: Option<SharedSlice>,
+}
+
+/// One chunk's buffers after decoding (plain values stay shared with the stored bytes).
+pub(crate) struct DecodedChunk {
     pub(crate) rows: u64,
-    pub(crate) values: Buf<'f>,
+    pub(crate) values: Buf<'static>,
     pub(crate) offsets: Option<Vec<u64>>,
     pub(crate) validity: Option<Vec<u8>>,
 }
 
-/// Decodes buffer `r` of chunk `chunk` into `out` (exactly its decoded length).
-pub(crate) fn decode_buffer_into(col: &Column<'_>, chunk: usize, r: &BufferRef, width: usize, out: &mut [u8]) -> Result<()> {
-    let stored = super::slice(col.file.bytes(), r.offset, r.stored_len);
-    col.check_sum(chunk, r, stored)?;
+impl ChunkCtx<'_> {
+    pub(crate) fn check_sum(&self, chunk: usize, r: &BufferRef, bytes: &[u8]) -> Result<()> {
+        let computed = checksum(bytes);
+        if computed == r.checksum {
+            Ok(())
+        } else {
+            Err(Error::ChecksumMismatch { what: format!("column {}, chunk {chunk}", self.name), offset: r.offset, stored: r.checksum, computed })
+        }
+    }
+
+    fn missing(&self, chunk: usize, role: &str) -> Error {
+        Error::InvalidChunk { column: self.name.to_string(), chunk, reason: format!("the {role} buffer was not fetched") }
+    }
+
+    /// The stored bytes of a plain buffer, checked when asked to.
+    fn plain(&self, chunk: usize, r: &BufferRef, stored: Option<&SharedSlice>, role: &str) -> Result<SharedSlice> {
+        let bytes = stored.ok_or_else(|| self.missing(chunk, role))?;
+        if self.verify_plain {
+            self.check_sum(chunk, r, bytes)?;
+        }
+        Ok(bytes.clone())
+    }
+}
+
+/// Decodes stored buffer `r` of chunk `chunk` into `out` (exactly its decoded length).
+fn decode_buffer_into(ctx: &ChunkCtx<'_>, chunk: usize, r: &BufferRef, stored: &[u8], width: usize, out: &mut [u8]) -> Result<()> {
+    ctx.check_sum(chunk, r, stored)?;
     decode_pipeline(r.stage_ids(), stored, width, out).map_err(|e| match e {
-        PipelineError::Unknown(id) => Error::UnknownCodec { column: col.name.clone(), chunk, id },
-        PipelineError::Failed(codec, reason) => Error::Decode { column: col.name.clone(), chunk, offset: r.offset, codec, reason },
+        PipelineError::Unknown(id) => Error::UnknownCodec { column: ctx.name.to_string(), chunk, id },
+        PipelineError::Failed(codec, reason) => Error::Decode { column: ctx.name.to_string(), chunk, offset: r.offset, codec, reason },
     })
 }
 
 /// Memory for a buffer the pipeline decodes into: every byte is overwritten (each codec fills its
 /// whole output or fails), so it need not be zeroed first.
-fn alloc(col: &Column<'_>, chunk: usize, len: u64) -> Result<AlignedBytes> {
+fn alloc(ctx: &ChunkCtx<'_>, chunk: usize, len: u64) -> Result<AlignedBytes> {
     usize::try_from(len).ok().and_then(AlignedBytes::try_for_overwrite).ok_or_else(|| Error::LimitExceeded {
-        what: format!("memory for column {}, chunk {chunk}", col.name),
+        what: format!("memory for column {}, chunk {chunk}", ctx.name),
         value: len,
         limit: isize::MAX as u64,
     })
 }
 
-fn decode_owned(col: &Column<'_>, chunk: usize, r: &BufferRef, width: usize) -> Result<AlignedBytes> {
-    let mut out = alloc(col, chunk, r.decoded_len)?;
-    decode_buffer_into(col, chunk, r, width, out.as_mut_slice())?;
+fn decode_owned(ctx: &ChunkCtx<'_>, chunk: usize, r: &BufferRef, stored: Option<&SharedSlice>, width: usize, role: &str) -> Result<AlignedBytes> {
+    let stored = stored.ok_or_else(|| ctx.missing(chunk, role))?;
+    let mut out = alloc(ctx, chunk, r.decoded_len)?;
+    decode_buffer_into(ctx, chunk, r, stored, width, out.as_mut_slice())?;
     Ok(out)
 }
 
 /// Decodes the values buffer of a fixed-width chunk straight into `out`.
-pub(crate) fn decode_values_into(col: &Column<'_>, chunk: usize, c: &ChunkEntry, out: &mut [u8]) -> Result<()> {
-    decode_buffer_into(col, chunk, &c.values, col.desc.leaf.ty.unit_width(), out)
+pub(crate) fn decode_values_into(ctx: &ChunkCtx<'_>, chunk: usize, c: &ChunkEntry, stored: &StoredChunk, out: &mut [u8]) -> Result<()> {
+    let bytes = stored.values.as_ref().ok_or_else(|| ctx.missing(chunk, "values"))?;
+    decode_buffer_into(ctx, chunk, &c.values, bytes, ctx.unit_width, out)
 }
 
 /// Decodes the validity bitmap of a chunk, if it has one.
-pub(crate) fn decode_validity(col: &Column<'_>, chunk: usize, c: &ChunkEntry) -> Result<Option<Vec<u8>>> {
+pub(crate) fn decode_validity(ctx: &ChunkCtx<'_>, chunk: usize, c: &ChunkEntry, stored: &StoredChunk) -> Result<Option<Vec<u8>>> {
     if c.null_count == 0 || c.validity.is_absent() {
         return Ok(None);
     }
-    Ok(Some(decode_owned(col, chunk, &c.validity, 1)?.to_vec()))
+    Ok(Some(decode_owned(ctx, chunk, &c.validity, stored.validity.as_ref(), 1, "validity")?.to_vec()))
 }
 
-pub(crate) fn decode_chunk<'f>(col: &Column<'f>, chunk: usize, c: &ChunkEntry) -> Result<DecodedChunk<'f>> {
-    let validity = decode_validity(col, chunk, c)?;
-    if col.desc.row_width().is_some() {
-        let values =
-            if c.values.is_plain() { Buf::Borrowed(col.plain_bytes(chunk, &c.values)?) } else { Buf::Owned(decode_owned(col, chunk, &c.values, col.desc.leaf.ty.unit_width())?) };
-        return Ok(DecodedChunk { rows: c.row_count, values, offsets: None, validity });
+/// Decodes one chunk from its stored bytes.
+pub(crate) fn decode_chunk(ctx: &ChunkCtx<'_>, chunk: usize, c: &ChunkEntry, stored: &StoredChunk) -> Result<DecodedChunk> {
+    let validity = decode_validity(ctx, chunk, c, stored)?;
+    let values = |width: usize| -> Result<Buf<'static>> {
+        Ok(if c.values.is_plain() {
+            if c.values.is_absent() {
+                Buf::Owned(AlignedBytes::zeroed(0))
+            } else {
+                Buf::Shared(ctx.plain(chunk, &c.values, stored.values.as_ref(), "values")?)
+            }
+        } else {
+            Buf::Owned(decode_owned(ctx, chunk, &c.values, stored.values.as_ref(), width, "values")?)
+        })
+    };
+    if ctx.row_width.is_some() {
+        return Ok(DecodedChunk { rows: c.row_count, values: values(ctx.unit_width)?, offsets: None, validity });
     }
-    let raw = decode_owned(col, chunk, &c.offsets, 8)?;
+    let raw = decode_owned(ctx, chunk, &c.offsets, stored.offsets.as_ref(), 8, "offsets")?;
     let offsets: Vec<u64> = raw.chunks_exact(8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])).collect();
-    let bad = |reason: String| Error::InvalidChunk { column: col.name.clone(), chunk, reason };
+    let bad = |reason: String| Error::InvalidChunk { column: ctx.name.to_string(), chunk, reason };
     if offsets.first() != Some(&0) {
         return Err(bad("offsets do not start at 0".into()));
     }
@@ -74,8 +129,7 @@ pub(crate) fn decode_chunk<'f>(col: &Column<'f>, chunk: usize, c: &ChunkEntry) -
     if end != c.values.decoded_len {
         return Err(bad(format!("offsets end at {end}, the values buffer holds {} bytes", c.values.decoded_len)));
     }
-    let values = if c.values.is_plain() { Buf::Borrowed(col.plain_bytes(chunk, &c.values)?) } else { Buf::Owned(decode_owned(col, chunk, &c.values, 1)?) };
-    Ok(DecodedChunk { rows: c.row_count, values, offsets: Some(offsets), validity })
+    Ok(DecodedChunk { rows: c.row_count, values: values(1)?, offsets: Some(offsets), validity })
 }
 
 /// Copies `n` bits from `src` starting at bit `src_at` into `dst` starting at bit `dst_at`.

@@ -27,21 +27,31 @@ impl File {
     /// # Errors
     /// The first fault found, naming the column, chunk and offset.
     pub fn verify(&self) -> Result<VerifyReport> {
-        self.verify_inner().map_err(|e| match &self.path {
-            Some(p) => e.in_file(p),
-            None => e,
-        })
+        self.verify_inner().map_err(|e| self.locate(e))
     }
 
     fn verify_inner(&self) -> Result<VerifyReport> {
-        let mut report = VerifyReport { arrays: self.arrays.len(), ..VerifyReport::default() };
+        // Every byte is checked, so the whole file is fetched (a slice of it when mapped).
+        let whole = crate::source::fetch_one(self.source().as_ref(), 0..self.len())?;
+        crate::format::check_header(&whole[..HEADER_LEN as usize])?;
+        let mut report = VerifyReport { arrays: self.array_count(), ..VerifyReport::default() };
         let t = self.trailer();
         let mut regions: Vec<(u64, u64, String)> =
             vec![(t.schema_offset, t.schema_len, "schema document".into()), (t.directory_offset, t.directory_len(), "column directory".into())];
+        // Extension regions, known or not: checked whole, and their bytes are not padding.
+        for e in self.extensions() {
+            let bytes = crate::format::region(&whole, e.offset, e.length);
+            let computed = crate::format::checksum(bytes);
+            if computed != e.checksum {
+                return Err(Error::ChecksumMismatch { what: format!("extension region {:?}", e.name), offset: e.offset, stored: e.checksum, computed });
+            }
+            regions.push((e.offset, e.length, format!("extension region {:?}", e.name)));
+        }
         for array in self.arrays() {
             for (index, col) in array.columns()?.into_iter().enumerate() {
                 report.columns += 1;
-                let global = array.stored().first_column + index;
+                col.statistics()?;
+                let global = self.stored_array(col.array).first_column + index;
                 let entry = self.directory()[global];
                 regions.push((entry.chunk_table_offset, u64::from(entry.chunk_count) * CHUNK_ENTRY_LEN, format!("chunk table of {}", col.name())));
                 let dir_reserved = t.directory_offset as usize + global * 32 + 12;
@@ -52,7 +62,7 @@ impl File {
                     reserved.push(e..e + 8);
                 }
                 for r in reserved {
-                    if let Some(i) = self.bytes().get(r.clone()).and_then(|s| s.iter().position(|&b| b != 0)) {
+                    if let Some(i) = whole.get(r.clone()).and_then(|s| s.iter().position(|&b| b != 0)) {
                         return Err(Error::NonZeroPadding { offset: (r.start + i) as u64 });
                     }
                 }
@@ -66,8 +76,9 @@ impl File {
                 }
                 (0..col.chunks().len()).into_par_iter().try_for_each(|i| -> Result<()> {
                     let d = col.read_stored_chunk(i)?;
-                    if let Some(v) = &d.values_checked_plain() {
-                        col.check_sum(i, &col.chunks()[i].values, v)?;
+                    let values = &col.chunks()[i].values;
+                    if values.is_plain() && !values.is_absent() {
+                        col.check_plain_sum(i, values, crate::format::region(&whole, values.offset, values.stored_len))?;
                     }
                     if col.desc().leaf.ty == LeafType::Utf8 {
                         for row in 0..d.rows as usize {
@@ -92,14 +103,13 @@ impl File {
                 return Err(Error::OverlappingBuffers { column: w[1].2.clone(), offset: w[1].0, previous_end: w[0].0 + w[0].1 });
             }
         }
-        self.check_padding(&regions)?;
+        self.check_padding(&whole, &regions)?;
         Ok(report)
     }
 
     /// Every byte that no region covers (header padding, alignment gaps) must be zero, so that no
     /// byte of a file goes unchecked.
-    fn check_padding(&self, regions: &[(u64, u64, String)]) -> Result<()> {
-        let bytes = self.bytes();
+    fn check_padding(&self, bytes: &[u8], regions: &[(u64, u64, String)]) -> Result<()> {
         let header_rest = 12..HEADER_LEN as usize;
         let mut gaps = vec![header_rest];
         let mut at = HEADER_LEN;
@@ -118,15 +128,5 @@ impl File {
             }
         }
         Ok(())
-    }
-}
-
-impl super::ColumnData<'_> {
-    /// Plain (borrowed) values, whose checksum the decode path did not check.
-    fn values_checked_plain(&self) -> Option<&[u8]> {
-        match &self.values {
-            crate::buffer::Buf::Borrowed(b) => Some(b),
-            crate::buffer::Buf::Owned(_) | crate::buffer::Buf::Shared(_) => None,
-        }
     }
 }

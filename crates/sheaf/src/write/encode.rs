@@ -2,6 +2,7 @@
 //! choosing each column's pipelines once (the `auto` rule), encoding, checksumming. Also the
 //! streaming writer's pending rows.
 
+use crate::stats::ChunkStats;
 use std::borrow::Cow;
 
 use super::{Codec, ColumnInput};
@@ -133,6 +134,8 @@ pub(crate) struct EncodedBuffer<'a> {
 pub(crate) struct EncodedChunk<'a> {
     pub(crate) rows: u64,
     pub(crate) nulls: u64,
+    /// The chunk's statistics (`None` for leaves without them).
+    pub(crate) stats: Option<ChunkStats>,
     pub(crate) buffers: [Option<EncodedBuffer<'a>>; 3],
 }
 
@@ -168,6 +171,11 @@ fn validity_bits(bitmap: Option<&[u8]>, at: u64, rows: u64) -> Option<(Vec<u8>, 
 pub(crate) fn encode_chunk<'a>(plan: &ColumnPlan, desc: &ColumnDesc, s: &Slice<'a>, rows: u64) -> Result<EncodedChunk<'a>> {
     let validity = validity_bits(s.input.validity(), s.validity_bit, rows);
     let nulls = validity.as_ref().map_or(0, |v| v.1);
+    let bits = validity.as_ref().map(|(bits, _)| bits.as_slice());
+    let stats = match s.input {
+        ColumnInput::Fixed { bytes, .. } => crate::stats::compute(desc, rows, bytes, None, bits, nulls),
+        ColumnInput::Var { offsets, data, .. } => crate::stats::compute(desc, rows, data, Some(offsets), bits, nulls),
+    };
     let validity = validity.map(|(bits, _)| encode_buffer(Cow::Owned(bits), &plan.validity, false, 1));
     let (offsets, values) = match s.input {
         ColumnInput::Fixed { bytes, .. } => (None, encode_buffer(Cow::Borrowed(bytes), &plan.values, plan.constant, desc.leaf.ty.unit_width())),
@@ -178,7 +186,7 @@ pub(crate) fn encode_chunk<'a>(plan: &ColumnPlan, desc: &ColumnDesc, s: &Slice<'
             (Some(encode_buffer(Cow::Owned(rebased), &plan.offsets, plan.constant, 8)), encode_buffer(Cow::Borrowed(bytes), &plan.values, plan.constant, 1))
         }
     };
-    Ok(EncodedChunk { rows, nulls, buffers: [validity, offsets, Some(values)] })
+    Ok(EncodedChunk { rows, nulls, stats, buffers: [validity, offsets, Some(values)] })
 }
 
 /// A whole column stored plain as one chunk (no copy of fixed-width values).
@@ -187,7 +195,7 @@ pub(crate) fn plain_chunk<'a>(desc: &ColumnDesc, input: &ColumnInput<'a>, rows: 
     // Cannot fail: encoding with no stages only slices and checksums.
     match encode_chunk(&plan, desc, &Slice::whole(*input), rows) {
         Ok(c) => c,
-        Err(_) => EncodedChunk { rows, nulls: 0, buffers: [None, None, None] },
+        Err(_) => EncodedChunk { rows, nulls: 0, stats: None, buffers: [None, None, None] },
     }
 }
 

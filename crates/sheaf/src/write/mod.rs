@@ -19,7 +19,8 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::format::{align_up, checksum, checksum_parts, encode_header, BufferRef, ChunkEntry, DirEntry, Trailer, HEADER_LEN, VERSION_MAJOR, VERSION_MINOR};
-use crate::schema::{encode_schema, ArraySchema, ColumnDesc};
+use crate::schema::{encode_schema, ArraySchema, ColumnDesc, Extension};
+use crate::stats::{ChunkStats, STATISTICS, STATS_INDEX_ENTRY_LEN};
 
 /// How columns are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +157,8 @@ struct ArrayState {
     /// Pending rows per level (index 0: the array's rows).
     pending_rows: Vec<u64>,
     chunks: Vec<Vec<ChunkEntry>>,
+    /// Each chunk's statistics, beside `chunks`.
+    stats: Vec<Vec<Option<ChunkStats>>>,
     plans: Vec<Option<ColumnPlan>>,
 }
 
@@ -206,6 +209,7 @@ impl Writer {
             item_rows: vec![0; levels],
             pending_rows: vec![0; levels + 1],
             chunks: vec![Vec::new(); n],
+            stats: vec![Vec::new(); n],
             plans: vec![None; n],
         });
         Ok(ArrayId(self.arrays.len() - 1))
@@ -323,8 +327,12 @@ impl Writer {
                 let (i, chunk) = receive(&rx)?;
                 ready.insert(i, chunk);
                 while let Some(chunk) = ready.remove(&next) {
-                    let entry = self.write_chunk(chunk?)?;
-                    self.arrays[id.0].chunks[items[next].0].push(entry);
+                    let chunk = chunk?;
+                    let stats = chunk.stats.clone();
+                    let entry = self.write_chunk(chunk)?;
+                    let state = &mut self.arrays[id.0];
+                    state.chunks[items[next].0].push(entry);
+                    state.stats[items[next].0].push(stats);
                     next += 1;
                     if spawned < items.len() {
                         spawn(spawned);
@@ -427,8 +435,9 @@ impl Writer {
             }
             summary.push((a.schema.clone(), a.rows, a.item_rows.clone()));
         }
+        let extensions = self.write_statistics()?;
         let refs: Vec<(&ArraySchema, u64, &[u64])> = summary.iter().map(|(s, r, i)| (s, *r, i.as_slice())).collect();
-        let schema = encode_schema(&refs, &self.options.metadata);
+        let schema = encode_schema(&refs, &self.options.metadata, &extensions);
         let schema_offset = self.write_bytes(&schema)?;
         let directory_offset = self.write_bytes(&directory)?;
         let column_count = u32::try_from(directory.len() / 32).map_err(|_| Error::schema("too many columns"))?;
@@ -443,6 +452,39 @@ impl Writer {
         }
         tmp.persist(&self.path).map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())
+    }
+
+    /// Writes the `statistics` extension region: each column's table of 80-byte entries (one a
+    /// chunk), then the index of 24 bytes a column that locates them, last, next to the schema
+    /// document (so that the tail read of an open usually holds it).
+    fn write_statistics(&mut self) -> Result<Vec<Extension>> {
+        let start = align_up(self.pos);
+        let mut region = Vec::new();
+        let mut index = Vec::new();
+        for a in &self.arrays {
+            for stats in &a.stats {
+                if stats.iter().all(Option::is_none) {
+                    index.extend_from_slice(&[0u8; STATS_INDEX_ENTRY_LEN]);
+                    continue;
+                }
+                region.resize(align_up(region.len() as u64) as usize, 0);
+                let at = region.len();
+                for s in stats {
+                    s.clone().unwrap_or_default().encode(&mut region);
+                }
+                let table = &region[at..];
+                index.extend_from_slice(&(start + at as u64).to_le_bytes());
+                index.extend_from_slice(&(table.len() as u64).to_le_bytes());
+                index.extend_from_slice(&checksum(table).to_le_bytes());
+            }
+        }
+        if index.iter().all(|&b| b == 0) {
+            return Ok(Vec::new());
+        }
+        region.resize(align_up(region.len() as u64) as usize, 0);
+        region.extend_from_slice(&index);
+        let offset = self.write_bytes(&region)?;
+        Ok(vec![Extension { name: STATISTICS.into(), offset, length: region.len() as u64, checksum: checksum(&region) }])
     }
 
     /// Writes a whole array at once. With [`Codec::None`] each fixed-width column becomes one
@@ -504,7 +546,8 @@ impl Writer {
         file.seek(std::io::SeekFrom::Start(end)).map_err(|e| Error::io(&self.path, e))?;
         self.pos = end;
         let hashers = regions.iter().map(|_| xxhash_rust::xxh3::Xxh3::new()).collect();
-        Ok(PlainArray { writer: self, id, regions, hashers, validity, rows, written: 0 })
+        let stats = vec![None; regions.len()];
+        Ok(PlainArray { writer: self, id, regions, hashers, validity, stats, rows, written: 0 })
     }
 
     /// The options this writer was created with.
@@ -516,9 +559,11 @@ impl Writer {
     fn write_plain_columns(&mut self, id: ArrayId, inputs: &[ColumnInput<'_>], counts: &[u64]) -> Result<()> {
         let descs = &self.arrays[id.0].columns;
         let chunks: Vec<EncodedChunk<'_>> = inputs.iter().zip(descs).map(|(input, desc)| plain_chunk(desc, input, counts[desc.level])).collect();
+        let stats: Vec<Option<ChunkStats>> = chunks.iter().map(|c| c.stats.clone()).collect();
         let entries = self.write_chunks(chunks)?;
-        for (c, entry) in entries.into_iter().enumerate() {
+        for (c, (entry, stats)) in entries.into_iter().zip(stats).enumerate() {
             self.arrays[id.0].chunks[c].push(entry);
+            self.arrays[id.0].stats[c].push(stats);
         }
         Ok(())
     }
@@ -635,6 +680,8 @@ pub struct PlainArray<'w> {
     hashers: Vec<xxhash_rust::xxh3::Xxh3>,
     /// For nullable columns: where the bitmap goes, and the bits so far (small: a bit a row).
     validity: Vec<Option<(u64, Vec<u8>)>>,
+    /// Each column's statistics over the rows so far.
+    stats: Vec<Option<ChunkStats>>,
     rows: u64,
     written: u64,
 }
@@ -662,9 +709,22 @@ impl PlainArray<'_> {
             .collect();
         // Hash on the pool while this thread writes: concurrent writes to one file only contend
         // for its inode lock, so the writes stay sequential.
-        let hashers = &mut self.hashers;
+        let (hashers, stats) = (&mut self.hashers, &mut self.stats);
+        let validities: Vec<Option<&[u8]>> = columns.iter().map(ColumnInput::validity).collect();
+        let descs = &state.columns;
         let (hashed, wrote) = rayon::join(
-            || hashers.par_iter_mut().zip(bytes.par_iter()).for_each(|(h, b)| h.update(b)),
+            || {
+                hashers.par_iter_mut().zip(stats.par_iter_mut()).zip(bytes.par_iter()).zip(descs.par_iter()).zip(validities.par_iter()).for_each(|((((h, st), b), d), v)| {
+                    h.update(b);
+                    let nulls = v.map_or(0, |v| n - count_set_bits(v, n));
+                    if let Some(new) = crate::stats::compute(d, n, b, None, *v, nulls) {
+                        *st = Some(match st.take() {
+                            Some(old) => old.merge(&new),
+                            None => new,
+                        });
+                    }
+                });
+            },
             || -> Result<()> {
                 for ((b, &(offset, _)), c) in bytes.iter().zip(&self.regions).zip(&state.columns) {
                     let w = c.row_width().unwrap_or(0);
@@ -710,6 +770,9 @@ impl PlainArray<'_> {
                 }
             }
             chunks.push(ChunkEntry { row_count: self.rows, null_count, validity, offsets: BufferRef::default(), values });
+        }
+        for (column_stats, s) in state.stats.iter_mut().zip(self.stats) {
+            column_stats.push(s);
         }
         state.rows = self.rows;
         Ok(self.id)

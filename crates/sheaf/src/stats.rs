@@ -1,0 +1,455 @@
+//! Per-chunk statistics (format 1.5, the `statistics` extension): what they are, how the writer
+//! computes them from a chunk's values, and their fixed 80-byte stored form. Bounds are true
+//! bounds of the chunk's non-null values: NaN (floats) and NaT (datetimes) are left out and
+//! counted; byte strings longer than [`MAX_BOUND_LEN`] get a truncated lower bound and an
+//! incremented truncated upper bound, marked inexact. `spec/format.md` ("Statistics") is the
+//! normative text.
+
+use crate::dtype::LeafType;
+use crate::schema::ColumnDesc;
+
+/// The name of the extension region that holds statistics.
+pub(crate) const STATISTICS: &str = "statistics";
+/// Bytes of one column's entry in the statistics index: table offset, length, checksum.
+pub(crate) const STATS_INDEX_ENTRY_LEN: usize = 24;
+/// Bytes of one stored statistics entry.
+pub(crate) const STATS_ENTRY_LEN: usize = 80;
+/// Longest stored bound of a byte-string column; longer values are truncated.
+pub const MAX_BOUND_LEN: usize = 32;
+
+const HAS_MIN: u8 = 1;
+const HAS_MAX: u8 = 2;
+const MIN_EXACT: u8 = 4;
+const MAX_EXACT: u8 = 8;
+
+/// One bound of a chunk's values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatValue {
+    /// Signed integers, datetimes and timedeltas (in their unit).
+    Int(i64),
+    /// Unsigned integers and booleans (0 or 1).
+    UInt(u64),
+    /// Floats of every width, widened exactly to f64.
+    Float(f64),
+    /// Byte strings (`S`, `V`, `binary`), `utf8`, and `U` as the UTF-8 of its code points,
+    /// compared bytewise.
+    Bytes(Vec<u8>),
+}
+
+/// Statistics of one chunk (or, merged, of a column).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChunkStats {
+    /// Null rows.
+    pub null_count: u64,
+    /// NaN elements (floats) or NaT elements (datetimes, timedeltas), left out of the bounds.
+    pub nan_count: u64,
+    /// The least value, when any value counts.
+    pub min: Option<StatValue>,
+    /// The greatest value (or, when inexact, a value above it).
+    pub max: Option<StatValue>,
+    /// Whether `min` is a value of the chunk (not a truncated bound below one).
+    pub min_exact: bool,
+    /// Whether `max` is a value of the chunk (not a bound above one).
+    pub max_exact: bool,
+}
+
+/// How a leaf's values are compared, or `None` where there are no statistics.
+#[derive(Clone, Copy)]
+enum Kind {
+    Int(usize),
+    UInt(usize),
+    Float(usize),
+    Time,
+    Bytes,
+    Unicode,
+    Var,
+}
+
+fn kind(desc: &ColumnDesc) -> Option<Kind> {
+    if desc.is_list() {
+        return None;
+    }
+    Some(match desc.leaf.ty {
+        LeafType::Int(n) => Kind::Int(n as usize),
+        LeafType::UInt(n) => Kind::UInt(n as usize),
+        LeafType::Bool => Kind::UInt(1),
+        LeafType::Float(n) => Kind::Float(n as usize),
+        LeafType::Datetime(..) | LeafType::Timedelta(..) => Kind::Time,
+        LeafType::Bytes(_) | LeafType::Void(_) => Kind::Bytes,
+        LeafType::Unicode(_) => Kind::Unicode,
+        LeafType::Utf8 | LeafType::Binary => Kind::Var,
+        LeafType::Complex(_) => return None,
+    })
+}
+
+fn le(b: &[u8]) -> u64 {
+    let mut x = [0u8; 8];
+    x[..b.len().min(8)].copy_from_slice(&b[..b.len().min(8)]);
+    u64::from_le_bytes(x)
+}
+
+fn signed(b: &[u8]) -> i64 {
+    let bits = 8 * b.len() as u32;
+    let v = le(b);
+    if bits >= 64 {
+        v as i64
+    } else {
+        ((v << (64 - bits)) as i64) >> (64 - bits)
+    }
+}
+
+/// IEEE half precision to f64, exactly.
+fn f16_to_f64(h: u16) -> f64 {
+    let sign = if h >> 15 == 1 { -1.0 } else { 1.0 };
+    let exp = i32::from((h >> 10) & 0x1F);
+    let frac = f64::from(h & 0x3FF);
+    match exp {
+        0 => sign * frac * 2f64.powi(-24),
+        31 if frac == 0.0 => sign * f64::INFINITY,
+        31 => f64::NAN,
+        e => sign * (1.0 + frac / 1024.0) * 2f64.powi(e - 15),
+    }
+}
+
+fn float(b: &[u8]) -> f64 {
+    match b.len() {
+        2 => f16_to_f64(u16::from_le_bytes([b[0], b[1]])),
+        4 => f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        _ => f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+    }
+}
+
+fn valid(validity: Option<&[u8]>, row: usize) -> bool {
+    validity.is_none_or(|v| v.get(row / 8).is_some_and(|b| b >> (row % 8) & 1 == 1))
+}
+
+/// Running bounds of one kind.
+enum Acc {
+    Int(Option<(i64, i64)>),
+    UInt(Option<(u64, u64)>),
+    Float(Option<(f64, f64)>),
+    Bytes(Option<(Vec<u8>, Vec<u8>)>),
+}
+
+impl Acc {
+    fn int(&mut self, v: i64) {
+        if let Acc::Int(b) = self {
+            *b = Some(b.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+        }
+    }
+    fn uint(&mut self, v: u64) {
+        if let Acc::UInt(b) = self {
+            *b = Some(b.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+        }
+    }
+    fn float(&mut self, v: f64) {
+        if let Acc::Float(b) = self {
+            *b = Some(b.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+        }
+    }
+    fn bytes(&mut self, v: &[u8]) {
+        if let Acc::Bytes(b) = self {
+            match b {
+                None => *b = Some((v.to_vec(), v.to_vec())),
+                Some((lo, hi)) => {
+                    if v < lo.as_slice() {
+                        *lo = v.to_vec();
+                    }
+                    if v > hi.as_slice() {
+                        *hi = v.to_vec();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The statistics of one chunk's values: fixed-width `values` (`rows * row_width` bytes) or
+/// variable-length `offsets` into `values`, with the chunk's row validity. `None` for leaves
+/// without statistics (complex numbers, list columns).
+#[must_use]
+pub(crate) fn compute(desc: &ColumnDesc, rows: u64, values: &[u8], offsets: Option<&[u64]>, validity: Option<&[u8]>, null_count: u64) -> Option<ChunkStats> {
+    let kind = kind(desc)?;
+    let rows = usize::try_from(rows).ok()?;
+    let per_row = usize::try_from(desc.elements_per_row()).ok()?;
+    let mut nan = 0u64;
+    let mut acc = match kind {
+        Kind::Int(_) | Kind::Time => Acc::Int(None),
+        Kind::UInt(_) => Acc::UInt(None),
+        Kind::Float(_) => Acc::Float(None),
+        Kind::Bytes | Kind::Unicode | Kind::Var => Acc::Bytes(None),
+    };
+    let width = match kind {
+        Kind::Int(n) | Kind::UInt(n) | Kind::Float(n) => n,
+        Kind::Time => 8,
+        Kind::Bytes => usize::try_from(desc.leaf.ty.itemsize().unwrap_or(0)).ok()?,
+        Kind::Unicode => usize::try_from(desc.leaf.ty.itemsize().unwrap_or(0)).ok()?,
+        Kind::Var => 0,
+    };
+    let mut utf8 = Vec::new();
+    for row in 0..rows {
+        if !valid(validity, row) {
+            continue;
+        }
+        if let Kind::Var = kind {
+            let o = offsets?;
+            let (s, e) = (usize::try_from(*o.get(row)?).ok()?, usize::try_from(*o.get(row + 1)?).ok()?);
+            acc.bytes(values.get(s..e)?);
+            continue;
+        }
+        for k in 0..per_row {
+            let at = (row * per_row + k) * width;
+            let b = values.get(at..at + width)?;
+            match kind {
+                Kind::Int(_) => acc.int(signed(b)),
+                Kind::UInt(_) => acc.uint(le(b)),
+                Kind::Time => match signed(b) {
+                    i64::MIN => nan += 1,
+                    v => acc.int(v),
+                },
+                Kind::Float(_) => match float(b) {
+                    v if v.is_nan() => nan += 1,
+                    v => acc.float(v),
+                },
+                Kind::Bytes => acc.bytes(b),
+                Kind::Unicode => {
+                    utf8.clear();
+                    for c in b.chunks_exact(4) {
+                        // A code point that is not a char leaves the chunk without bounds.
+                        let ch = char::from_u32(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))?;
+                        let mut buf = [0u8; 4];
+                        utf8.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    }
+                    acc.bytes(&utf8);
+                }
+                Kind::Var => {}
+            }
+        }
+    }
+    let mut s = ChunkStats { null_count, nan_count: nan, ..ChunkStats::default() };
+    match acc {
+        Acc::Int(Some((lo, hi))) => (s.min, s.max) = (Some(StatValue::Int(lo)), Some(StatValue::Int(hi))),
+        Acc::UInt(Some((lo, hi))) => (s.min, s.max) = (Some(StatValue::UInt(lo)), Some(StatValue::UInt(hi))),
+        Acc::Float(Some((lo, hi))) => (s.min, s.max) = (Some(StatValue::Float(lo)), Some(StatValue::Float(hi))),
+        Acc::Bytes(Some((lo, hi))) => {
+            s.min_exact = lo.len() <= MAX_BOUND_LEN;
+            s.max_exact = hi.len() <= MAX_BOUND_LEN;
+            s.min = Some(StatValue::Bytes(lo[..lo.len().min(MAX_BOUND_LEN)].to_vec()));
+            s.max = upper_bound(&hi).map(StatValue::Bytes);
+            return Some(s);
+        }
+        _ => {}
+    }
+    s.min_exact = s.min.is_some();
+    s.max_exact = s.max.is_some();
+    Some(s)
+}
+
+/// A bound of at most [`MAX_BOUND_LEN`] bytes at or above `v`: `v` itself when short enough,
+/// else its prefix with the last byte that can be incremented incremented (`None` when every
+/// byte of the prefix is 0xFF: no short upper bound exists).
+fn upper_bound(v: &[u8]) -> Option<Vec<u8>> {
+    if v.len() <= MAX_BOUND_LEN {
+        return Some(v.to_vec());
+    }
+    let mut p = v[..MAX_BOUND_LEN].to_vec();
+    while let Some(last) = p.pop() {
+        if last < 0xFF {
+            p.push(last + 1);
+            return Some(p);
+        }
+    }
+    None
+}
+
+fn cmp(a: &StatValue, b: &StatValue) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (StatValue::Int(x), StatValue::Int(y)) => Some(x.cmp(y)),
+        (StatValue::UInt(x), StatValue::UInt(y)) => Some(x.cmp(y)),
+        (StatValue::Float(x), StatValue::Float(y)) => x.partial_cmp(y),
+        (StatValue::Bytes(x), StatValue::Bytes(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+impl ChunkStats {
+    /// The statistics of this chunk and `other` together (a column's, from its chunks').
+    #[must_use]
+    pub fn merge(&self, other: &ChunkStats) -> ChunkStats {
+        use std::cmp::Ordering::{Greater, Less};
+        let pick = |a: &Option<StatValue>, ae: bool, b: &Option<StatValue>, be: bool, want: std::cmp::Ordering| match (a, b) {
+            (Some(x), Some(y)) => match cmp(x, y) {
+                Some(o) if o == want => (a.clone(), ae),
+                Some(std::cmp::Ordering::Equal) => (a.clone(), ae || be),
+                _ => (b.clone(), be),
+            },
+            (Some(_), None) => (a.clone(), ae),
+            (None, _) => (b.clone(), be),
+        };
+        let (min, min_exact) = pick(&self.min, self.min_exact, &other.min, other.min_exact, Less);
+        let (max, max_exact) = pick(&self.max, self.max_exact, &other.max, other.max_exact, Greater);
+        // A chunk with values but no upper bound (all 0xFF prefixes) leaves the merge unbounded.
+        let unbounded = |s: &ChunkStats| s.min.is_some() && s.max.is_none();
+        let (max, max_exact) = if unbounded(self) || unbounded(other) { (None, false) } else { (max, max_exact) };
+        ChunkStats { null_count: self.null_count + other.null_count, nan_count: self.nan_count + other.nan_count, min, max, min_exact, max_exact }
+    }
+
+    /// The stored 80-byte entry.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        let mut e = [0u8; STATS_ENTRY_LEN];
+        e[0..8].copy_from_slice(&self.nan_count.to_le_bytes());
+        let mut flags = 0u8;
+        let mut put = |v: &Option<StatValue>, at: usize, len_at: usize, flag: u8| {
+            let Some(v) = v else { return };
+            flags |= flag;
+            match v {
+                StatValue::Int(x) => e[at..at + 8].copy_from_slice(&x.to_le_bytes()),
+                StatValue::UInt(x) => e[at..at + 8].copy_from_slice(&x.to_le_bytes()),
+                StatValue::Float(x) => e[at..at + 8].copy_from_slice(&x.to_le_bytes()),
+                StatValue::Bytes(b) => {
+                    let n = b.len().min(MAX_BOUND_LEN);
+                    e[at..at + n].copy_from_slice(&b[..n]);
+                    e[len_at] = n as u8;
+                }
+            }
+        };
+        put(&self.min, 16, 9, HAS_MIN);
+        put(&self.max, 48, 10, HAS_MAX);
+        if self.min_exact {
+            flags |= MIN_EXACT;
+        }
+        if self.max_exact {
+            flags |= MAX_EXACT;
+        }
+        e[8] = flags;
+        out.extend_from_slice(&e);
+    }
+
+    /// Parses one stored entry for a column of `desc` (`None` when the bytes are not a valid
+    /// entry for it: unknown flags, a bound length over the limit, non-zero reserved bytes).
+    pub(crate) fn parse(desc: &ColumnDesc, e: &[u8], null_count: u64) -> Option<ChunkStats> {
+        if e.len() != STATS_ENTRY_LEN || e[8] & !0x0F != 0 || e[11..16].iter().any(|&b| b != 0) {
+            return None;
+        }
+        let kind = kind(desc);
+        let flags = e[8];
+        let value = |at: usize, len_at: usize| -> Option<StatValue> {
+            let raw = &e[at..at + 8];
+            Some(match kind? {
+                Kind::Int(_) | Kind::Time => StatValue::Int(i64::from_le_bytes(raw.try_into().ok()?)),
+                Kind::UInt(_) => StatValue::UInt(u64::from_le_bytes(raw.try_into().ok()?)),
+                Kind::Float(_) => StatValue::Float(f64::from_le_bytes(raw.try_into().ok()?)),
+                Kind::Bytes | Kind::Unicode | Kind::Var => {
+                    let n = usize::from(e[len_at]);
+                    if n > MAX_BOUND_LEN {
+                        return None;
+                    }
+                    StatValue::Bytes(e[at..at + n].to_vec())
+                }
+            })
+        };
+        let min = if flags & HAS_MIN != 0 { Some(value(16, 9)?) } else { None };
+        let max = if flags & HAS_MAX != 0 { Some(value(48, 10)?) } else { None };
+        Some(ChunkStats { null_count, nan_count: u64::from_le_bytes(e[0..8].try_into().ok()?), min, max, min_exact: flags & MIN_EXACT != 0, max_exact: flags & MAX_EXACT != 0 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtype::{Leaf, TimeUnit};
+
+    fn desc(ty: LeafType, shape: Vec<u64>) -> ColumnDesc {
+        ColumnDesc::new(vec!["c".into()], Leaf::new(ty).with_nullable(true), shape)
+    }
+
+    fn round_trip(d: &ColumnDesc, s: &ChunkStats) -> ChunkStats {
+        let mut out = Vec::new();
+        s.encode(&mut out);
+        assert_eq!(out.len(), STATS_ENTRY_LEN);
+        ChunkStats::parse(d, &out, s.null_count).unwrap()
+    }
+
+    #[test]
+    fn integers_of_every_width_and_sign_with_nulls_left_out() {
+        let d = desc(LeafType::Int(2), vec![]);
+        let v: Vec<u8> = [5i16, -300, 7, 9000].iter().flat_map(|x| x.to_le_bytes()).collect();
+        // Row 3 (9000) is null.
+        let s = compute(&d, 4, &v, None, Some(&[0b0111]), 1).unwrap();
+        assert_eq!((s.min.clone(), s.max.clone(), s.null_count), (Some(StatValue::Int(-300)), Some(StatValue::Int(7)), 1));
+        assert_eq!(round_trip(&d, &s), s);
+        let d = desc(LeafType::UInt(8), vec![2]);
+        let v: Vec<u8> = [3u64, u64::MAX, 0, 12].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let s = compute(&d, 2, &v, None, None, 0).unwrap();
+        assert_eq!((s.min, s.max), (Some(StatValue::UInt(0)), Some(StatValue::UInt(u64::MAX))), "subarray elements all count");
+    }
+
+    #[test]
+    fn floats_leave_nan_out_and_count_it_and_half_floats_widen_exactly() {
+        let d = desc(LeafType::Float(4), vec![]);
+        let v: Vec<u8> = [1.5f32, f32::NAN, -2.25, f32::NAN].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let s = compute(&d, 4, &v, None, None, 0).unwrap();
+        assert_eq!((s.min.clone(), s.max.clone(), s.nan_count), (Some(StatValue::Float(-2.25)), Some(StatValue::Float(1.5)), 2));
+        assert_eq!(round_trip(&d, &s), s);
+        let all_nan: Vec<u8> = [f64::NAN; 3].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let s = compute(&desc(LeafType::Float(8), vec![]), 3, &all_nan, None, None, 0).unwrap();
+        assert_eq!((s.min, s.max, s.nan_count), (None, None, 3));
+        // 0x3C00 = 1.0, 0xC000 = -2.0, 0x0001 = the least subnormal, 2^-24.
+        let h: Vec<u8> = [0x3C00u16, 0xC000, 0x0001].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let s = compute(&desc(LeafType::Float(2), vec![]), 3, &h, None, None, 0).unwrap();
+        assert_eq!((s.min, s.max), (Some(StatValue::Float(-2.0)), Some(StatValue::Float(1.0))));
+        assert_eq!(f16_to_f64(0x0001), 2f64.powi(-24));
+    }
+
+    #[test]
+    fn datetimes_leave_nat_out_and_empty_or_all_null_chunks_have_no_bounds() {
+        let d = desc(LeafType::Datetime(TimeUnit::Nano, 1), vec![]);
+        let v: Vec<u8> = [i64::MIN, 10, -5].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let s = compute(&d, 3, &v, None, None, 0).unwrap();
+        assert_eq!((s.min, s.max, s.nan_count), (Some(StatValue::Int(-5)), Some(StatValue::Int(10)), 1));
+        let s = compute(&d, 0, &[], None, None, 0).unwrap();
+        assert_eq!((s.min.clone(), s.max.clone()), (None, None));
+        assert_eq!(round_trip(&d, &s), s);
+        let s = compute(&d, 3, &v, None, Some(&[0]), 3).unwrap();
+        assert_eq!((s.min, s.max, s.null_count), (None, None, 3));
+        let one = compute(&d, 1, &10i64.to_le_bytes(), None, None, 0).unwrap();
+        assert_eq!((one.min, one.max), (Some(StatValue::Int(10)), Some(StatValue::Int(10))));
+        assert!(compute(&desc(LeafType::Complex(8), vec![]), 0, &[], None, None, 0).is_none(), "complex numbers have no order");
+    }
+
+    #[test]
+    fn long_strings_get_true_truncated_bounds() {
+        let d = desc(LeafType::Utf8, vec![]);
+        let long_hi = "z".repeat(40);
+        let long_lo = format!("a{}", "\u{ff}".repeat(20));
+        let data = format!("m{long_hi}{long_lo}");
+        let offsets = [0u64, 1, 41, data.len() as u64];
+        let s = compute(&d, 3, data.as_bytes(), Some(&offsets), None, 0).unwrap();
+        let (Some(StatValue::Bytes(lo)), Some(StatValue::Bytes(hi))) = (&s.min, &s.max) else { panic!("{s:?}") };
+        assert!(lo.len() <= MAX_BOUND_LEN && hi.len() <= MAX_BOUND_LEN);
+        assert!(lo.as_slice() <= long_lo.as_bytes() && hi.as_slice() > long_hi.as_bytes(), "{lo:?} {hi:?}");
+        assert!(!s.min_exact && !s.max_exact);
+        assert_eq!(round_trip(&d, &s), s);
+        assert_eq!(upper_bound(&[0xFF; 40]), None);
+        assert_eq!(upper_bound(&[[1u8, 0xFF].as_slice(), &[0xFF; 38]].concat()), Some(vec![2]));
+    }
+
+    #[test]
+    fn fixed_width_bytes_and_unicode_compare_as_numpy_orders_them() {
+        let d = desc(LeafType::Bytes(3), vec![]);
+        let s = compute(&d, 3, b"ab\0abcb\0\0", None, None, 0).unwrap();
+        assert_eq!((s.min, s.max), (Some(StatValue::Bytes(b"ab\0".to_vec())), Some(StatValue::Bytes(b"b\0\0".to_vec()))));
+        let d = desc(LeafType::Unicode(1), vec![]);
+        let v: Vec<u8> = ['é', 'a', '\u{1F600}'].iter().flat_map(|c| (*c as u32).to_le_bytes()).collect();
+        let s = compute(&d, 3, &v, None, None, 0).unwrap();
+        assert_eq!((s.min, s.max), (Some(StatValue::Bytes(b"a".to_vec())), Some(StatValue::Bytes("\u{1F600}".as_bytes().to_vec()))));
+    }
+
+    #[test]
+    fn merged_chunks_give_the_column_bounds() {
+        let a = ChunkStats { null_count: 1, nan_count: 2, min: Some(StatValue::Int(3)), max: Some(StatValue::Int(9)), min_exact: true, max_exact: true };
+        let b = ChunkStats { null_count: 0, nan_count: 1, min: Some(StatValue::Int(-1)), max: Some(StatValue::Int(4)), min_exact: true, max_exact: true };
+        let m = a.merge(&b).merge(&ChunkStats::default());
+        assert_eq!((m.min, m.max, m.null_count, m.nan_count), (Some(StatValue::Int(-1)), Some(StatValue::Int(9)), 1, 3));
+    }
+}
