@@ -247,6 +247,88 @@ def read_buffer(data, ref, width):
     return out
 
 
+chunk_rows = []  # rows of each chunk of the column read last
+
+
+def statistics_tables(data, schema, ncols):
+    """Per column, the list of its chunks' statistics entries (format.md, Statistics), or None."""
+    ext = [e for e in schema.get("extensions", []) if e["name"] == "statistics"]
+    for e in schema.get("extensions", []):
+        region = data[e["offset"]:e["offset"] + e["length"]]
+        if e["offset"] % 64 or xxhash.xxh3_64_intdigest(region) != e["checksum"]:
+            raise SpecError(f"extension {e['name']}: misaligned or checksum mismatch")
+    if not ext:
+        return [None] * ncols
+    e = ext[0]
+    end = e["offset"] + e["length"]
+    index = data[end - 24 * ncols:end]
+    out = []
+    for c in range(ncols):
+        off, length, checksum = struct.unpack_from("<QQQ", index, 24 * c)
+        if off == 0 and length == 0:
+            out.append(None)
+            continue
+        table = data[off:off + length]
+        if xxhash.xxh3_64_intdigest(table) != checksum or length % 80:
+            raise SpecError(f"column {c}: statistics table checksum or length")
+        entries = []
+        for k in range(length // 80):
+            ent = table[80 * k:80 * (k + 1)]
+            nan_count, flags, min_len, max_len = struct.unpack_from("<QBBB", ent, 0)
+            entries.append({"nan": nan_count, "flags": flags, "min": ent[16:48], "max": ent[48:80], "min_len": min_len, "max_len": max_len})
+        out.append(entries)
+    return out
+
+
+def check_statistics(p, leaf, values, valid, entries):
+    """The stored bounds of each chunk against the chunk's values as read."""
+    kind = leaf["type"][0] if leaf["type"] not in ("utf8", "binary") else "var"
+    if len(entries) != len(chunk_rows):
+        raise SpecError(f"{p}: {len(entries)} statistics entries for {len(chunk_rows)} chunks")
+    at = 0
+    for e, n in zip(entries, chunk_rows):
+        part, ok = values[at:at + n], valid[at:at + n]
+        at += n
+        if kind in "iubMmf":
+            if kind == "f":
+                vals = np.asarray(part, np.float64)[ok].reshape(-1)
+                nan = int(np.isnan(vals).sum())
+                vals = vals[~np.isnan(vals)]
+                fmt = "<d"
+            else:
+                vals = np.asarray(part)[ok].reshape(-1)
+                if kind in "Mm":
+                    vals = vals.view("<i8")
+                    nan = int((vals == np.iinfo(np.int64).min).sum())
+                    vals = vals[vals != np.iinfo(np.int64).min]
+                else:
+                    nan = 0
+                fmt = "<Q" if kind in "ub" else "<q"
+            if e["nan"] != nan:
+                raise SpecError(f"{p}: NaN/NaT count {e['nan']}, counted {nan}")
+            if len(vals) == 0:
+                if e["flags"] & 3:
+                    raise SpecError(f"{p}: bounds for a chunk without values")
+                continue
+            lo, hi = struct.unpack_from(fmt, e["min"])[0], struct.unpack_from(fmt, e["max"])[0]
+            want = (vals.min(), vals.max()) if kind != "b" else (int(vals.min()), int(vals.max()))
+            if (lo, hi) != tuple(type(lo)(w) for w in want):
+                raise SpecError(f"{p}: stored bounds {lo}..{hi}, values span {want}")
+        elif kind in ("var", "S"):
+            if kind == "var":
+                items = [bytes(v) for v, o in zip(part, ok) if o]
+            else:
+                # Every element's stored bytes, trailing NULs included (NumPy strips them).
+                elems = np.ascontiguousarray(part[ok]).reshape(-1)
+                raw = elems.view(np.uint8).reshape(len(elems), -1) if len(elems) else []
+                items = [r.tobytes() for r in raw]
+            if not items:
+                continue
+            lo, hi = e["min"][:e["min_len"]], e["max"][:e["max_len"]]
+            if not (lo <= min(items) and (not e["flags"] & 2 or max(items) <= hi)):
+                raise SpecError(f"{p}: byte bounds {lo!r}..{hi!r} do not hold the values")
+
+
 def read_column(data, entry, leaf, shape, rows):
     table_off = u64(entry, 0)
     (count,) = struct.unpack_from("<I", entry, 8)
@@ -255,9 +337,11 @@ def read_column(data, entry, leaf, shape, rows):
         raise SpecError("chunk table checksum")
     values, valid = [], []
     variable = leaf["type"] in ("utf8", "binary")
+    chunk_rows.clear()
     for k in range(count):
         c = table[k * CHUNK_ENTRY:(k + 1) * CHUNK_ENTRY]
         n, nulls = struct.unpack_from("<QQ", c, 0)
+        chunk_rows.append(n)
         vref = buffer_ref(c, 16)
         oref = buffer_ref(c, 16 + BUFFER_REF)
         dref = buffer_ref(c, 16 + 2 * BUFFER_REF)
@@ -310,6 +394,7 @@ def expected_row(arr_row, leaf_type):
 def check(path, expected):
     data = open(path, "rb").read()
     schema, directory, ncols = parse_trailer(data)
+    stats = statistics_tables(data, schema, ncols)
     col_index = 0
     for array, want in zip(schema["arrays"], expected["arrays"]):
         assert array["name"] == want["name"], (array["name"], want["name"])
@@ -325,6 +410,8 @@ def check(path, expected):
             assert p == wcol["path"] and want_type == wcol["type"] and shape == wcol["shape"], (p, leaf, shape)
             values, valid = read_column(data, entry, leaf, shape, rows)
             assert valid.tolist() == wcol["valid"], f"{p}: validity"
+            if stats[col_index - 1] is not None:
+                check_statistics(p, leaf, values, valid, stats[col_index - 1])
             if "list" in leaf:
                 # Ends count from the column's first item: lengths are their differences, and the
                 # last end is the item level's row count (format.md#lists).
