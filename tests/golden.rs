@@ -354,3 +354,75 @@ fn golden_1_4_files_read_as_written() {
     // The set exercises what 1.4 added.
     assert!(pipelines.iter().any(|p| p == "tuple-ans") && pipelines.iter().any(|p| p == "delta+tuple-ans"), "{pipelines:?}");
 }
+
+// Format 1.5 added extension regions and per-chunk statistics: a sixth golden set, an integer
+// with nulls, a float with NaN, a datetime with NaT and text with a value longer than a bound.
+
+const ROWS_1_5: u64 = 8_000;
+
+fn schema_1_5() -> ArraySchema {
+    ArraySchema::new(
+        "golden",
+        DType::structure(vec![
+            Field::new("n", DType::Leaf(Leaf::new(LeafType::Int(4)).with_nullable(true))),
+            Field::new("x", DType::leaf(LeafType::Float(8))),
+            Field::new("t", DType::leaf(LeafType::Datetime(TimeUnit::Milli, 1))),
+            Field::new("s", DType::Leaf(Leaf::new(LeafType::Utf8))),
+        ]),
+    )
+}
+
+fn data_1_5() -> Vec<Owned> {
+    let n = ROWS_1_5;
+    let fixed = |values: Vec<u8>, validity: Option<Vec<u8>>| Owned { values, offsets: None, validity, rows: n };
+    let ints = (0..n).flat_map(|i| ((mix(i) % 20_000) as i32 - 10_000).to_le_bytes()).collect();
+    let validity = (0..n.div_ceil(8)).map(|b| if b % 7 == 3 { 0 } else { 0xFF }).collect();
+    let floats = (0..n).flat_map(|i| if mix(i ^ 9).is_multiple_of(50) { f64::NAN } else { i as f64 * 0.25 - 300.0 }.to_le_bytes()).collect();
+    let times = (0..n).flat_map(|i| if i % 1000 == 17 { i64::MIN } else { 1_700_000_000_000 + (mix(i ^ 3) % 86_400_000) as i64 }.to_le_bytes()).collect();
+    let mut offsets = vec![0u64];
+    let mut text = Vec::new();
+    for i in 0..n {
+        let s = if i == 4321 { "~".repeat(45) } else { format!("k{:05}", mix(i ^ 7) % 5000) };
+        text.extend_from_slice(s.as_bytes());
+        offsets.push(text.len() as u64);
+    }
+    vec![fixed(ints, Some(validity)), fixed(floats, None), fixed(times, None), Owned { values: text, offsets: Some(offsets), validity: None, rows: n }]
+}
+
+fn golden_1_5_dir() -> std::path::PathBuf {
+    repo_root().join("tests/data/golden/v1.5")
+}
+
+#[test]
+#[ignore = "writes the golden 1.5 files; run once by hand, never again"]
+fn make_golden_1_5_files() {
+    write_golden(&golden_1_5_dir(), &schema_1_5(), &data_1_5(), &[("auto", Codec::Auto(3))]);
+}
+
+#[test]
+fn golden_1_5_files_read_as_written_with_their_statistics() {
+    use sheaf::StatValue;
+    let data = data_1_5();
+    let (file, _) = check_golden(&golden_1_5_dir(), "auto", (1, 5), &schema_1_5(), &data);
+    assert_eq!(file.extensions().iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["statistics"]);
+    let array = file.single().unwrap();
+    // The stored bounds, against bounds computed here from the data (a naive oracle).
+    let rows = 2000usize;
+    let n = array.column("n").unwrap().statistics().unwrap().unwrap();
+    let x = array.column("x").unwrap().statistics().unwrap().unwrap();
+    let t = array.column("t").unwrap().statistics().unwrap().unwrap();
+    for k in 0..4 {
+        let valid = |r: usize| data[0].validity.as_ref().unwrap()[r / 8] >> (r % 8) & 1 == 1;
+        let ints: Vec<i64> =
+            (k * rows..(k + 1) * rows).filter(|&r| valid(r)).map(|r| i64::from(i32::from_le_bytes(data[0].values[4 * r..4 * r + 4].try_into().unwrap()))).collect();
+        assert_eq!((n[k].min.clone(), n[k].max.clone()), (ints.iter().min().map(|&v| StatValue::Int(v)), ints.iter().max().map(|&v| StatValue::Int(v))));
+        assert_eq!(n[k].null_count, (rows - ints.len()) as u64);
+        let floats: Vec<f64> = (k * rows..(k + 1) * rows).map(|r| f64::from_le_bytes(data[1].values[8 * r..8 * r + 8].try_into().unwrap())).collect();
+        assert_eq!(x[k].nan_count, floats.iter().filter(|v| v.is_nan()).count() as u64);
+        let finite: Vec<f64> = floats.into_iter().filter(|v| !v.is_nan()).collect();
+        assert_eq!(x[k].min, Some(StatValue::Float(finite.iter().copied().fold(f64::INFINITY, f64::min))));
+        assert_eq!(t[k].nan_count, 2, "NaT at rows ..17 of each thousand");
+    }
+    let s = array.column("s").unwrap().statistics().unwrap().unwrap();
+    assert!(!s[2].max_exact && matches!(&s[2].max, Some(StatValue::Bytes(b)) if b.len() <= sheaf::MAX_BOUND_LEN && b.as_slice() > "~".repeat(45).as_bytes()));
+}
