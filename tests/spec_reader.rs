@@ -89,6 +89,16 @@ fn schema() -> ArraySchema {
         Field::new("big", DType::Leaf(Leaf::new(LeafType::UInt(4)).with_byte_order(ByteOrder::Big))),
         Field::new("inner", DType::structure(vec![Field::new("a", leaf(LeafType::Int(2))), Field::new("deep", DType::structure(vec![Field::new("b", leaf(LeafType::UInt(8)))]))])),
         Field::new("maybe", DType::Leaf(Leaf::new(LeafType::Float(8)).with_nullable(true))),
+        // Format 1.5: a nullable struct, its validity a column of its own.
+        Field::new(
+            "opt",
+            DType::Struct(sheaf::StructType {
+                fields: vec![Field::new("v", DType::Leaf(Leaf::new(LeafType::Int(4)).with_nullable(true)))],
+                itemsize: None,
+                aligned: false,
+                nullable: true,
+            }),
+        ),
         Field::new("name", DType::Leaf(Leaf::new(LeafType::Utf8).with_nullable(true))),
         Field::new("blob", leaf(LeafType::Binary)),
         Field::new("tags", DType::list(leaf(LeafType::Int(4)), true)),

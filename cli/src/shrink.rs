@@ -193,7 +193,7 @@ fn replace_leaves(dtype: &DType, casts: &[Option<(LeafType, LeafType)>], index: 
                     dtype: replace_leaves(&f.dtype, casts, index),
                 })
                 .collect();
-            DType::Struct(sheaf::StructType { fields, itemsize: if changed { None } else { s.itemsize }, aligned: s.aligned && !changed })
+            DType::Struct(sheaf::StructType { fields, itemsize: if changed { None } else { s.itemsize }, aligned: s.aligned && !changed, nullable: s.nullable })
         }
     }
 }

@@ -281,8 +281,18 @@ pub(crate) fn select(dtype: &DType, select: &[String]) -> anyhow::Result<(Vec<us
     let keep = |path: &[String]| wanted.iter().any(|w| path.len() >= w.len() && path.iter().zip(w).all(|(a, b)| a == b));
     // A list's column comes along with any of its items.
     let under = |list: &sheaf::ColumnDesc, d: &sheaf::ColumnDesc| d.path.len() > list.path.len() && d.path.starts_with(&list.path) && d.path[list.path.len()] == sheaf::LIST_ITEMS;
-    let which: Vec<usize> =
-        descs.iter().enumerate().filter(|(_, d)| keep(&d.path) || (d.is_list() && descs.iter().any(|e| under(d, e) && keep(&e.path)))).map(|(i, _)| i).collect();
+    // A nullable struct's validity column comes along with any of its fields.
+    let of_struct = |v: &sheaf::ColumnDesc, d: &sheaf::ColumnDesc| !d.is_struct_validity() && d.path.starts_with(&v.path[..v.path.len() - 1]);
+    let which: Vec<usize> = descs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            keep(&d.path)
+                || (d.is_list() && descs.iter().any(|e| under(d, e) && keep(&e.path)))
+                || (d.is_struct_validity() && descs.iter().any(|e| of_struct(d, e) && keep(&e.path)))
+        })
+        .map(|(i, _)| i)
+        .collect();
     let pruned = prune(dtype, &mut Vec::new(), &keep).context("selecting columns")?;
     Ok((which, pruned))
 }
@@ -299,7 +309,7 @@ fn prune(dtype: &DType, path: &mut Vec<String>, keep: &dyn Fn(&[String]) -> bool
                 }
                 path.pop();
             }
-            (!fields.is_empty()).then_some(DType::Struct(StructType { fields, itemsize: None, aligned: false }))
+            (!fields.is_empty()).then_some(DType::Struct(StructType { fields, itemsize: None, aligned: false, nullable: s.nullable }))
         }
         DType::SubArray { base, shape } => prune(base, path, keep).map(|b| DType::subarray(b, shape.clone())),
         DType::List { item, nullable } => {

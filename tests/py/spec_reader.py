@@ -69,6 +69,9 @@ def leaves(dtype, path=(), shape=(), level=0, levels=None):
         yield list(path), {"type": "u8", "nullable": dtype.get("nullable", False), "list": items}, list(shape), level
         yield from leaves(dtype["list"], path + ("[]",), (), items, levels)
     else:
+        if dtype.get("nullable", False):
+            # Format 1.5: a nullable struct's own validity, a zero-width column before its fields.
+            yield list(path) + ["{}"], {"type": "V0", "nullable": True}, list(shape), level
         for f in dtype["fields"]:
             yield from leaves(f["dtype"], path + (f["name"],), shape, level, levels)
 
@@ -354,6 +357,9 @@ def read_column(data, entry, leaf, shape, rows):
         if variable:
             offs = np.frombuffer(read_buffer(data, oref, 8), "<u8")
             values.extend(raw[offs[i]:offs[i + 1]] for i in range(n))
+        elif unit_width(leaf["type"]) == 0 or leaf["type"] in ("S0", "U0", "V0"):
+            # Zero-width values (a struct validity column, S0/U0/V0): only the rows exist.
+            values.append(np.zeros((n,) + tuple(shape), "V1"))
         else:
             per_row = int(np.prod(shape)) if shape else 1
             arr = np.frombuffer(raw, numpy_leaf(leaf["type"]))
@@ -374,6 +380,8 @@ def expected_row(arr_row, leaf_type):
     if leaf_type == "binary":
         return bytes(arr_row).hex()
     flat = np.asarray(arr_row).reshape(-1)
+    if leaf_type in ("S0", "V0"):
+        return ""
     if kind in "SV":
         return flat.tobytes().hex()
     if kind == "U":

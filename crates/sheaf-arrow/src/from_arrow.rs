@@ -60,6 +60,11 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
         DType::Struct(s) => {
             let st = array.as_struct_opt().ok_or_else(|| ArrowInteropError::unsupported(path, array.data_type(), "expected a struct"))?;
             let nulls = combine(parent, st.nulls());
+            if s.nullable {
+                // Format 1.5: the struct's own nulls (its parent's included), whatever its fields
+                // hold, in a zero-width column of its own.
+                out.push(ColumnData { rows: rows as u64, values: owned(&[]), offsets: None, validity: bitmap(nulls.as_ref()) });
+            }
             for (f, child) in s.fields.iter().zip(st.columns()) {
                 walk(child, &f.dtype, nulls.as_ref(), &format!("{path}.{}", f.name), rows, per_row, out)?;
             }

@@ -54,6 +54,13 @@ pub fn batch_from_leaves(schema: &ArraySchema, target: &Schema, leaves: Vec<Leaf
     let mut columns: Vec<ArrayRef> = Vec::new();
     match &schema.dtype {
         DType::Struct(s) => {
+            if s.nullable {
+                // A record batch's rows cannot be null: the array's own validity must be all set.
+                let own = it.next().ok_or_else(|| ArrowInteropError::unsupported(&schema.name, "struct", "missing struct validity column"))?;
+                if own.validity.is_some() && own.nulls().is_some_and(|n| n.null_count() > 0) {
+                    return Err(ArrowInteropError::unsupported(&schema.name, "struct", "null records at the top level (a record batch has no row nulls)"));
+                }
+            }
             for (f, tf) in s.fields.iter().zip(target.fields()) {
                 columns.push(build(&f.dtype, tf, &mut it, rows, &f.name, false)?);
             }
@@ -71,6 +78,18 @@ pub fn batch_from_leaves(schema: &ArraySchema, target: &Schema, leaves: Vec<Leaf
 /// may be null, so that this struct's nulls must be derived too.
 fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuffers>, rows: usize, path: &str, under_nullable: bool) -> Result<ArrayRef> {
     match (dtype, field.data_type()) {
+        (DType::Struct(s), DataType::Struct(tfields)) if s.nullable => {
+            // Format 1.5: the struct's own validity column comes first, then its fields (whose
+            // leaves also hold the struct's nulls, as Parquet has them).
+            let own = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, field.data_type(), "missing struct validity column"))?;
+            let nulls = own.nulls();
+            let mut children = Vec::with_capacity(s.fields.len());
+            for (f, tf) in s.fields.iter().zip(tfields.iter()) {
+                children.push(build(&f.dtype, tf, leaves, rows, &format!("{path}.{}", f.name), false)?);
+            }
+            let children = mask_structs(tfields, children, nulls.as_ref())?;
+            Ok(Arc::new(arrow_array::StructArray::try_new_with_length(tfields.clone(), children, nulls, rows)?))
+        }
         (DType::Struct(s), DataType::Struct(tfields)) => {
             let mut children = Vec::with_capacity(s.fields.len());
             let mut validity: Option<Vec<bool>> = None;

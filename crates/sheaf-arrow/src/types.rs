@@ -120,7 +120,7 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
                 }
                 out.push(sheaf::Field::new(f.name().clone(), d));
             }
-            Ok(DType::Struct(StructType { fields: out, itemsize: None, aligned: false }))
+            Ok(DType::Struct(StructType { fields: out, itemsize: None, aligned: false, nullable: field.is_nullable() }))
         }
         other => Err(ArrowInteropError::unsupported(path, other, "no sheaf type holds it (unions are not supported in format v1)")),
     }
@@ -187,7 +187,7 @@ pub fn schema_from_arrow(name: &str, schema: &Schema) -> Result<ArraySchema> {
     }
     check_unique(schema.fields().iter().map(|f| f.name().as_str()), "", "schema")?;
     let fields = schema.fields().iter().map(|f| Ok(sheaf::Field::new(f.name().clone(), dtype_from_arrow(f, f.name())?))).collect::<Result<Vec<_>>>()?;
-    let mut a = ArraySchema::new(name, DType::Struct(StructType { fields, itemsize: None, aligned: false }));
+    let mut a = ArraySchema::new(name, DType::Struct(StructType { fields, itemsize: None, aligned: false, nullable: false }));
     a.metadata.insert(ARROW_SCHEMA.into(), encode_schema(schema)?);
     Ok(a)
 }
@@ -218,11 +218,11 @@ pub fn arrow_field(name: &str, dtype: &DType, path: &str) -> Result<Field> {
                 .iter()
                 .map(|f| arrow_field(&f.name, &f.dtype, &if path.is_empty() { f.name.clone() } else { format!("{path}.{}", f.name) }))
                 .collect::<Result<Vec<_>>>()?;
-            Ok(Field::new(name, DataType::Struct(Fields::from(fields)), false))
+            Ok(Field::new(name, DataType::Struct(Fields::from(fields)), s.nullable))
         }
         DType::List { item, nullable } => {
             let child = arrow_field("item", item, &format!("{path}[]"))?;
-            let child = if let DType::Struct(_) = **item { child.with_nullable(false) } else { child };
+            let child = if let DType::Struct(st) = &**item { child.with_nullable(st.nullable) } else { child };
             Ok(Field::new(name, DataType::LargeList(Arc::new(child)), *nullable))
         }
     }

@@ -213,7 +213,7 @@ pub(crate) fn descr_to_dtype(v: &PyValue, depth: usize) -> Result<DType> {
                     f.offset = None;
                 }
             }
-            Ok(DType::Struct(StructType { fields, itemsize: padded.then_some(offset), aligned: false }))
+            Ok(DType::Struct(StructType { fields, itemsize: padded.then_some(offset), aligned: false, nullable: false }))
         }
         _ => Err(bad("descr must be a string, a list or a tuple")),
     }

@@ -62,6 +62,10 @@ fn walk(dtype: &DType, base: usize, runs: &mut [Vec<(usize, usize)>], next: &mut
             }
         }
         DType::Struct(s) => {
+            // A nullable struct's validity column has no place in a record.
+            if s.nullable {
+                *next += 1;
+            }
             let mut packed = base;
             for f in &s.fields {
                 let at = f.offset.map_or(packed, |o| base + o as usize);

@@ -303,6 +303,9 @@ pub struct StructType {
     pub itemsize: Option<u64>,
     /// NumPy's `align=True` flag.
     pub aligned: bool,
+    /// Whether a whole record of this struct may be null, whatever its fields hold (Arrow's and
+    /// Parquet's struct nulls; format 1.5). Stored as a validity column of its own.
+    pub nullable: bool,
 }
 
 /// A dtype: a leaf, a fixed-shape subarray of a dtype, a struct, or a variable-length list.
@@ -331,6 +334,16 @@ pub enum DType {
 }
 
 impl DType {
+    /// Whether a nullable struct is in this dtype (outside lists, which have rows of their own).
+    #[must_use]
+    pub fn has_nullable_struct(&self) -> bool {
+        match self {
+            DType::Leaf(_) | DType::List { .. } => false,
+            DType::SubArray { base, .. } => base.has_nullable_struct(),
+            DType::Struct(s) => s.nullable || s.fields.iter().any(|f| f.dtype.has_nullable_struct()),
+        }
+    }
+
     /// Shorthand for a little-endian, non-nullable leaf.
     #[must_use]
     pub fn leaf(ty: LeafType) -> Self {
@@ -340,7 +353,7 @@ impl DType {
     /// Shorthand for a packed struct.
     #[must_use]
     pub fn structure(fields: Vec<Field>) -> Self {
-        DType::Struct(StructType { fields, itemsize: None, aligned: false })
+        DType::Struct(StructType { fields, itemsize: None, aligned: false, nullable: false })
     }
 
     /// Shorthand for a subarray.
@@ -411,6 +424,9 @@ impl DType {
                 }
                 if base.packed_size().is_none() {
                     return Err(Error::schema(format!("{path}: subarray of variable-length type")));
+                }
+                if base.has_nullable_struct() {
+                    return Err(Error::schema(format!("{path}: subarray of a nullable struct (struct nulls are per row)")));
                 }
                 if self.itemsize().is_none() {
                     return Err(Error::schema(format!("{path}: subarray size overflows")));
@@ -492,7 +508,7 @@ mod tests {
         a.offset = Some(0);
         let mut b = Field::new("b", DType::leaf(LeafType::Int(4)));
         b.offset = Some(4);
-        let s = DType::Struct(StructType { fields: vec![a, b], itemsize: Some(16), aligned: false });
+        let s = DType::Struct(StructType { fields: vec![a, b], itemsize: Some(16), aligned: false, nullable: false });
         assert!(s.validate().is_err());
     }
 }

@@ -66,7 +66,7 @@ pub use dtype::{ByteOrder, DType, Field, Leaf, LeafType, StructType, TimeUnit};
 pub use error::{Error, Result};
 pub use mmap::MappedFile;
 pub use read::{Array, Column, ColumnData, File, PlainLayout, ReadOptions, VerifyReport};
-pub use schema::{ArraySchema, ColumnDesc, Extension, Schema, LIST_ITEMS};
+pub use schema::{ArraySchema, ColumnDesc, Extension, Schema, LIST_ITEMS, STRUCT_VALIDITY};
 pub use source::{coalesce, ByteSource, FetchHints, MappedSource, MemorySource, PositionedSource};
 pub use stats::{ChunkStats, StatValue, MAX_BOUND_LEN};
 pub use write::{temp_file_beside, write_arrays, ArrayId, Codec, ColumnInput, PlainArray, WriteOptions, Writer, DEFAULT_ROW_GROUP_ROWS};

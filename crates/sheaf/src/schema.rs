@@ -65,6 +65,10 @@ impl ArraySchema {
 /// Path segment that stands for "the items of this list".
 pub const LIST_ITEMS: &str = "[]";
 
+/// Path segment of a nullable struct's validity column (format 1.5): `s{}` holds whether each
+/// record of struct `s` is present.
+pub const STRUCT_VALIDITY: &str = "{}";
+
 /// One leaf column: where it sits in the dtype tree and what one row of it holds.
 ///
 /// A list contributes two kinds of column: the list's own column (its rows are the rows holding
@@ -93,6 +97,13 @@ impl ColumnDesc {
         ColumnDesc { path, leaf, shape, level: 0, items_level: None }
     }
 
+    /// Whether this is a nullable struct's validity column (path ending in [`STRUCT_VALIDITY`]):
+    /// zero-width, its validity bitmap is the struct's.
+    #[must_use]
+    pub fn is_struct_validity(&self) -> bool {
+        self.path.last().is_some_and(|s| s == STRUCT_VALIDITY) && self.leaf.ty == LeafType::Void(0) && self.items_level.is_none()
+    }
+
     /// Whether this is a list's offsets column.
     #[must_use]
     pub fn is_list(&self) -> bool {
@@ -104,7 +115,7 @@ impl ColumnDesc {
     pub fn name(&self) -> String {
         let mut s = String::new();
         for (i, seg) in self.path.iter().enumerate() {
-            if seg != LIST_ITEMS && i > 0 {
+            if seg != LIST_ITEMS && seg != STRUCT_VALIDITY && i > 0 {
                 s.push('.');
             }
             s.push_str(seg);
@@ -158,6 +169,13 @@ fn flatten(dtype: &DType, path: &mut Vec<String>, shape: &mut Vec<u64>, levels: 
             shape.truncate(n);
         }
         DType::Struct(s) => {
+            if s.nullable {
+                // The struct's own nulls: a zero-width column whose validity is the struct's.
+                path.push(STRUCT_VALIDITY.to_string());
+                let leaf = Leaf::new(LeafType::Void(0)).with_nullable(true);
+                out.push(ColumnDesc { path: path.clone(), leaf, shape: shape.clone(), level, items_level: None });
+                path.pop();
+            }
             for f in &s.fields {
                 path.push(f.name.clone());
                 flatten(&f.dtype, path, shape, (level, &mut *last), out);
@@ -245,6 +263,9 @@ pub(crate) fn dtype_to_json(dtype: &DType) -> Value {
             if s.aligned {
                 m.insert("aligned".into(), json!(true));
             }
+            if s.nullable {
+                m.insert("nullable".into(), json!(true));
+            }
             Value::Object(m)
         }
         DType::List { item, nullable } => {
@@ -318,7 +339,8 @@ pub(crate) fn dtype_from_json(v: &Value, depth: usize) -> Result<DType> {
         }
         let itemsize = m.get("itemsize").map(|o| get_u64(o, "itemsize")).transpose()?;
         let aligned = m.get("aligned").and_then(Value::as_bool).unwrap_or(false);
-        return Ok(DType::Struct(StructType { fields: out, itemsize, aligned }));
+        let nullable = m.get("nullable").and_then(Value::as_bool).unwrap_or(false);
+        return Ok(DType::Struct(StructType { fields: out, itemsize, aligned, nullable }));
     }
     Err(Error::schema("dtype needs \"type\", \"subarray\", \"fields\" or \"list\""))
 }
@@ -466,13 +488,15 @@ mod tests {
         let mut f = Field::new("t", DType::Leaf(Leaf::new(LeafType::Float(8)).with_byte_order(ByteOrder::Big)));
         f.title = Some("Temp".into());
         f.offset = Some(8);
-        let dt = DType::Struct(StructType { fields: vec![f], itemsize: Some(24), aligned: true });
+        let dt = DType::Struct(StructType { fields: vec![f], itemsize: Some(24), aligned: true, nullable: true });
         let a = ArraySchema::new("x", dt).with_shape(vec![2, 3]).with_fortran_order(true);
         let ext = Extension { name: "future".into(), offset: 64, length: 10, checksum: 7 };
         let bytes = encode_schema(&[(&a, 6, &[])], &BTreeMap::new(), std::slice::from_ref(&ext));
-        let (arrays, _, extensions) = decode_schema(&bytes, 1).unwrap();
+        // A nullable struct has a validity column before its fields.
+        let (arrays, _, extensions) = decode_schema(&bytes, 2).unwrap();
         assert_eq!(extensions, [ext]);
         assert_eq!(arrays[0].schema, a);
         assert_eq!(arrays[0].rows, 6);
+        assert!(arrays[0].columns[0].is_struct_validity() && arrays[0].columns[0].name() == "{}" && arrays[0].columns[1].name() == "t");
     }
 }
