@@ -283,3 +283,23 @@ fn an_unknown_extension_is_skipped_by_reads_and_verified_by_checksum() {
     let e = File::from_bytes(&undeclared).unwrap().verify().unwrap_err();
     assert!(matches!(e, sheaf::Error::NonZeroPadding { .. }), "{e}");
 }
+
+/// One kind to match whatever the entry point: a path-naming open wraps the error with its file,
+/// and `kind()` sees through that.
+#[test]
+fn an_error_has_one_matchable_kind_whatever_the_entry_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _, _) = sample(dir.path(), Codec::None);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 0xFF; // the trailer's magic
+    let bad = dir.path().join("bad.sheaf");
+    std::fs::write(&bad, &bytes).unwrap();
+    let errors = [File::open(&bad).unwrap_err(), File::open_unmapped(&bad).unwrap_err(), File::read(&bad).unwrap_err(), File::from_bytes(&bytes).unwrap_err()];
+    for e in &errors {
+        assert!(matches!(e.kind(), sheaf::Error::BadMagic { .. }), "{e}");
+    }
+    assert_eq!(errors[0].path(), Some(bad.as_path()));
+    assert!(errors[0].to_string().contains("bad.sheaf"), "the message names the file: {}", errors[0]);
+    assert_eq!(errors[3].path(), None);
+}

@@ -210,9 +210,46 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A fault of this library, not of the file or the input (a bug to report).
+    #[error("internal error (a bug in sheaf, please report it): {reason}")]
+    Internal {
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl Error {
+    /// The error itself, past the [`Error::InFile`] that names its file: match on this to tell
+    /// kinds apart whatever the entry point (`File::open` names the file, `File::from_bytes`
+    /// does not).
+    ///
+    /// ```
+    /// let e = sheaf::File::open(std::env::temp_dir()).unwrap_err();
+    /// assert!(matches!(e.kind(), sheaf::Error::Io { .. }));
+    /// let e = sheaf::File::from_bytes(&[0u8; 200]).unwrap_err();
+    /// assert!(matches!(e.kind(), sheaf::Error::BadMagic { offset: 0 }));
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &Error {
+        match self {
+            Error::InFile { source, .. } => source.kind(),
+            e => e,
+        }
+    }
+
+    /// The file the error concerns, when known.
+    #[must_use]
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::InFile { path, .. } | Error::Io { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn internal(reason: impl Into<String>) -> Self {
+        Error::Internal { reason: reason.into() }
+    }
+
     /// Attach a file path to an error that lacks one.
     #[must_use]
     pub fn in_file(self, path: impl Into<PathBuf>) -> Self {

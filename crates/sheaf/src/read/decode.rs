@@ -46,7 +46,7 @@ impl ChunkCtx<'_> {
     }
 
     fn missing(&self, chunk: usize, role: &str) -> Error {
-        Error::InvalidChunk { column: self.name.to_string(), chunk, reason: format!("the {role} buffer was not fetched") }
+        Error::internal(format!("column {}, chunk {chunk}: the {role} buffer was not fetched", self.name))
     }
 
     /// The stored bytes of a plain buffer, checked when asked to.

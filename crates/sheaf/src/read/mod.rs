@@ -404,7 +404,10 @@ impl File {
                 let _already_set_by_another_thread = self.0.tables[g].set(Arc::new(t));
             }
         }
-        columns.iter().map(|&g| self.0.tables.get(g).and_then(|t| t.get().cloned()).ok_or_else(|| Error::NotFound { kind: "column", name: format!("#{g}") })).collect()
+        columns
+            .iter()
+            .map(|&g| self.0.tables.get(g).and_then(|t| t.get().cloned()).ok_or_else(|| Error::internal(format!("the chunk table of column #{g} was not read"))))
+            .collect()
     }
 
     /// The extension regions the schema document declares (format 1.5): readers use those they

@@ -310,10 +310,10 @@ impl Writer {
                 scope.spawn_fifo(move |_| {
                     // A panic would leave the writer waiting for this chunk: it is an error.
                     let chunk = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        let plan = plans[*c].as_ref().ok_or_else(|| Error::schema("internal: column has no plan"))?;
+                        let plan = plans[*c].as_ref().ok_or_else(|| Error::internal("column has no plan"))?;
                         encode_chunk(plan, &descs[*c], input, *rows)
                     }))
-                    .unwrap_or_else(|_| Err(Error::schema(format!("internal: encoding column {} panicked", descs[*c].name()))));
+                    .unwrap_or_else(|_| Err(Error::internal(format!("encoding column {} panicked", descs[*c].name()))));
                     // The receiver outlives the scope; a send fails only after an error
                     // stopped the writing, when the chunk is not wanted.
                     let _ = tx.send((i, chunk));
@@ -364,7 +364,7 @@ impl Writer {
 
     fn write_chunk(&mut self, chunk: EncodedChunk<'_>) -> Result<ChunkEntry> {
         let mut entries = self.write_chunks(vec![chunk])?;
-        entries.pop().ok_or_else(|| Error::schema("internal: a chunk written without its entry"))
+        entries.pop().ok_or_else(|| Error::internal("a chunk written without its entry"))
     }
 
     /// Writes chunks one after the other, with the checksums still to compute (large plain
@@ -389,10 +389,10 @@ impl Writer {
             let mut refs = [BufferRef::default(); 3];
             for (slot, buf) in refs.iter_mut().zip(&chunk.buffers) {
                 if let Some(b) = buf {
-                    let offset = offsets.next().ok_or_else(|| Error::schema("internal: a buffer written without its offset"))?;
+                    let offset = offsets.next().ok_or_else(|| Error::internal("a buffer written without its offset"))?;
                     let checksum = match b.checksum {
                         Some(sum) => sum,
-                        None => sums.next().ok_or_else(|| Error::schema("internal: a buffer written without its checksum"))?,
+                        None => sums.next().ok_or_else(|| Error::internal("a buffer written without its checksum"))?,
                     };
                     *slot = BufferRef { offset, stored_len: b.bytes.len() as u64, decoded_len: b.decoded_len, checksum, stages: b.stages };
                 }
@@ -634,7 +634,7 @@ fn global_list_ends<'a>(descs: &[ColumnDesc], inputs: &[ColumnInput<'a>], item_r
 /// The next encoded chunk. On a pool thread (a caller inside rayon) the wait runs other pool
 /// work, so that a pool of one thread cannot deadlock on chunks it has yet to encode.
 fn receive<T>(rx: &std::sync::mpsc::Receiver<T>) -> Result<T> {
-    let lost = || Error::schema("internal: an encoding task stopped without a result");
+    let lost = || Error::internal("an encoding task stopped without a result");
     if rayon::current_thread_index().is_none() {
         return rx.recv().map_err(|_| lost());
     }
