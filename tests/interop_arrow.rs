@@ -230,3 +230,52 @@ print("ok")
     let o = std::process::Command::new(python(&["pyarrow"])).arg(&chk).arg(dir.path().join("back-without.parquet")).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Fixed-size lists with null items (pyarrow's default child is nullable) convert instead of
+/// refusing the file, and come back exactly: null items, null lists, and lists of only null
+/// items kept apart; Parquet (the stored Arrow schema gives the fixed size back) and Arrow IPC.
+#[test]
+fn fixed_size_lists_with_null_items_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+import sys, os, pyarrow as pa, pyarrow.parquet as pq, pyarrow.ipc as ipc
+out = sys.argv[1]
+vec = pa.list_(pa.float32(), 3)
+rows = [[1.0, None, 3.0], None, [None, None, None], [4.0, 5.0, 6.0]] * 300
+t = pa.table({
+    "v": pa.array(rows, vec),
+    "dense": pa.array([[float(i), 1.0, 2.0] for i in range(1200)], vec),
+    "s": pa.array([{"p": r} for r in rows], pa.struct([("p", vec)])),
+})
+pq.write_table(t, os.path.join(out, "fsl.parquet"), row_group_size=500)
+with ipc.new_file(os.path.join(out, "fsl.arrow"), t.schema) as w:
+    w.write_table(t)
+"#;
+    let gen = dir.path().join("gen.py");
+    std::fs::write(&gen, script).unwrap();
+    let o = std::process::Command::new(python(&["pyarrow"])).arg(&gen).arg(dir.path()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut pairs = Vec::new();
+    for name in ["fsl.parquet", "fsl.arrow"] {
+        let src = dir.path().join(name);
+        for codec in ["none", "auto"] {
+            let mid = dir.path().join(format!("{name}.{codec}.sheaf"));
+            let back = dir.path().join(format!("back-{codec}-{name}"));
+            ok(&["convert", "-q", "--codec", codec, src.to_str().unwrap(), mid.to_str().unwrap()]);
+            ok(&["verify", mid.to_str().unwrap()]);
+            ok(&["convert", "-q", mid.to_str().unwrap(), back.to_str().unwrap()]);
+            pairs.push((src.clone(), back));
+        }
+    }
+    compare(&pairs, &[]);
+    // A column without nulls stays one zero-copy subarray; the one with null items has a
+    // validity bit per element.
+    let f = sheaf::File::open(dir.path().join("fsl.arrow.none.sheaf")).unwrap();
+    let a = f.single().unwrap();
+    let names: Vec<String> = a.column_descs().iter().map(sheaf::ColumnDesc::name).collect();
+    assert_eq!(names, ["v{}", "v", "dense{}", "dense", "s{}", "s.p{}", "s.p"]);
+    assert!(a.column("dense").unwrap().is_zero_copy());
+    let v = a.column("v").unwrap();
+    assert_eq!((v.desc().validity_bits_per_row(), v.null_count()), (3, 300 * (1 + 3 + 3)), "each element: 1 null item, a null list's 3, 3 null items");
+    assert_eq!(a.column("v{}").unwrap().null_count(), 300);
+}

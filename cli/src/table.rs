@@ -282,14 +282,12 @@ pub(crate) fn select(dtype: &DType, select: &[String]) -> anyhow::Result<(Vec<us
     // A list's column comes along with any of its items.
     let under = |list: &sheaf::ColumnDesc, d: &sheaf::ColumnDesc| d.path.len() > list.path.len() && d.path.starts_with(&list.path) && d.path[list.path.len()] == sheaf::LIST_ITEMS;
     // A nullable struct's validity column comes along with any of its fields.
-    let of_struct = |v: &sheaf::ColumnDesc, d: &sheaf::ColumnDesc| !d.is_struct_validity() && d.path.starts_with(&v.path[..v.path.len() - 1]);
+    let of_struct = |v: &sheaf::ColumnDesc, d: &sheaf::ColumnDesc| !d.is_row_validity() && d.path.starts_with(&v.path[..v.path.len() - 1]);
     let which: Vec<usize> = descs
         .iter()
         .enumerate()
         .filter(|(_, d)| {
-            keep(&d.path)
-                || (d.is_list() && descs.iter().any(|e| under(d, e) && keep(&e.path)))
-                || (d.is_struct_validity() && descs.iter().any(|e| of_struct(d, e) && keep(&e.path)))
+            keep(&d.path) || (d.is_list() && descs.iter().any(|e| under(d, e) && keep(&e.path))) || (d.is_row_validity() && descs.iter().any(|e| of_struct(d, e) && keep(&e.path)))
         })
         .map(|(i, _)| i)
         .collect();

@@ -60,6 +60,9 @@ def leaves(dtype, path=(), shape=(), level=0, levels=None):
     in column order (dtypes.md#flattening)."""
     levels = [0] if levels is None else levels
     if "type" in dtype:
+        if dtype.get("items_nullable") and dtype.get("nullable") and shape:
+            # Format 1.5: the rows' own nulls, before a leaf whose elements are nullable one by one.
+            yield list(path) + ["{}"], {"type": "V0", "nullable": True}, [], level
         yield list(path), dtype, list(shape), level
     elif "subarray" in dtype:
         yield from leaves(dtype["subarray"], path, tuple(shape) + tuple(dtype["shape"]), level, levels)
@@ -348,11 +351,14 @@ def read_column(data, entry, leaf, shape, rows):
         vref = buffer_ref(c, 16)
         oref = buffer_ref(c, 16 + BUFFER_REF)
         dref = buffer_ref(c, 16 + 2 * BUFFER_REF)
+        # A bit per element where elements are nullable one by one (format 1.5), else per row.
+        per_row = int(np.prod(shape)) if shape else 1
+        bits_n = n * per_row if leaf.get("items_nullable") and shape else n
         if nulls:
             bits = np.frombuffer(read_buffer(data, vref, 1), np.uint8)
-            valid.append(np.unpackbits(bits, bitorder="little")[:n].astype(bool))
+            valid.append(np.unpackbits(bits, bitorder="little")[:bits_n].astype(bool))
         else:
-            valid.append(np.ones(n, bool))
+            valid.append(np.ones(bits_n, bool))
         raw = read_buffer(data, dref, unit_width(leaf["type"]))
         if variable:
             offs = np.frombuffer(read_buffer(data, oref, 8), "<u8")

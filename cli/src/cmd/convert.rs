@@ -226,7 +226,7 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
                 Ok(())
             })?;
             if streaming.is_none() {
-                let merged = merge(held.into_iter().map(|(_, cols)| cols).collect());
+                let merged = merge(&p.schema().columns(), held.into_iter().map(|(_, cols)| cols).collect());
                 let inputs: Vec<ColumnInput<'_>> = merged.iter().map(ColumnInput::from_data).collect();
                 w.write_array(p.schema(), &inputs)?;
                 progress.advance(p.end - p.start);
@@ -259,41 +259,15 @@ fn append_batch(w: &mut Writer, id: sheaf::ArrayId, n: u64, cols: &[ColumnData<'
 
 /// Concatenates batches column by column (for writing whole plain columns with nulls or
 /// variable lengths; a column inside a list has as many rows as its items).
-fn merge<'a>(batches: Vec<Vec<ColumnData<'a>>>) -> Vec<ColumnData<'a>> {
-    let mut it = batches.into_iter();
-    let Some(first) = it.next() else { return Vec::new() };
-    let rest: Vec<Vec<ColumnData<'a>>> = it.collect();
-    if rest.is_empty() {
-        return first;
+fn merge<'a>(descs: &[sheaf::ColumnDesc], mut batches: Vec<Vec<ColumnData<'a>>>) -> Vec<ColumnData<'a>> {
+    if batches.len() == 1 {
+        // One batch is written as it is, without a copy.
+        return batches.remove(0);
     }
-    first
-        .into_iter()
-        .enumerate()
-        .map(|(c, head)| {
-            let parts: Vec<&ColumnData<'_>> = std::iter::once(&head).chain(rest.iter().map(|b| &b[c])).collect();
-            let rows: u64 = parts.iter().map(|p| p.rows).sum();
-            let mut values = Vec::new();
-            let mut offsets: Option<Vec<u64>> = head.offsets.as_ref().map(|_| vec![0u64]);
-            let any_nulls = parts.iter().any(|p| p.validity.is_some());
-            let mut validity = any_nulls.then(|| vec![0u8; rows.div_ceil(8) as usize]);
-            let mut at = 0usize;
-            for p in &parts {
-                // A list column's offsets count items, not bytes: continue from its last one.
-                let base = offsets.as_ref().and_then(|o| o.last().copied()).unwrap_or(values.len() as u64);
-                values.extend_from_slice(&p.values);
-                if let (Some(o), Some(po)) = (offsets.as_mut(), p.offsets.as_ref()) {
-                    o.extend(po[1..].iter().map(|x| x + base));
-                }
-                if let Some(v) = validity.as_mut() {
-                    for r in 0..p.rows as usize {
-                        if p.is_valid(r) {
-                            v[(at + r) / 8] |= 1 << ((at + r) % 8);
-                        }
-                    }
-                }
-                at += p.rows as usize;
-            }
-            ColumnData { rows, values: sheaf::Buf::Owned(sheaf::AlignedBytes::copy_from(&values)), offsets, validity }
+    (0..descs.len())
+        .map(|c| {
+            let parts: Vec<&ColumnData<'_>> = batches.iter().filter_map(|b| b.get(c)).collect();
+            ColumnData::concat(&descs[c], &parts)
         })
         .collect()
 }

@@ -54,7 +54,7 @@ pub(crate) fn run(a: &HeadArgs) -> anyhow::Result<()> {
                 cols = part;
             } else {
                 // Arrow sources come in several batches: keep the text of each.
-                cols = crate::cmd::concat(cols, part);
+                cols = crate::cmd::concat(&descs, cols, part);
             }
         }
         // Columns inside lists are shown within their list's cell.

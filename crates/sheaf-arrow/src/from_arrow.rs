@@ -72,6 +72,12 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
         }
         DType::SubArray { base, shape } => {
             let list = array.as_fixed_size_list_opt().ok_or_else(|| ArrowInteropError::unsupported(path, array.data_type(), "expected a fixed-size list"))?;
+            if let DType::Leaf(leaf) = &**base {
+                let elements = shape.iter().product::<u64>() as usize;
+                if leaf.items_nullable && per_row == 1 && list.value_length() as usize == elements {
+                    return walk_nullable_items(list, leaf, parent, path, rows, elements, out);
+                }
+            }
             // One list level per dimension, or one flat list of all of them (a tensor).
             let elements: u64 = shape.iter().product();
             let flat = shape.len() > 1 && list.value_length() as u64 == elements;
@@ -122,6 +128,44 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
             Ok(())
         }
     }
+}
+
+/// A fixed-size list of leaves whose items are nullable one by one (format 1.5): the rows' own
+/// nulls (the list's and its parents') go to the row validity column when the leaf is
+/// nullable, and every element gets a validity bit (null where its row is).
+fn walk_nullable_items(
+    list: &arrow_array::FixedSizeListArray,
+    leaf: &sheaf::Leaf,
+    parent: Option<&NullBuffer>,
+    path: &str,
+    rows: usize,
+    n: usize,
+    out: &mut Vec<ColumnData<'static>>,
+) -> Result<()> {
+    let row_nulls = combine(parent, list.nulls());
+    if row_nulls.as_ref().is_some_and(|r| r.null_count() > 0) && !leaf.nullable {
+        return Err(ArrowInteropError::unsupported(path, list.data_type(), "null lists in a field the schema says is not nullable"));
+    }
+    if leaf.nullable {
+        out.push(ColumnData { rows: rows as u64, values: owned(&[]), offsets: None, validity: bitmap(row_nulls.as_ref()) });
+    }
+    let start = if list.is_empty() { 0 } else { list.value_offset_at(0) };
+    let values = list.values().slice(start, rows * n);
+    let items = values.logical_nulls();
+    let any_null = items.as_ref().is_some_and(|i| i.null_count() > 0) || row_nulls.as_ref().is_some_and(|r| r.null_count() > 0);
+    let validity = any_null.then(|| {
+        let mut bits = vec![0u8; (rows * n).div_ceil(8)];
+        for e in 0..rows * n {
+            let ok = items.as_ref().is_none_or(|i| i.is_valid(e)) && row_nulls.as_ref().is_none_or(|r| r.is_valid(e / n));
+            if ok {
+                bits[e / 8] |= 1 << (e % 8);
+            }
+        }
+        bits
+    });
+    let (bytes, offsets) = leaf_bytes(&values, path)?;
+    out.push(ColumnData { rows: rows as u64, values: bytes, offsets, validity });
+    Ok(())
 }
 
 /// A list array's offsets, rebased to start at 0, and exactly the items they cover.

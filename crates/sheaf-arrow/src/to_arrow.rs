@@ -200,6 +200,14 @@ fn build_list(item: &DType, dt: &DataType, child: &Arc<Field>, l: LeafBuffers, l
 /// validity per top-level row, which is handed back up to the outermost list.
 fn build_list_values(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuffers>, len: usize, path: &str) -> Result<(ArrayRef, Option<NullBuffer>)> {
     match (dtype, field.data_type()) {
+        (DType::Leaf(leaf), dt) if leaf.items_nullable => {
+            // Format 1.5: the rows' nulls in their own column (first), each element's in the leaf's.
+            let row_nulls = if leaf.nullable { leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, dt, "missing row validity column"))?.nulls() } else { None };
+            let mut l = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, dt, "missing column data"))?;
+            l.rows = len;
+            let arr = leaf_array(&Leaf { nullable: true, items_nullable: false, ..*leaf }, dt, l, len, path)?;
+            Ok((arr, row_nulls))
+        }
         (DType::Leaf(leaf), dt) => {
             let mut l = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, dt, "missing column data"))?;
             let row_nulls = l.nulls();

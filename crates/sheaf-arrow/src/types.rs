@@ -85,13 +85,18 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
         DataType::FixedSizeList(child, n) => {
             let inner = dtype_from_arrow(child, path)?;
             let mut inner = match inner {
-                DType::Leaf(l) => DType::Leaf(l.with_nullable(false)),
-                other @ DType::SubArray { .. } => other,
+                // Format 1.5: the list's nulls are the leaf's rows', its items' each element's.
+                DType::Leaf(l) => DType::Leaf(l.with_nullable(field.is_nullable()).with_items_nullable(child.is_nullable())),
+                // Nested lists keep item nulls per row only (refused elsewhere, as before 1.5).
+                DType::SubArray { base, shape } => match *base {
+                    DType::Leaf(l) => DType::subarray(DType::Leaf(l.with_items_nullable(false)), shape),
+                    other => DType::SubArray { base: Box::new(other), shape },
+                },
                 DType::Struct(_) => return Err(ArrowInteropError::unsupported(path, field.data_type(), "fixed-size lists of structs")),
                 DType::List { .. } => return Err(ArrowInteropError::unsupported(path, field.data_type(), "variable-length lists inside fixed-size lists")),
             };
-            // Row-level nulls of the list become the leaf's validity.
-            if field.is_nullable() || child.is_nullable() {
+            // Nested lists: the rows' nulls become the leaf's validity (inner lists cannot be null).
+            if matches!(inner, DType::SubArray { .. }) && (field.is_nullable() || child.is_nullable()) {
                 inner = set_nullable(inner);
             }
             // A tensor of scalars keeps its shape (the flat list is its row-major elements).
@@ -200,12 +205,15 @@ pub fn arrow_field(name: &str, dtype: &DType, path: &str) -> Result<Field> {
     match dtype {
         DType::Leaf(l) => Ok(leaf_field(name, l)),
         DType::SubArray { base, shape } => {
+            // Elements nullable one by one (format 1.5) make the innermost item nullable.
+            let items = matches!(&**base, DType::Leaf(l) if l.items_nullable);
             let mut inner = arrow_field("item", base, path)?;
             // C order: the last dimension is the innermost list.
             for (i, &d) in shape.iter().enumerate().rev() {
                 let n = i32::try_from(d).map_err(|_| ArrowInteropError::unsupported(path, "subarray", "dimension too large"))?;
                 let nullable = i == 0 && inner_nullable(base);
-                inner = Field::new(if i == 0 { name } else { "item" }, DataType::FixedSizeList(Arc::new(inner.with_nullable(false)), n), nullable);
+                let item_nullable = items && i + 1 == shape.len();
+                inner = Field::new(if i == 0 { name } else { "item" }, DataType::FixedSizeList(Arc::new(inner.with_nullable(item_nullable)), n), nullable);
             }
             if let DType::Struct(_) = **base {
                 return Err(ArrowInteropError::unsupported(path, "subarray of struct", "Arrow has no fixed-size list of structs with this layout"));

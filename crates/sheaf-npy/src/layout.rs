@@ -44,6 +44,11 @@ pub fn layouts(dtype: &DType) -> Vec<ColumnLayout> {
 fn walk(dtype: &DType, base: usize, runs: &mut [Vec<(usize, usize)>], next: &mut usize) {
     match dtype {
         DType::Leaf(l) => {
+            // A row validity column (format 1.5: nullable rows of elements nullable one by one)
+            // comes first and has no place in a record.
+            if l.items_nullable && l.nullable {
+                *next += 1;
+            }
             runs[*next].push((base, l.ty.itemsize().unwrap_or(0) as usize));
             *next += 1;
         }

@@ -247,8 +247,12 @@ pub struct Leaf {
     pub ty: LeafType,
     /// The byte order of the source data (storage is always little-endian).
     pub byte_order: ByteOrder,
-    /// Whether the column has a validity bitmap.
+    /// Whether a row may be null (the column has a validity bitmap).
     pub nullable: bool,
+    /// Inside a subarray (format 1.5): whether each element may be null on its own (Arrow's
+    /// FixedSizeList with null items). The column's validity bitmap then has a bit per element,
+    /// and row nulls, when `nullable` too, go to a validity column of their own.
+    pub items_nullable: bool,
 }
 
 impl Leaf {
@@ -256,13 +260,20 @@ impl Leaf {
     #[must_use]
     pub fn new(ty: LeafType) -> Self {
         let byte_order = if ty.has_byte_order() { ByteOrder::Little } else { ByteOrder::NotApplicable };
-        Leaf { ty, byte_order, nullable: false }
+        Leaf { ty, byte_order, nullable: false, items_nullable: false }
     }
 
     /// The same leaf, nullable.
     #[must_use]
     pub fn with_nullable(mut self, nullable: bool) -> Self {
         self.nullable = nullable;
+        self
+    }
+
+    /// The same leaf, its elements nullable one by one inside a subarray (format 1.5).
+    #[must_use]
+    pub fn with_items_nullable(mut self, items_nullable: bool) -> Self {
+        self.items_nullable = items_nullable;
         self
     }
 
@@ -409,14 +420,15 @@ impl DType {
     /// # Errors
     /// [`Error::InvalidSchema`] naming the first problem.
     pub fn validate(&self) -> Result<()> {
-        self.validate_at(0, "")
+        self.validate_at(0, "", false)
     }
 
-    fn validate_at(&self, depth: usize, path: &str) -> Result<()> {
+    fn validate_at(&self, depth: usize, path: &str, in_subarray: bool) -> Result<()> {
         if depth > MAX_NESTING {
             return Err(Error::schema(format!("{path}: nesting deeper than {MAX_NESTING}")));
         }
         match self {
+            DType::Leaf(l) if l.items_nullable && !in_subarray => Err(Error::schema(format!("{path}: items_nullable outside a subarray"))),
             DType::Leaf(_) => Ok(()),
             DType::SubArray { base, shape } => {
                 if shape.is_empty() {
@@ -431,7 +443,7 @@ impl DType {
                 if self.itemsize().is_none() {
                     return Err(Error::schema(format!("{path}: subarray size overflows")));
                 }
-                base.validate_at(depth + 1, path)
+                base.validate_at(depth + 1, path, true)
             }
             DType::Struct(s) => {
                 let mut names = std::collections::HashSet::new();
@@ -440,11 +452,11 @@ impl DType {
                         return Err(Error::schema(format!("{path}: duplicate field name {:?}", f.name)));
                     }
                     let sub = if path.is_empty() { f.name.clone() } else { format!("{path}.{}", f.name) };
-                    f.dtype.validate_at(depth + 1, &sub)?;
+                    f.dtype.validate_at(depth + 1, &sub, in_subarray)?;
                 }
                 validate_layout(s, path)
             }
-            DType::List { item, .. } => item.validate_at(depth + 1, &format!("{path}[]")),
+            DType::List { item, .. } => item.validate_at(depth + 1, &format!("{path}[]"), false),
         }
     }
 }

@@ -97,11 +97,29 @@ impl ColumnDesc {
         ColumnDesc { path, leaf, shape, level: 0, items_level: None }
     }
 
-    /// Whether this is a nullable struct's validity column (path ending in [`STRUCT_VALIDITY`]):
-    /// zero-width, its validity bitmap is the struct's.
+    /// Whether this is a validity column of its own (path ending in [`STRUCT_VALIDITY`], format
+    /// 1.5): zero-width, its bitmap says which rows of a nullable struct, or of a subarray whose
+    /// elements are nullable one by one, are present.
     #[must_use]
-    pub fn is_struct_validity(&self) -> bool {
+    pub fn is_row_validity(&self) -> bool {
         self.path.last().is_some_and(|s| s == STRUCT_VALIDITY) && self.leaf.ty == LeafType::Void(0) && self.items_level.is_none()
+    }
+
+    /// Validity bits a row of this column has: its elements' count for a leaf whose elements
+    /// are nullable one by one inside a subarray (format 1.5), else 1.
+    #[must_use]
+    pub fn validity_bits_per_row(&self) -> u64 {
+        if self.leaf.items_nullable && !self.shape.is_empty() {
+            self.elements_per_row()
+        } else {
+            1
+        }
+    }
+
+    /// Whether this column may hold nulls (rows, or elements one by one).
+    #[must_use]
+    pub fn may_have_nulls(&self) -> bool {
+        self.leaf.nullable || self.validity_bits_per_row() != 1 || self.leaf.items_nullable
     }
 
     /// Whether this is a list's offsets column.
@@ -161,6 +179,13 @@ impl ColumnDesc {
 fn flatten(dtype: &DType, path: &mut Vec<String>, shape: &mut Vec<u64>, levels: (usize, &mut usize), out: &mut Vec<ColumnDesc>) {
     let (level, last) = levels;
     match dtype {
+        DType::Leaf(leaf) if leaf.items_nullable && leaf.nullable && !shape.is_empty() => {
+            // Element nulls take the leaf's bitmap; the rows' own nulls a column before it.
+            path.push(STRUCT_VALIDITY.to_string());
+            out.push(ColumnDesc { path: path.clone(), leaf: Leaf::new(LeafType::Void(0)).with_nullable(true), shape: Vec::new(), level, items_level: None });
+            path.pop();
+            out.push(ColumnDesc { path: path.clone(), leaf: *leaf, shape: shape.clone(), level, items_level: None });
+        }
         DType::Leaf(leaf) => out.push(ColumnDesc { path: path.clone(), leaf: *leaf, shape: shape.clone(), level, items_level: None }),
         DType::SubArray { base, shape: dims } => {
             let n = shape.len();
@@ -235,6 +260,9 @@ pub(crate) fn dtype_to_json(dtype: &DType) -> Value {
             if l.nullable {
                 m.insert("nullable".into(), json!(true));
             }
+            if l.items_nullable {
+                m.insert("items_nullable".into(), json!(true));
+            }
             Value::Object(m)
         }
         DType::SubArray { base, shape } => json!({"subarray": dtype_to_json(base), "shape": shape}),
@@ -304,7 +332,8 @@ pub(crate) fn dtype_from_json(v: &Value, depth: usize) -> Result<DType> {
             None => false,
             Some(b) => b.as_bool().ok_or_else(|| Error::schema("nullable must be a boolean"))?,
         };
-        return Ok(DType::Leaf(Leaf::new(ty).with_byte_order(order).with_nullable(nullable)));
+        let items_nullable = m.get("items_nullable").and_then(Value::as_bool).unwrap_or(false);
+        return Ok(DType::Leaf(Leaf::new(ty).with_byte_order(order).with_nullable(nullable).with_items_nullable(items_nullable)));
     }
     if let Some(item) = m.get("list") {
         let nullable = match m.get("nullable") {
@@ -497,6 +526,6 @@ mod tests {
         assert_eq!(extensions, [ext]);
         assert_eq!(arrays[0].schema, a);
         assert_eq!(arrays[0].rows, 6);
-        assert!(arrays[0].columns[0].is_struct_validity() && arrays[0].columns[0].name() == "{}" && arrays[0].columns[1].name() == "t");
+        assert!(arrays[0].columns[0].is_row_validity() && arrays[0].columns[0].name() == "{}" && arrays[0].columns[1].name() == "t");
     }
 }

@@ -192,8 +192,10 @@ pub(crate) fn compute(desc: &ColumnDesc, rows: u64, values: &[u8], offsets: Opti
         Kind::Var => 0,
     };
     let mut utf8 = Vec::new();
+    // Elements nullable one by one (format 1.5) have a validity bit each.
+    let per_element = desc.validity_bits_per_row() > 1;
     for row in 0..rows {
-        if !valid(validity, row) {
+        if !per_element && !valid(validity, row) {
             continue;
         }
         if let Kind::Var = kind {
@@ -203,6 +205,9 @@ pub(crate) fn compute(desc: &ColumnDesc, rows: u64, values: &[u8], offsets: Opti
             continue;
         }
         for k in 0..per_row {
+            if per_element && !valid(validity, row * per_row + k) {
+                continue;
+            }
             let at = (row * per_row + k) * width;
             let b = values.get(at..at + width)?;
             match kind {

@@ -69,10 +69,42 @@ impl ColumnData<'_> {
         cast(&self.values).ok_or_else(|| Error::TypeMismatch { column: String::new(), dtype: "bytes".into(), requested: T::NAME })
     }
 
-    /// Whether row `i` is valid (not null).
+    /// Whether row `i` is valid (not null); for a column whose elements are nullable one by one
+    /// ([`ColumnDesc::validity_bits_per_row`] above 1), `i` counts elements.
     #[must_use]
     pub fn is_valid(&self, i: usize) -> bool {
         self.validity.as_ref().is_none_or(|v| v.get(i / 8).is_some_and(|b| b >> (i % 8) & 1 == 1))
+    }
+
+    /// The rows of `parts` one after the other, as one column of `desc`: values and offsets
+    /// joined (a list column's offsets continue from the items before), validity bitmaps joined
+    /// bit by bit (a bit per element where `desc`'s elements are nullable one by one). Copies.
+    #[must_use]
+    pub fn concat(desc: &ColumnDesc, parts: &[&ColumnData<'_>]) -> ColumnData<'static> {
+        let rows: u64 = parts.iter().map(|p| p.rows).sum();
+        let k = desc.validity_bits_per_row();
+        let mut values = Vec::with_capacity(parts.iter().map(|p| p.values.len()).sum());
+        let mut offsets: Option<Vec<u64>> = parts.first().and_then(|p| p.offsets.as_ref()).map(|_| vec![0u64]);
+        let mut validity = parts.iter().any(|p| p.validity.is_some()).then(|| vec![0u8; (rows * k).div_ceil(8) as usize]);
+        let mut at = 0u64;
+        for p in parts {
+            // A list column's offsets count items, not bytes: continue from its last one.
+            let base = offsets.as_ref().and_then(|o| o.last().copied()).unwrap_or(values.len() as u64);
+            values.extend_from_slice(&p.values);
+            if let (Some(o), Some(po)) = (offsets.as_mut(), p.offsets.as_ref()) {
+                let first = po.first().copied().unwrap_or(0);
+                o.extend(po.iter().skip(1).map(|x| x - first + base));
+            }
+            if let Some(v) = validity.as_mut() {
+                let bits = p.rows * k;
+                match &p.validity {
+                    Some(src) => copy_bits(src, 0, v, at * k, bits),
+                    None => copy_bits(&vec![0xFF; bits.div_ceil(8) as usize], 0, v, at * k, bits),
+                }
+            }
+            at += p.rows;
+        }
+        ColumnData { rows, values: Buf::Owned(AlignedBytes::copy_from(&values)), offsets, validity }
     }
 
     /// The bytes of row `i` of a variable-length column.
@@ -127,10 +159,12 @@ fn validate(name: &str, array: &StoredArray, desc: &ColumnDesc, chunks: &[ChunkE
     for (i, c) in chunks.iter().enumerate() {
         starts.push(total);
         total = total.checked_add(c.row_count).ok_or_else(|| bad_chunk(i, "row counts overflow".into()))?;
-        if c.null_count > c.row_count {
+        // Nulls count elements where each element has its own validity bit (format 1.5).
+        let bits = c.row_count.checked_mul(desc.validity_bits_per_row()).ok_or_else(|| bad_chunk(i, "size overflows".into()))?;
+        if c.null_count > bits {
             return Err(bad_chunk(i, format!("{} nulls in {} rows", c.null_count, c.row_count)));
         }
-        if c.null_count > 0 && !desc.leaf.nullable {
+        if c.null_count > 0 && !desc.may_have_nulls() {
             return Err(bad_chunk(i, "nulls in a column the schema says is not nullable".into()));
         }
         let expect_values = match row_width {
@@ -138,7 +172,7 @@ fn validate(name: &str, array: &StoredArray, desc: &ColumnDesc, chunks: &[ChunkE
             None => None,
         };
         let checks = [
-            ("validity", &c.validity, if c.null_count > 0 { Some(Some(c.row_count.div_ceil(8))) } else { None }),
+            ("validity", &c.validity, if c.null_count > 0 { Some(Some(bits.div_ceil(8))) } else { None }),
             ("offsets", &c.offsets, row_width.is_none().then(|| c.row_count.checked_add(1).and_then(|n| n.checked_mul(8)))),
             ("values", &c.values, Some(expect_values)),
         ];
@@ -556,15 +590,17 @@ impl Column {
         let mut validity = None;
         let chunks = self.chunk_list();
         if touched.iter().any(|&i| chunks[i].null_count > 0) {
-            let mut v = vec![0xFFu8; n.div_ceil(8) as usize];
+            let k = self.desc().validity_bits_per_row();
+            let mut v = vec![0xFFu8; (n * k).div_ceil(8) as usize];
             let mut at = 0;
             for (&i, s) in touched.iter().zip(&stored) {
                 let c = &chunks[i];
+                let bits = c.row_count * k;
                 match decode_validity(&self.ctx(), i, c, s)? {
-                    Some(bits) => copy_bits(&bits, 0, &mut v, at, c.row_count),
-                    None => copy_bits(&vec![0xFF; c.row_count.div_ceil(8) as usize], 0, &mut v, at, c.row_count),
+                    Some(b) => copy_bits(&b, 0, &mut v, at, bits),
+                    None => copy_bits(&vec![0xFF; bits.div_ceil(8) as usize], 0, &mut v, at, bits),
                 }
-                at += c.row_count;
+                at += bits;
             }
             validity = Some(v);
         }
@@ -629,11 +665,14 @@ impl Column {
 
     fn assemble_parts<'d>(&self, parts: impl Iterator<Item = (&'d DecodedChunk, u64, u64)> + Clone, n: u64) -> ColumnData<'static> {
         let any_nulls = parts.clone().any(|(d, _, _)| d.validity.is_some());
-        let mut validity = any_nulls.then(|| vec![0xFFu8; n.div_ceil(8) as usize]);
+        // Bits a row has in the validity bitmap: its elements' where they are nullable one by one.
+        let k = self.desc().validity_bits_per_row();
+        let nbits = n * k;
+        let mut validity = any_nulls.then(|| vec![0xFFu8; nbits.div_ceil(8) as usize]);
         if let Some(v) = validity.as_mut() {
-            if n % 8 != 0 {
+            if nbits % 8 != 0 {
                 if let Some(last) = v.last_mut() {
-                    *last = (1u8 << (n % 8)) - 1;
+                    *last = (1u8 << (nbits % 8)) - 1;
                 }
             }
         }
@@ -647,7 +686,7 @@ impl Column {
                     head.copy_from_slice(&d.values[(skip * w) as usize..((skip + take) * w) as usize]);
                     dst = rest;
                     if let (Some(v), Some(src)) = (validity.as_mut(), d.validity.as_ref()) {
-                        copy_bits(src, skip, v, at, take);
+                        copy_bits(src, skip * k, v, at * k, take * k);
                     }
                     at += take;
                 }

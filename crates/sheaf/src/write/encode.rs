@@ -36,7 +36,7 @@ pub(crate) fn slice_input<'a>(s: &Slice<'a>, desc: &ColumnDesc, start: u64, end:
         }
         ColumnInput::Var { offsets, data, validity } => ColumnInput::Var { offsets: &offsets[start as usize..=end as usize], data, validity },
     };
-    Slice { input, validity_bit: s.validity_bit + start }
+    Slice { input, validity_bit: s.validity_bit + start * desc.validity_bits_per_row() }
 }
 
 /// The pipelines one column's buffers use, chosen once per column.
@@ -169,7 +169,7 @@ fn validity_bits(bitmap: Option<&[u8]>, at: u64, rows: u64) -> Option<(Vec<u8>, 
 }
 
 pub(crate) fn encode_chunk<'a>(plan: &ColumnPlan, desc: &ColumnDesc, s: &Slice<'a>, rows: u64) -> Result<EncodedChunk<'a>> {
-    let validity = validity_bits(s.input.validity(), s.validity_bit, rows);
+    let validity = validity_bits(s.input.validity(), s.validity_bit, rows * desc.validity_bits_per_row());
     let nulls = validity.as_ref().map_or(0, |v| v.1);
     let bits = validity.as_ref().map(|(bits, _)| bits.as_slice());
     let stats = match s.input {
@@ -205,12 +205,14 @@ pub(crate) struct Pending {
     offsets: Option<Vec<u64>>,
     validity: Option<Vec<u8>>,
     rows: u64,
+    /// Validity bits a row has (its elements' count where they are nullable one by one).
+    bits_per_row: u64,
 }
 
 impl Pending {
     pub(crate) fn new(desc: &ColumnDesc) -> Self {
         let offsets = desc.row_width().is_none().then(|| vec![0u64]);
-        Pending { values: Vec::new(), offsets, validity: None, rows: 0 }
+        Pending { values: Vec::new(), offsets, validity: None, rows: 0, bits_per_row: desc.validity_bits_per_row() }
     }
 
     pub(crate) fn push(&mut self, input: &ColumnInput<'_>, rows: u64) {
@@ -224,14 +226,16 @@ impl Pending {
             }
             (ColumnInput::Var { .. }, None) => {}
         }
+        let k = self.bits_per_row;
+        let (have, add) = (self.rows * k, rows * k);
         if let Some(bits) = input.validity() {
-            let v = self.validity.get_or_insert_with(|| vec![0xFF; self.rows.div_ceil(8) as usize]);
-            v.resize((self.rows + rows).div_ceil(8) as usize, 0);
-            copy_bits(bits, 0, v, self.rows, rows);
+            let v = self.validity.get_or_insert_with(|| vec![0xFF; have.div_ceil(8) as usize]);
+            v.resize((have + add).div_ceil(8) as usize, 0);
+            copy_bits(bits, 0, v, have, add);
         } else if let Some(v) = self.validity.as_mut() {
-            v.resize((self.rows + rows).div_ceil(8) as usize, 0);
-            let ones = vec![0xFF; rows.div_ceil(8) as usize];
-            copy_bits(&ones, 0, v, self.rows, rows);
+            v.resize((have + add).div_ceil(8) as usize, 0);
+            let ones = vec![0xFF; add.div_ceil(8) as usize];
+            copy_bits(&ones, 0, v, have, add);
         }
         self.rows += rows;
     }
@@ -253,17 +257,18 @@ impl Pending {
                 (std::mem::replace(&mut self.values, rest_values), Some(head_offsets))
             }
         };
+        let k = self.bits_per_row;
         let validity = self.validity.as_mut().map(|v| {
-            let mut head = vec![0u8; n.div_ceil(8) as usize];
-            copy_bits(v, 0, &mut head, 0, n);
-            let left = self.rows - n;
+            let mut head = vec![0u8; (n * k).div_ceil(8) as usize];
+            copy_bits(v, 0, &mut head, 0, n * k);
+            let left = (self.rows - n) * k;
             let mut rest = vec![0u8; left.div_ceil(8) as usize];
-            copy_bits(v, n, &mut rest, 0, left);
+            copy_bits(v, n * k, &mut rest, 0, left);
             *v = rest;
             head
         });
         self.rows -= n;
-        Pending { values, offsets, validity, rows: n }
+        Pending { values, offsets, validity, rows: n, bits_per_row: k }
     }
 
     pub(crate) fn as_input(&self) -> ColumnInput<'_> {

@@ -140,11 +140,12 @@ fn offset_span(offsets: &[u64]) -> std::result::Result<(u64, u64, u64), String> 
 /// A validity bitmap, if given, must belong to a nullable column and cover `rows`.
 fn check_validity(validity: Option<&[u8]>, desc: &ColumnDesc, rows: u64) -> std::result::Result<(), String> {
     let Some(v) = validity else { return Ok(()) };
-    if !desc.leaf.nullable {
+    if !desc.may_have_nulls() {
         return Err("validity given for a column that is not nullable".into());
     }
-    if (v.len() as u64) < rows.div_ceil(8) {
-        return Err(format!("validity bitmap of {} bytes is short for {rows} rows", v.len()));
+    let bits = rows.saturating_mul(desc.validity_bits_per_row());
+    if (v.len() as u64) < bits.div_ceil(8) {
+        return Err(format!("validity bitmap of {} bytes is short for {rows} rows ({bits} bits)", v.len()));
     }
     Ok(())
 }

@@ -530,9 +530,10 @@ impl Writer {
             end = offset + len;
             // A nullable column's bitmap gets its place too; it is written (at finish) only if
             // some row is null, else the region stays zero padding.
-            validity.push(if c.leaf.nullable {
+            validity.push(if c.may_have_nulls() {
                 let at = align_up(end);
-                let bytes = usize::try_from(rows.div_ceil(8)).map_err(|_| Error::BadInput { column: c.name(), reason: "too many rows".into() })?;
+                let bytes = usize::try_from(rows.saturating_mul(c.validity_bits_per_row()).div_ceil(8))
+                    .map_err(|_| Error::BadInput { column: c.name(), reason: "too many rows".into() })?;
                 end = at + bytes as u64;
                 Some((at, vec![0u8; bytes]))
             } else {
@@ -716,7 +717,8 @@ impl PlainArray<'_> {
             || {
                 hashers.par_iter_mut().zip(stats.par_iter_mut()).zip(bytes.par_iter()).zip(descs.par_iter()).zip(validities.par_iter()).for_each(|((((h, st), b), d), v)| {
                     h.update(b);
-                    let nulls = v.map_or(0, |v| n - count_set_bits(v, n));
+                    let bits = n * d.validity_bits_per_row();
+                    let nulls = v.map_or(0, |v| bits - count_set_bits(v, bits));
                     if let Some(new) = crate::stats::compute(d, n, b, None, *v, nulls) {
                         *st = Some(match st.take() {
                             Some(old) => old.merge(&new),
@@ -735,11 +737,12 @@ impl PlainArray<'_> {
         );
         let () = hashed;
         wrote?;
-        for (v, input) in self.validity.iter_mut().zip(columns) {
+        for ((v, input), d) in self.validity.iter_mut().zip(columns).zip(&state.columns) {
             if let Some((_, bits)) = v {
+                let k = d.validity_bits_per_row();
                 match input.validity() {
-                    Some(src) => crate::read::copy_bits(src, 0, bits, written, n),
-                    None => crate::read::copy_bits(&vec![0xFF; n.div_ceil(8) as usize], 0, bits, written, n),
+                    Some(src) => crate::read::copy_bits(src, 0, bits, written * k, n * k),
+                    None => crate::read::copy_bits(&vec![0xFF; (n * k).div_ceil(8) as usize], 0, bits, written * k, n * k),
                 }
             }
         }
@@ -757,12 +760,12 @@ impl PlainArray<'_> {
             return Err(Error::BadInput { column: state.schema.name.clone(), reason: format!("{} rows appended, {} declared", self.written, self.rows) });
         }
         let file = self.writer.out.get_ref().as_file();
-        for (((chunks, (offset, len)), h), v) in state.chunks.iter_mut().zip(&self.regions).zip(&self.hashers).zip(&self.validity) {
+        for ((((chunks, (offset, len)), h), v), d) in state.chunks.iter_mut().zip(&self.regions).zip(&self.hashers).zip(&self.validity).zip(&state.columns) {
             let values = BufferRef { offset: *offset, stored_len: *len, decoded_len: *len, checksum: h.digest(), stages: [0; 8] };
             let (mut null_count, mut validity) = (0, BufferRef::default());
             if let Some((at, bits)) = v {
-                let valid = count_set_bits(bits, self.rows);
-                null_count = self.rows - valid;
+                let all = self.rows * d.validity_bits_per_row();
+                null_count = all - count_set_bits(bits, all);
                 if null_count > 0 {
                     positioned_write(file, bits, *at).map_err(|e| Error::io(&self.writer.path, e))?;
                     let n = bits.len() as u64;
