@@ -180,6 +180,14 @@ fn plain_sheaf_columns_become_arrow_arrays_pointing_into_the_map() {
     let _ = Path::new("");
 }
 
+/// Writes `script` to `dir/name` and runs it with pyarrow's Python on `arg`, asserting success.
+fn run_script(dir: &Path, name: &str, script: &str, arg: &Path) {
+    let path = dir.join(name);
+    std::fs::write(&path, script).unwrap();
+    let o = std::process::Command::new(python(&["pyarrow"])).arg(&path).arg(arg).output().unwrap();
+    assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// A present struct whose fields are all null stays present, and a null struct stays null, at
 /// any depth and inside lists: Parquet (with and without its stored Arrow schema) and Arrow IPC
 /// to sheaf and back, checked by pyarrow. Before format 1.5 the first came back null.
@@ -201,10 +209,7 @@ pq.write_table(t, os.path.join(out, "without.parquet"), store_schema=False)
 with ipc.new_file(os.path.join(out, "t.arrow"), t.schema) as w:
     w.write_table(t)
 "#;
-    let gen = dir.path().join("gen.py");
-    std::fs::write(&gen, script).unwrap();
-    let o = std::process::Command::new(python(&["pyarrow"])).arg(&gen).arg(dir.path()).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_script(dir.path(), "gen.py", script, dir.path());
     let mut pairs = Vec::new();
     for name in ["with.parquet", "without.parquet", "t.arrow"] {
         let src = dir.path().join(name);
@@ -225,10 +230,7 @@ assert rows[1]["nested"] == {"inner": None} and rows[2]["nested"] == {"inner": {
 assert rows[0]["items"] == [{"a": 1}, None, {"a": None}], rows
 print("ok")
 "#;
-    let chk = dir.path().join("check.py");
-    std::fs::write(&chk, check).unwrap();
-    let o = std::process::Command::new(python(&["pyarrow"])).arg(&chk).arg(dir.path().join("back-without.parquet")).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_script(dir.path(), "check.py", check, &dir.path().join("back-without.parquet"));
 }
 
 /// Fixed-size lists with null items (pyarrow's default child is nullable) convert instead of
@@ -251,10 +253,7 @@ pq.write_table(t, os.path.join(out, "fsl.parquet"), row_group_size=500)
 with ipc.new_file(os.path.join(out, "fsl.arrow"), t.schema) as w:
     w.write_table(t)
 "#;
-    let gen = dir.path().join("gen.py");
-    std::fs::write(&gen, script).unwrap();
-    let o = std::process::Command::new(python(&["pyarrow"])).arg(&gen).arg(dir.path()).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_script(dir.path(), "gen.py", script, dir.path());
     let mut pairs = Vec::new();
     for name in ["fsl.parquet", "fsl.arrow"] {
         let src = dir.path().join(name);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::table::Format;
+use sheaf_convert::Format;
 
 /// sheaf: typed, compressed, memory-mappable structured arrays stored by column.
 #[derive(Debug, Parser)]
@@ -38,17 +38,7 @@ pub(crate) struct CodecArg(pub(crate) sheaf::Codec);
 impl std::str::FromStr for CodecArg {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let level = |l: &str| l.parse::<i32>().ok().filter(|l| (1..=22).contains(l)).ok_or_else(|| format!("zstd level {l:?} is not in 1..=22"));
-        Ok(CodecArg(match s.split_once(':') {
-            None if s == "auto" => sheaf::Codec::AUTO,
-            None if s == "none" => sheaf::Codec::None,
-            None if s == "zstd" => sheaf::Codec::Zstd(3),
-            None if s == "lz4" => sheaf::Codec::Lz4,
-            None if s == "smallest" => sheaf::Codec::Smallest,
-            Some(("zstd", l)) => sheaf::Codec::Zstd(level(l)?),
-            Some(("auto", l)) => sheaf::Codec::Auto(level(l)?),
-            _ => return Err(format!("unknown codec {s:?} (auto, smallest, none, zstd[:LEVEL], lz4)")),
-        }))
+        s.parse().map(CodecArg)
     }
 }
 
@@ -58,11 +48,11 @@ pub(crate) struct ConvertArgs {
     pub(crate) input: PathBuf,
     /// Output file, or `-` for stdout (then --to is needed).
     pub(crate) output: PathBuf,
-    /// Input format (default: from the extension).
-    #[arg(long, value_enum)]
+    /// Input format: sheaf, npy, npz, arrow, arrows, parquet, csv (default: from the extension).
+    #[arg(long)]
     pub(crate) from: Option<Format>,
-    /// Output format (default: from the extension).
-    #[arg(long, value_enum)]
+    /// Output format: sheaf, npy, npz, arrow, arrows, parquet, csv (default: from the extension).
+    #[arg(long)]
     pub(crate) to: Option<Format>,
     /// Codec: for sheaf auto, smallest, none, zstd[:LEVEL], lz4; for Parquet also snappy; for Arrow IPC
     /// none, lz4, zstd.

@@ -3,7 +3,7 @@
 
 use sheaf::{ColumnData, ColumnDesc, LeafType};
 
-use crate::stats::datetime;
+use sheaf_convert::datetime;
 
 fn f64_text(x: f64) -> String {
     if x.is_nan() {

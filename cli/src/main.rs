@@ -6,9 +6,6 @@ mod cmd;
 mod format;
 mod human;
 mod progress;
-mod shrink;
-mod stats;
-mod table;
 
 use std::process::ExitCode;
 

@@ -14,8 +14,8 @@ use sheaf_npy::{NpyHeader, NpyWriter, NpzWriter};
 
 use crate::args::ConvertArgs;
 use crate::progress::Progress;
-use crate::shrink;
-use crate::table::{row_range, select, Format, Source, SourceArray};
+use sheaf_convert as shrink;
+use sheaf_convert::{row_range, select, Format, Source, SourceArray};
 
 /// Bytes per batch when streaming between formats: small enough that the allocator reuses the
 /// memory of one batch for the next (fresh pages cost far more than the copy), large enough to
@@ -69,7 +69,7 @@ impl Plan<'_, '_> {
             });
             let mut outcome = Ok(());
             for b in rx {
-                let step = b.and_then(|(n, cols)| {
+                let step = b.map_err(anyhow::Error::from).and_then(|(n, cols)| {
                     let cols = match &self.narrowing {
                         Some(nw) => nw.apply(cols)?,
                         None => cols,
@@ -107,13 +107,13 @@ pub(crate) fn csv_options(a: &ConvertArgs) -> anyhow::Result<CsvOptions> {
 pub(crate) fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
     let from = match a.from {
         Some(f) => f,
-        None => Format::from_path(&a.input)?,
+        None => Format::from_path(&a.input).map_err(|e| anyhow::anyhow!("{e} (or pass --from)"))?,
     };
     let to_stdout = a.output.as_os_str() == "-";
     let to = match (a.to, to_stdout) {
         (Some(t), _) => t,
         (None, true) => bail!("writing to stdout needs --to FORMAT"),
-        (None, false) => Format::from_path(&a.output)?,
+        (None, false) => Format::from_path(&a.output).map_err(|e| anyhow::anyhow!("{e} (or pass --to)"))?,
     };
     let csv = csv_options(a)?;
     let source = Source::open_with(&a.input, from, &csv)?;

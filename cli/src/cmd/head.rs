@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::args::HeadArgs;
 use crate::format::cell;
 use crate::human::table;
-use crate::table::{select, Format, Source};
+use sheaf_convert::{select, Format, Source};
 
 /// Items of one list shown before `...`.
 const LIST_ITEMS_SHOWN: usize = 8;

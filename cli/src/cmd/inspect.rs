@@ -6,8 +6,8 @@ use serde_json::json;
 
 use crate::args::InspectArgs;
 use crate::human::{size, table};
-use crate::stats::{min_max, RangeAcc};
-use crate::table::{Format, Source};
+use sheaf_convert::{min_max, RangeAcc};
+use sheaf_convert::{Format, Source};
 
 pub(crate) fn run(a: &InspectArgs) -> anyhow::Result<()> {
     let format = Format::from_path(&a.file)?;

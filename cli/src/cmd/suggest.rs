@@ -5,8 +5,8 @@ use serde_json::json;
 
 use crate::args::SuggestArgs;
 use crate::human::{size, table};
-use crate::shrink::advise;
-use crate::table::{select, Format, Source};
+use sheaf_convert::advise;
+use sheaf_convert::{select, Format, Source};
 
 pub(crate) fn run(a: &SuggestArgs) -> anyhow::Result<()> {
     let source = Source::open(&a.file, Format::from_path(&a.file)?)?;

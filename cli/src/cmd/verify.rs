@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use crate::args::VerifyArgs;
-use crate::table::{Format, Source};
+use sheaf_convert::{Format, Source};
 
 /// Other formats: read everything their own readers check (headers, lengths, every batch
 /// validated in full).

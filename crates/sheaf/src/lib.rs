@@ -5,7 +5,11 @@
 //! columns decode in parallel. This crate is the format core: it depends on no Arrow or Parquet
 //! code (interop lives in its own crates).
 //!
-//! - [`File`]: an open file (mapped, read, or from bytes); [`Array`] and [`Column`] inside it.
+//! - [`File`]: an open file (mapped, read by position, from bytes, or from any [`ByteSource`]);
+//!   [`Array`] and [`Column`] inside it, owned handles (`Send + Sync + 'static`).
+//! - [`ByteSource`] / [`FetchHints`]: where a file's bytes come from, by range
+//!   ([`MappedSource`], [`PositionedSource`], [`MemorySource`]).
+//! - [`ChunkStats`] / [`StatValue`]: per-chunk statistics stored by the writer (format 1.5).
 //! - [`Writer`] / [`write_arrays`]: streaming and in-memory writers, atomic by rename.
 //! - [`DType`], [`LeafType`], [`Field`], [`ArraySchema`]: the type system and schema.
 //! - [`ColumnInput`] / [`ColumnData`]: column values going in and coming out.
@@ -13,7 +17,8 @@
 //!
 //! # Reading
 //! [`File::open`] reads only the trailer, the schema document and the column directory: O(1) in
-//! the data size. [`Column::as_slice`] views a plain column in place; [`Column::read`],
+//! the data size (one bounded read of the file's tail, a second only when the footer is larger).
+//! A column's chunk table is read and checked on first use, then cached. [`Column::as_slice`] views a plain column in place; [`Column::read`],
 //! [`Column::read_rows`] and [`Column::read_chunk`] decode, checking checksums.
 //!
 //! # Writing

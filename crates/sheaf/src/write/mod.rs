@@ -44,6 +44,40 @@ impl Codec {
     pub const AUTO: Codec = Codec::Auto(3);
 }
 
+/// The text form of a codec: `auto`, `auto:LEVEL`, `smallest`, `none`, `zstd`, `zstd:LEVEL`,
+/// `lz4` (levels 1..=22; `zstd` alone is level 3).
+impl std::str::FromStr for Codec {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let level = |l: &str| l.parse::<i32>().ok().filter(|l| (1..=22).contains(l)).ok_or_else(|| format!("zstd level {l:?} is not in 1..=22"));
+        Ok(match s.split_once(':') {
+            None if s == "auto" => Codec::AUTO,
+            None if s == "none" => Codec::None,
+            None if s == "zstd" => Codec::Zstd(3),
+            None if s == "lz4" => Codec::Lz4,
+            None if s == "smallest" => Codec::Smallest,
+            Some(("zstd", l)) => Codec::Zstd(level(l)?),
+            Some(("auto", l)) => Codec::Auto(level(l)?),
+            _ => return Err(format!("unknown codec {s:?} (auto, smallest, none, zstd[:LEVEL], lz4)")),
+        })
+    }
+}
+
+/// The text [`Codec`]'s `FromStr` reads back (`auto` and `zstd` at level 3 without a level).
+impl std::fmt::Display for Codec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Codec::None => f.write_str("none"),
+            Codec::Lz4 => f.write_str("lz4"),
+            Codec::Smallest => f.write_str("smallest"),
+            Codec::Zstd(3) => f.write_str("zstd"),
+            Codec::Auto(3) => f.write_str("auto"),
+            Codec::Zstd(l) => write!(f, "zstd:{l}"),
+            Codec::Auto(l) => write!(f, "auto:{l}"),
+        }
+    }
+}
+
 /// Writer options.
 #[derive(Debug, Clone)]
 pub struct WriteOptions {
@@ -844,6 +878,18 @@ pub fn write_arrays(path: impl AsRef<Path>, arrays: &[(ArraySchema, Vec<ColumnIn
 #[cfg(test)]
 mod tests {
     use super::count_set_bits;
+
+    #[test]
+    fn codec_text_round_trips_and_refuses_what_is_not_a_codec() {
+        use super::Codec;
+        for c in [Codec::None, Codec::Lz4, Codec::Smallest, Codec::Zstd(3), Codec::Zstd(19), Codec::AUTO, Codec::Auto(9)] {
+            assert_eq!(c.to_string().parse::<Codec>(), Ok(c), "{c}");
+        }
+        assert_eq!("zstd:3".parse::<Codec>(), Ok(Codec::Zstd(3)));
+        for bad in ["zstd:0", "zstd:23", "auto:x", "brotli", "", "none:1"] {
+            assert!(bad.parse::<Codec>().is_err(), "{bad:?}");
+        }
+    }
 
     #[cfg(target_os = "linux")]
     #[test]

@@ -1,18 +1,28 @@
 //! Arrow IPC (file = Feather V2, and stream), Parquet and CSV: readers that yield record batches
-//! in bounded memory (Parquet one batch of a row group at a time), and atomic writers.
+//! in bounded memory (Parquet one batch of a row group at a time), and atomic writers. One module
+//! per format holds what only it needs: `ipc` (message checks, mapped files), `parquet` (row
+//! groups), `csv` (type names).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use ::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use ::parquet::arrow::ArrowWriter;
+use ::parquet::basic::{Compression, ZstdLevel};
+use ::parquet::file::properties::WriterProperties;
 use arrow_array::RecordBatch;
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::{ArrowInteropError, Result};
+
+mod csv;
+mod ipc;
+mod parquet;
+
+use self::parquet::RowGroups;
+pub use csv::parse_type;
+use ipc::{check_ipc_messages, MappedIpcFile};
 
 /// Rows per record batch when reading.
 pub const BATCH_ROWS: usize = 64 * 1024;
@@ -88,64 +98,6 @@ impl ArrowFormat {
     }
 }
 
-/// Reads the IPC message headers (not the bodies) and refuses what the Arrow reader used here
-/// would misread without a word: big-endian data and pre-1.0 experimental compression. Returns
-/// the rows of all record batches when the framing was read to its end (else `None`).
-fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<Option<u64>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::io::BufReader::new(File::open(path).map_err(|e| io(path, e))?);
-    let len = f.get_ref().metadata().map_err(|e| io(path, e))?.len();
-    let mut at = if format == ArrowFormat::IpcFile { 8 } else { 0 };
-    let refuse = |reason: &str| ArrowInteropError::Unreadable { format: format.name(), reason: reason.to_string() };
-    // Malformed framing is left to the real reader (`None`): only headers are read here.
-    let mut rows = 0u64;
-    loop {
-        if f.seek(SeekFrom::Start(at)).is_err() {
-            return Ok(None);
-        }
-        let mut word = [0u8; 4];
-        if f.read_exact(&mut word).is_err() {
-            return Ok(None);
-        }
-        let mut header_len = u32::from_le_bytes(word);
-        let mut skip = 4u64;
-        if header_len == u32::MAX {
-            if f.read_exact(&mut word).is_err() {
-                return Ok(None);
-            }
-            header_len = u32::from_le_bytes(word);
-            skip = 8;
-        }
-        if header_len == 0 {
-            // End of stream (or, in a file, the footer follows).
-            return Ok(Some(rows));
-        }
-        if u64::from(header_len) > len.saturating_sub(at) {
-            return Ok(None);
-        }
-        let mut buf = vec![0u8; header_len as usize];
-        if f.read_exact(&mut buf).is_err() {
-            return Ok(None);
-        }
-        let Ok(msg) = arrow_ipc::root_as_message(&buf) else { return Ok(None) };
-        if let Some(b) = msg.header_as_record_batch() {
-            rows = rows.saturating_add(u64::try_from(b.length()).unwrap_or(0));
-        }
-        if let Some(md) = msg.custom_metadata() {
-            if md.iter().any(|kv| kv.key() == Some("ARROW:experimental_compression")) {
-                return Err(refuse("pre-1.0 experimental IPC compression (ARROW:experimental_compression)"));
-            }
-        }
-        if let Some(schema) = msg.header_as_schema() {
-            if schema.endianness() == arrow_ipc::Endianness::Big {
-                return Err(refuse("big-endian Arrow IPC data"));
-            }
-        }
-        let body = u64::try_from(msg.bodyLength()).unwrap_or(0);
-        at = at.saturating_add(skip + u64::from(header_len) + body);
-    }
-}
-
 impl Iterator for BatchReader {
     type Item = Result<RecordBatch>;
     fn next(&mut self) -> Option<Self::Item> {
@@ -169,184 +121,6 @@ fn validate(b: RecordBatch) -> Result<RecordBatch> {
 
 fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<&str>().map(|s| (*s).to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic".into())
-}
-
-/// Parses `name:type` overrides: types are Arrow's names (`int64`, `float64`, `utf8`, `bool`,
-/// `date32`, `timestamp[ms]`, ...).
-///
-/// # Errors
-/// An unknown type name.
-pub fn parse_type(text: &str) -> Result<DataType> {
-    let bad = || ArrowInteropError::unsupported("", text, "unknown type name (int8..int64, uint8..uint64, float32, float64, bool, utf8, binary, date32, timestamp[s|ms|us|ns])");
-    Ok(match text.trim().to_ascii_lowercase().as_str() {
-        "int8" => DataType::Int8,
-        "int16" => DataType::Int16,
-        "int32" => DataType::Int32,
-        "int64" => DataType::Int64,
-        "uint8" => DataType::UInt8,
-        "uint16" => DataType::UInt16,
-        "uint32" => DataType::UInt32,
-        "uint64" => DataType::UInt64,
-        "float32" => DataType::Float32,
-        "float64" => DataType::Float64,
-        "bool" | "boolean" => DataType::Boolean,
-        "utf8" | "string" | "str" => DataType::Utf8,
-        "binary" => DataType::Binary,
-        "date32" | "date" => DataType::Date32,
-        "timestamp[s]" => DataType::Timestamp(TimeUnit::Second, None),
-        "timestamp[ms]" => DataType::Timestamp(TimeUnit::Millisecond, None),
-        "timestamp[us]" => DataType::Timestamp(TimeUnit::Microsecond, None),
-        "timestamp[ns]" | "timestamp" => DataType::Timestamp(TimeUnit::Nanosecond, None),
-        _ => return Err(bad()),
-    })
-}
-
-/// Parquet row groups decoded on several threads at once, handed out in file order. The arrow-rs
-/// decoder is single-threaded, so one reader leaves cores idle; each row group gets its own
-/// reader on its own thread, at most one per core ahead of the consumer (memory stays bounded by
-/// those row groups).
-struct RowGroups {
-    path: PathBuf,
-    metadata: parquet::arrow::arrow_reader::ArrowReaderMetadata,
-    next_group: usize,
-    pending: std::collections::VecDeque<std::sync::mpsc::Receiver<Result<Vec<RecordBatch>>>>,
-    ready: std::collections::VecDeque<RecordBatch>,
-    ahead: usize,
-}
-
-impl RowGroups {
-    fn new(path: &Path, metadata: parquet::arrow::arrow_reader::ArrowReaderMetadata) -> Self {
-        let ahead = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(2);
-        RowGroups { path: path.to_path_buf(), metadata, next_group: 0, pending: std::collections::VecDeque::new(), ready: std::collections::VecDeque::new(), ahead }
-    }
-
-    fn decode(path: &Path, metadata: parquet::arrow::arrow_reader::ArrowReaderMetadata, group: usize) -> Result<Vec<RecordBatch>> {
-        let unreadable = |reason: String| ArrowInteropError::Unreadable { format: ArrowFormat::Parquet.name(), reason };
-        let file = File::open(path).map_err(|e| io(path, e))?;
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata).with_row_groups(vec![group]).with_batch_size(BATCH_ROWS).build()?;
-        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.map(|b| b.map_err(|e| unreadable(e.to_string()))).collect::<Result<Vec<_>>>()));
-        decoded.unwrap_or_else(|p| Err(unreadable(format!("the Parquet reader failed on this file: {}", panic_text(&p)))))
-    }
-
-    fn start_more(&mut self) {
-        while self.pending.len() < self.ahead && self.next_group < self.metadata.metadata().num_row_groups() {
-            let (tx, rx) = std::sync::mpsc::sync_channel(1);
-            let (path, metadata, group) = (self.path.clone(), self.metadata.clone(), self.next_group);
-            std::thread::spawn(move || {
-                let _ = tx.send(Self::decode(&path, metadata, group));
-            });
-            self.pending.push_back(rx);
-            self.next_group += 1;
-        }
-    }
-}
-
-impl Iterator for RowGroups {
-    type Item = Result<RecordBatch>;
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(b) = self.ready.pop_front() {
-                return Some(Ok(b));
-            }
-            self.start_more();
-            let rx = self.pending.pop_front()?;
-            match rx.recv() {
-                Ok(Ok(batches)) => self.ready.extend(batches),
-                Ok(Err(e)) => {
-                    // Nothing after a failed row group: stop here.
-                    self.pending.clear();
-                    self.next_group = usize::MAX;
-                    return Some(Err(e));
-                }
-                Err(_) => return Some(Err(ArrowInteropError::Unreadable { format: ArrowFormat::Parquet.name(), reason: "a row group decoder stopped".into() })),
-            }
-            // Keep the other threads busy while this row group is consumed.
-            self.start_more();
-        }
-    }
-}
-
-/// A memory map's bytes as an Arrow buffer's owner.
-struct MapOwner(sheaf::MappedFile);
-
-impl AsRef<[u8]> for MapOwner {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-/// An Arrow IPC file read through a memory map: record batches' buffers are slices of the map
-/// (no copy into memory of the file's bytes; compressed buffers are decompressed). The footer's
-/// block offsets and lengths are checked against the file before any slice is taken.
-struct MappedIpcFile {
-    bytes: arrow_buffer::Buffer,
-    schema: SchemaRef,
-    decoder: arrow_ipc::reader::FileDecoder,
-    blocks: Vec<arrow_ipc::Block>,
-    next: usize,
-}
-
-impl MappedIpcFile {
-    fn open(path: &Path) -> Result<Self> {
-        let name = ArrowFormat::IpcFile.name();
-        let bad = |reason: String| ArrowInteropError::Unreadable { format: name, reason };
-        let map = sheaf::MappedFile::open(path).map_err(|e| bad(e.to_string()))?;
-        let bytes = arrow_buffer::Buffer::from(bytes::Bytes::from_owner(MapOwner(map)));
-        let len = bytes.len();
-        // Magic (6 bytes, padded to 8) in front; footer length (4) and magic (6) at the end.
-        let tail: [u8; 10] = bytes
-            .get(len.saturating_sub(10)..)
-            .and_then(|t| t.try_into().ok())
-            .filter(|_| len >= 18)
-            .ok_or_else(|| bad(format!("{len} bytes is too short for an Arrow IPC file")))?;
-        let footer_len = arrow_ipc::reader::read_footer_length(tail)?;
-        let footer_start =
-            (len - 10).checked_sub(footer_len).filter(|&s| s >= 8).ok_or_else(|| bad(format!("a footer of {footer_len} bytes does not fit in the file ({len} bytes)")))?;
-        let footer = arrow_ipc::root_as_footer(&bytes[footer_start..len - 10]).map_err(|e| bad(format!("unreadable footer: {e}")))?;
-        let ipc_schema = footer.schema().ok_or_else(|| bad("the footer has no schema".into()))?;
-        if !ipc_schema.endianness().equals_to_target_endianness() {
-            return Err(bad("the endianness of the source system does not match the endianness of the target system".into()));
-        }
-        let schema = Arc::new(arrow_ipc::convert::try_fb_to_schema(ipc_schema)?);
-        let mut decoder = arrow_ipc::reader::FileDecoder::new(schema.clone(), footer.version());
-        for block in footer.dictionaries().iter().flatten() {
-            decoder.read_dictionary(block, &block_bytes(&bytes, block)?)?;
-        }
-        let blocks = footer.recordBatches().ok_or_else(|| bad("the footer lists no record batches".into()))?.iter().copied().collect();
-        Ok(MappedIpcFile { bytes: bytes.clone(), schema, decoder, blocks, next: 0 })
-    }
-}
-
-/// The bytes of one block (message metadata and body) of an IPC file, checked against the file.
-fn block_bytes(file: &arrow_buffer::Buffer, block: &arrow_ipc::Block) -> Result<arrow_buffer::Buffer> {
-    let start = usize::try_from(block.offset()).ok();
-    let size = usize::try_from(block.metaDataLength()).ok().zip(usize::try_from(block.bodyLength()).ok()).and_then(|(m, b)| m.checked_add(b));
-    match (start, size) {
-        (Some(start), Some(size)) if start.checked_add(size).is_some_and(|end| end <= file.len()) => Ok(file.slice_with_length(start, size)),
-        _ => Err(ArrowInteropError::Unreadable {
-            format: ArrowFormat::IpcFile.name(),
-            reason: format!("a block at offset {} of {} + {} bytes is outside the file ({} bytes)", block.offset(), block.metaDataLength(), block.bodyLength(), file.len()),
-        }),
-    }
-}
-
-impl Iterator for MappedIpcFile {
-    type Item = Result<RecordBatch>;
-    fn next(&mut self) -> Option<Self::Item> {
-        while let Some(block) = self.blocks.get(self.next).copied() {
-            self.next += 1;
-            let batch = block_bytes(&self.bytes, &block).and_then(|buf| self.decoder.read_record_batch(&block, &buf).map_err(Into::into));
-            match batch {
-                Ok(Some(b)) => return Some(Ok(b)),
-                Ok(None) => {}
-                Err(e) => {
-                    self.next = self.blocks.len();
-                    return Some(Err(e));
-                }
-            }
-        }
-        None
-    }
 }
 
 /// Opens `path` for reading batches.
@@ -377,7 +151,7 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
                 Ok(BatchReader { schema: r.schema(), rows: ipc_rows, batches: Box::new(r.map(|b| b.map_err(Into::into))) })
             }
             ArrowFormat::Parquet => {
-                let metadata = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, parquet::arrow::arrow_reader::ArrowReaderOptions::new())?;
+                let metadata = ::parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, ::parquet::arrow::arrow_reader::ArrowReaderOptions::new())?;
                 let b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone());
                 let groups = b.parquet_schema().root_schema().get_fields().len();
                 if groups != b.schema().fields().len() {

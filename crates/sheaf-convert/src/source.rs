@@ -1,19 +1,20 @@
-//! Formats the CLI converts between, seen through one shape: a source of named arrays whose
-//! columns can be read a row range at a time (sheaf files, `.npy`, `.npz`), and sinks that take
-//! arrays batch by batch. Column selection and row ranges apply on the way through.
+//! Every readable format seen through one shape: a [`Source`] of named arrays
+//! ([`SourceArray`]) whose selected columns come a row range at a time, as batches of
+//! [`ColumnData`] (sheaf files, `.npy`, `.npz`, Arrow IPC file and stream, Parquet, CSV).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
-use sheaf::{AlignedBytes, ArraySchema, Buf, Column, ColumnData, DType, Field, StructType};
+use sheaf::{AlignedBytes, ArraySchema, Buf, Column, ColumnData};
 use sheaf_arrow::columns_from_batch;
 use sheaf_arrow::formats::{open_reader, ArrowFormat, CsvOptions};
 use sheaf_npy::layout::{records_to_columns, ColumnLayout};
 use sheaf_npy::NpyFile;
 
-/// A file format the CLI knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Format {
+use crate::error::{ConvertError, Result};
+
+/// A file format sheaf reads or writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
     /// sheaf
     Sheaf,
     /// NumPy .npy
@@ -30,9 +31,27 @@ pub(crate) enum Format {
     Csv,
 }
 
+impl std::str::FromStr for Format {
+    type Err = String;
+    /// `sheaf`, `npy`, `npz`, `arrow`, `arrows`, `parquet`, `csv`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Ok(match s {
+            "sheaf" => Format::Sheaf,
+            "npy" => Format::Npy,
+            "npz" => Format::Npz,
+            "arrow" => Format::Arrow,
+            "arrows" => Format::Arrows,
+            "parquet" => Format::Parquet,
+            "csv" => Format::Csv,
+            other => return Err(format!("unknown format {other:?} (sheaf, npy, npz, arrow, arrows, parquet, csv)")),
+        })
+    }
+}
+
 impl Format {
     /// The Arrow-family format, if this is one.
-    pub(crate) fn arrow(self) -> Option<ArrowFormat> {
+    #[must_use]
+    pub fn arrow(self) -> Option<ArrowFormat> {
         Some(match self {
             Format::Arrow => ArrowFormat::IpcFile,
             Format::Arrows => ArrowFormat::IpcStream,
@@ -43,7 +62,10 @@ impl Format {
     }
 
     /// The format named by a path's extension.
-    pub(crate) fn from_path(path: &Path) -> anyhow::Result<Self> {
+    ///
+    /// # Errors
+    /// [`ConvertError::UnknownFormat`] for an unknown or missing extension.
+    pub fn from_path(path: &Path) -> Result<Self> {
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         Ok(match ext.as_deref() {
             Some("sheaf") => Format::Sheaf,
@@ -54,37 +76,62 @@ impl Format {
             Some("parquet" | "parq" | "pq") => Format::Parquet,
             Some("csv") => Format::Csv,
             Some(other) => {
-                bail!("{}: unknown extension .{other} (known: .sheaf, .npy, .npz, .arrow, .feather, .ipc, .arrows, .parquet, .csv; or pass --from/--to)", path.display())
+                return Err(ConvertError::UnknownFormat {
+                    path: path.to_path_buf(),
+                    reason: format!("unknown extension .{other} (known: .sheaf, .npy, .npz, .arrow, .feather, .ipc, .arrows, .parquet, .csv)"),
+                })
             }
-            None => bail!("{}: no extension to tell the format by (pass --from/--to)", path.display()),
+            None => return Err(ConvertError::UnknownFormat { path: path.to_path_buf(), reason: "no extension to tell the format by".into() }),
         })
     }
 }
 
-/// An open input file.
-pub(crate) enum Source {
+/// An open input file of any readable format.
+pub enum Source {
+    /// A sheaf file.
     Sheaf(sheaf::File),
+    /// `.npy` (one member) or `.npz` members, by name.
     Npy(Vec<(String, NpyFile)>),
-    Arrow { path: PathBuf, format: ArrowFormat, csv: CsvOptions, schema: ArraySchema, rows: u64 },
+    /// An Arrow IPC, Parquet or CSV file: its schema as sheaf sees it and its rows.
+    Arrow {
+        /// The file.
+        path: PathBuf,
+        /// Which of the Arrow-family formats.
+        format: ArrowFormat,
+        /// How CSV is read.
+        csv: CsvOptions,
+        /// The sheaf schema its Arrow schema maps to.
+        schema: ArraySchema,
+        /// Rows, from the metadata or by reading.
+        rows: u64,
+    },
 }
 
 impl Source {
-    pub(crate) fn open(path: &Path, format: Format) -> anyhow::Result<Self> {
+    /// Opens `path` as `format` (CSV with default options).
+    ///
+    /// # Errors
+    /// I/O, format and type errors, naming the file.
+    pub fn open(path: &Path, format: Format) -> Result<Self> {
         Self::open_with(path, format, &CsvOptions::default())
     }
 
-    pub(crate) fn open_with(path: &Path, format: Format, csv: &CsvOptions) -> anyhow::Result<Self> {
+    /// Opens `path` as `format` with CSV options.
+    ///
+    /// # Errors
+    /// As [`Source::open`].
+    pub fn open_with(path: &Path, format: Format, csv: &CsvOptions) -> Result<Self> {
         if let Some(af) = format.arrow() {
             let reader = open_reader(path, af, csv)?;
             let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let schema = sheaf_arrow::types::schema_from_arrow(&name, &reader.schema).with_context(|| path.display().to_string())?;
+            let schema = sheaf_arrow::types::schema_from_arrow(&name, &reader.schema).map_err(|e| ConvertError::in_file(path, e))?;
             let rows = match reader.rows {
                 Some(r) => r,
                 // CSV (and IPC whose framing the header scan could not follow): count by reading.
                 None => {
                     let mut n = 0u64;
                     for b in reader {
-                        n += b.with_context(|| path.display().to_string())?.num_rows() as u64;
+                        n += b.map_err(|e| ConvertError::in_file(path, e))?.num_rows() as u64;
                     }
                     n
                 }
@@ -99,12 +146,15 @@ impl Source {
                 Source::Npy(vec![(name, NpyFile::open(path)?)])
             }
             Format::Npz => Source::Npy(sheaf_npy::read_npz(path)?),
-            _ => bail!("{}: not a readable format", path.display()),
+            _ => return Err(ConvertError::UnknownFormat { path: path.to_path_buf(), reason: "not a readable format".into() }),
         })
     }
 
     /// The arrays, filtered by name when `only` is not empty.
-    pub(crate) fn arrays(&self, only: &[String]) -> anyhow::Result<Vec<SourceArray<'_>>> {
+    ///
+    /// # Errors
+    /// [`ConvertError::NoSuchArray`]; a sheaf column's invalid chunk table.
+    pub fn arrays(&self, only: &[String]) -> Result<Vec<SourceArray<'_>>> {
         let mut out = Vec::new();
         match self {
             Source::Sheaf(f) => {
@@ -126,7 +176,7 @@ impl Source {
         for want in only {
             if !out.iter().any(|a| &a.name == want) {
                 let names: Vec<&str> = out.iter().map(|a| a.name.as_str()).collect();
-                bail!("no array named {want:?} (arrays: {names:?})");
+                return Err(ConvertError::NoSuchArray { name: want.clone(), available: names.iter().map(|n| (*n).to_string()).collect() });
             }
         }
         if !only.is_empty() {
@@ -143,19 +193,23 @@ enum Kind<'a> {
 }
 
 /// Rows `start..end` of the selected columns, batch by batch.
-pub(crate) type Batches<'b> = Box<dyn Iterator<Item = anyhow::Result<(u64, Vec<ColumnData<'b>>)>> + Send + 'b>;
+pub type Batches<'b> = Box<dyn Iterator<Item = Result<(u64, Vec<ColumnData<'b>>)>> + Send + 'b>;
 
 /// One array of a source.
-pub(crate) struct SourceArray<'a> {
-    pub(crate) name: String,
-    pub(crate) schema: ArraySchema,
-    pub(crate) rows: u64,
+pub struct SourceArray<'a> {
+    /// Its name.
+    pub name: String,
+    /// Its schema.
+    pub schema: ArraySchema,
+    /// Its rows.
+    pub rows: u64,
     kind: Kind<'a>,
 }
 
 impl<'a> SourceArray<'a> {
-    /// Rows `start..end` of the columns `which`, in batches of about `step` rows.
-    pub(crate) fn batches(&self, which: &[usize], start: u64, end: u64, step: u64) -> Batches<'_> {
+    /// Rows `start..end` of the columns `which`, in batches of about `step` rows (batches of a
+    /// sheaf source end where the chunks of its first decoded column do).
+    pub fn batches(&self, which: &[usize], start: u64, end: u64, step: u64) -> Batches<'_> {
         let which = which.to_vec();
         if let Kind::Arrow { path, format, csv } = &self.kind {
             let reader = match open_reader(path, *format, csv) {
@@ -172,11 +226,11 @@ impl<'a> SourceArray<'a> {
                 if at >= end && !(end == stated && past_stated) {
                     return None;
                 }
-                Some((|| -> anyhow::Result<Option<(u64, Vec<ColumnData<'static>>)>> {
+                Some((|| -> Result<Option<(u64, Vec<ColumnData<'static>>)>> {
                     let b = b?;
                     if past_stated {
                         // Reading on would lose rows silently: refuse the file instead.
-                        bail!("{}: holds more rows than the {stated} its metadata states", path.display());
+                        return Err(ConvertError::Unsupported { path: path.to_path_buf(), reason: format!("holds more rows than the {stated} its metadata states") });
                     }
                     let (bs, be) = (at, at + b.num_rows() as u64);
                     at = be;
@@ -195,7 +249,9 @@ impl<'a> SourceArray<'a> {
             // A reader that ends early would otherwise leave a short file behind.
             let short = std::iter::once_with(move || {
                 let got = seen.load(std::sync::atomic::Ordering::Relaxed);
-                (got < end).then(|| Err(anyhow::anyhow!("{}: unsupported: cannot read this file: its metadata states {stated} rows but the reader returned {got}", path.display())))
+                (got < end).then(|| {
+                    Err(ConvertError::Unsupported { path: path.clone(), reason: format!("cannot read this file: its metadata states {stated} rows but the reader returned {got}") })
+                })
             });
             return Box::new(it.filter_map(|r| r.transpose()).chain(short.flatten()));
         }
@@ -232,9 +288,9 @@ impl<'a> SourceArray<'a> {
     }
 
     /// Rows `start..end` of the leaf columns `which` (indices in depth-first order).
-    fn read(&self, which: &[usize], start: u64, end: u64) -> anyhow::Result<Vec<ColumnData<'a>>> {
+    fn read(&self, which: &[usize], start: u64, end: u64) -> Result<Vec<ColumnData<'a>>> {
         match &self.kind {
-            Kind::Arrow { .. } => bail!("internal: Arrow sources are read in batches"),
+            Kind::Arrow { .. } => Err(ConvertError::Internal("Arrow sources are read in batches".into())),
             // Columns inside lists read the items of these rows, found through the lists.
             Kind::Sheaf(array, _) if array.schema().dtype.has_list() => Ok(array.read_columns(which, start..end)?),
             Kind::Sheaf(_, cols) => which.iter().map(|&i| cols[i].read_rows(start..end).map_err(Into::into)).collect(),
@@ -253,95 +309,10 @@ fn empty() -> ColumnData<'static> {
     ColumnData { rows: 0, values: Buf::Owned(AlignedBytes::zeroed(0)), offsets: None, validity: None }
 }
 
-/// The columns picked by `--select` (dotted path prefixes) and the dtype pruned to them.
-pub(crate) fn select(dtype: &DType, select: &[String]) -> anyhow::Result<(Vec<usize>, DType)> {
-    let descs = ArraySchema::new("", dtype.clone()).columns();
-    if select.is_empty() {
-        return Ok(((0..descs.len()).collect(), dtype.clone()));
-    }
-    // `pts[].x` names the path pts / [] / x.
-    let wanted: Vec<Vec<&str>> = select
-        .iter()
-        .map(|s| {
-            s.split('.')
-                .flat_map(|seg| match seg.strip_suffix(sheaf::LIST_ITEMS) {
-                    Some(head) => vec![head, sheaf::LIST_ITEMS],
-                    None => vec![seg],
-                })
-                .filter(|seg| !seg.is_empty())
-                .collect()
-        })
-        .collect();
-    for (w, text) in wanted.iter().zip(select) {
-        if !descs.iter().any(|d| d.path.len() >= w.len() && d.path.iter().zip(w).all(|(a, b)| a == b)) {
-            let names: Vec<String> = descs.iter().map(sheaf::ColumnDesc::name).collect();
-            bail!("no column {text:?} to select (columns: {})", names.join(", "));
-        }
-    }
-    let keep = |path: &[String]| wanted.iter().any(|w| path.len() >= w.len() && path.iter().zip(w).all(|(a, b)| a == b));
-    // A list's column comes along with any of its items.
-    let under = |list: &sheaf::ColumnDesc, d: &sheaf::ColumnDesc| d.path.len() > list.path.len() && d.path.starts_with(&list.path) && d.path[list.path.len()] == sheaf::LIST_ITEMS;
-    // A nullable struct's validity column comes along with any of its fields.
-    let of_struct = |v: &sheaf::ColumnDesc, d: &sheaf::ColumnDesc| !d.is_row_validity() && d.path.starts_with(&v.path[..v.path.len() - 1]);
-    let which: Vec<usize> = descs
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| {
-            keep(&d.path) || (d.is_list() && descs.iter().any(|e| under(d, e) && keep(&e.path))) || (d.is_row_validity() && descs.iter().any(|e| of_struct(d, e) && keep(&e.path)))
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let pruned = prune(dtype, &mut Vec::new(), &keep).context("selecting columns")?;
-    Ok((which, pruned))
-}
-
-fn prune(dtype: &DType, path: &mut Vec<String>, keep: &dyn Fn(&[String]) -> bool) -> Option<DType> {
-    match dtype {
-        DType::Struct(s) => {
-            let mut fields = Vec::new();
-            for f in &s.fields {
-                path.push(f.name.clone());
-                if let Some(d) = prune(&f.dtype, path, keep) {
-                    // Offsets and padding of the source record no longer apply: packed.
-                    fields.push(Field { name: f.name.clone(), title: f.title.clone(), offset: None, dtype: d });
-                }
-                path.pop();
-            }
-            (!fields.is_empty()).then_some(DType::Struct(StructType { fields, itemsize: None, aligned: false, nullable: s.nullable }))
-        }
-        DType::SubArray { base, shape } => prune(base, path, keep).map(|b| DType::subarray(b, shape.clone())),
-        DType::List { item, nullable } => {
-            path.push(sheaf::LIST_ITEMS.to_string());
-            let kept = prune(item, path, keep);
-            path.pop();
-            kept.map(|i| DType::list(i, *nullable))
-        }
-        DType::Leaf(_) => keep(path).then(|| dtype.clone()),
-    }
-}
-
-/// Parses `START:END` (either side may be empty) against `rows`.
-pub(crate) fn row_range(text: Option<&str>, rows: u64) -> anyhow::Result<(u64, u64)> {
-    let Some(text) = text else { return Ok((0, rows)) };
-    let (a, b) = text.split_once(':').with_context(|| format!("--rows {text:?}: expected START:END"))?;
-    let parse = |s: &str, default: u64| -> anyhow::Result<u64> {
-        if s.is_empty() {
-            Ok(default)
-        } else {
-            s.parse::<u64>().with_context(|| format!("--rows {text:?}: {s:?} is not a row number"))
-        }
-    };
-    let (start, end) = (parse(a, 0)?, parse(b, rows)?.min(rows));
-    if start > end {
-        bail!("--rows {text:?}: start is after end");
-    }
-    Ok((start, end))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sheaf::{Codec, ColumnInput, LeafType, WriteOptions};
+    use sheaf::{Codec, ColumnInput, DType, Field, LeafType, WriteOptions};
 
     /// The row counts of the batches of a 250-row sheaf file in chunks of `group` rows, asked
     /// for 30 rows at a time: column `r` (random, so stored plain under `auto`) then column `v`

@@ -5,7 +5,7 @@ use sheaf::{Column, ColumnData, LeafType, StatValue, TimeUnit};
 
 /// Min and max as display text, `None` when the type has no order we show: from the statistics
 /// the file stores (format 1.5, no data read), else by scanning chunk by chunk.
-pub(crate) fn min_max(col: &Column) -> sheaf::Result<Option<(String, String)>> {
+pub fn min_max(col: &Column) -> sheaf::Result<Option<(String, String)>> {
     let ty = col.desc().leaf.ty;
     let shown = matches!(ty, LeafType::Bool | LeafType::Int(_) | LeafType::UInt(_) | LeafType::Float(_) | LeafType::Datetime(..) | LeafType::Timedelta(..));
     if let Some(stats) = col.column_statistics()?.filter(|_| shown) {
@@ -25,18 +25,21 @@ pub(crate) fn min_max(col: &Column) -> sheaf::Result<Option<(String, String)>> {
 }
 
 /// Accumulates the range of a column over batches.
-pub(crate) struct RangeAcc {
+pub struct RangeAcc {
     ty: LeafType,
     per_row: usize,
     acc: Option<(f64, f64, i128, i128)>,
 }
 
 impl RangeAcc {
-    pub(crate) fn new(desc: &sheaf::ColumnDesc) -> Self {
+    /// An empty range for a column of `desc`.
+    #[must_use]
+    pub fn new(desc: &sheaf::ColumnDesc) -> Self {
         RangeAcc { ty: desc.leaf.ty, per_row: desc.elements_per_row() as usize, acc: None }
     }
 
-    pub(crate) fn add(&mut self, d: &ColumnData<'_>) {
+    /// Widens the range by one batch's values (null rows, NaN and NaT left out).
+    pub fn add(&mut self, d: &ColumnData<'_>) {
         let Some((lo, hi, ilo, ihi)) = chunk_range(self.ty, d, self.per_row) else { return };
         self.acc = Some(match self.acc {
             None => (lo, hi, ilo, ihi),
@@ -44,7 +47,9 @@ impl RangeAcc {
         });
     }
 
-    pub(crate) fn finish(&self) -> Option<(String, String)> {
+    /// The range as text (`None` when no value counted or the type has no order shown).
+    #[must_use]
+    pub fn finish(&self) -> Option<(String, String)> {
         let (lo, hi, ilo, ihi) = self.acc?;
         Some(format_range(self.ty, lo, hi, ilo, ihi))
     }
@@ -122,7 +127,7 @@ fn civil(days: i64) -> (i64, u32, u32) {
 }
 
 /// ISO 8601 text of a datetime64 value, as NumPy prints it.
-pub(crate) fn datetime(v: i128, unit: TimeUnit, mult: u32) -> String {
+pub fn datetime(v: i128, unit: TimeUnit, mult: u32) -> String {
     if v == i128::from(i64::MIN) {
         return "NaT".into();
     }

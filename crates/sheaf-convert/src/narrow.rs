@@ -7,7 +7,8 @@ use std::collections::HashSet;
 
 use sheaf::{AlignedBytes, Buf, ColumnData, DType, Leaf, LeafType};
 
-use crate::table::SourceArray;
+use crate::error::Result;
+use crate::source::SourceArray;
 
 const BATCH_ROWS: u64 = 1 << 20;
 /// Distinct values counted before a column is called high-cardinality.
@@ -15,21 +16,29 @@ const MAX_DISTINCT: usize = 1 << 16;
 
 /// What was found in one column.
 #[derive(Debug, Clone)]
-pub(crate) struct ColumnAdvice {
-    pub(crate) name: String,
-    pub(crate) dtype: String,
-    pub(crate) min: Option<String>,
-    pub(crate) max: Option<String>,
+pub struct ColumnAdvice {
+    /// The column's dotted path.
+    pub name: String,
+    /// Its dtype as text.
+    pub dtype: String,
+    /// The least value (integers), as text.
+    pub min: Option<String>,
+    /// The greatest value (integers), as text.
+    pub max: Option<String>,
     /// The narrower leaf type, if one holds every value.
-    pub(crate) narrower: Option<LeafType>,
+    pub narrower: Option<LeafType>,
     /// Distinct values of a byte-string column, when few.
-    pub(crate) distinct: Option<usize>,
-    pub(crate) bytes_now: u64,
-    pub(crate) bytes_after: u64,
+    pub distinct: Option<usize>,
+    /// Bytes the column takes in memory now.
+    pub bytes_now: u64,
+    /// Bytes it would take narrowed (or dictionary-encoded).
+    pub bytes_after: u64,
 }
 
 impl ColumnAdvice {
-    pub(crate) fn suggestion(&self) -> String {
+    /// The advice in words (`-> u1`, `dictionary (12 distinct)`, `keep`).
+    #[must_use]
+    pub fn suggestion(&self) -> String {
         match (self.narrower, self.distinct) {
             (Some(t), _) => format!("-> {t}"),
             (None, Some(d)) => format!("dictionary ({d} distinct)"),
@@ -103,7 +112,7 @@ fn scan_batch(ty: LeafType, d: &ColumnData<'_>, per_row: usize, s: &mut Scan) {
 }
 
 /// Scans every selected column of `array` and says what could be narrower.
-pub(crate) fn advise(array: &SourceArray<'_>, which: &[usize]) -> anyhow::Result<Vec<ColumnAdvice>> {
+pub fn advise(array: &SourceArray<'_>, which: &[usize]) -> Result<Vec<ColumnAdvice>> {
     let all = array.schema.columns();
     let descs: Vec<_> = which.iter().map(|&i| all[i].clone()).collect();
     let mut scans: Vec<Scan> =
@@ -149,13 +158,14 @@ pub(crate) fn advise(array: &SourceArray<'_>, which: &[usize]) -> anyhow::Result
 }
 
 /// The narrowings `convert --shrink` applies to one array.
-pub(crate) struct Narrowing {
-    pub(crate) dtype: DType,
+pub struct Narrowing {
+    /// The dtype with the narrowed leaves.
+    pub dtype: DType,
     casts: Vec<Option<(LeafType, LeafType)>>,
 }
 
 /// Plans the narrowings of the selected columns (a full scan of the data).
-pub(crate) fn plan(array: &SourceArray<'_>, which: &[usize], dtype: &DType) -> anyhow::Result<Narrowing> {
+pub fn plan(array: &SourceArray<'_>, which: &[usize], dtype: &DType) -> Result<Narrowing> {
     let advice = advise(array, which)?;
     let all = array.schema.columns();
     let casts: Vec<Option<(LeafType, LeafType)>> = which.iter().zip(&advice).map(|(&i, a)| a.narrower.map(|t| (all[i].leaf.ty, t))).collect();
@@ -167,8 +177,12 @@ pub(crate) fn plan(array: &SourceArray<'_>, which: &[usize], dtype: &DType) -> a
 fn replace_leaves(dtype: &DType, casts: &[Option<(LeafType, LeafType)>], index: &mut usize) -> DType {
     match dtype {
         DType::Leaf(l) => {
+            // A row validity column (format 1.5) comes first and is never narrowed.
+            if l.items_nullable && l.nullable {
+                *index += 1;
+            }
             let out = match casts.get(*index).copied().flatten() {
-                Some((_, to)) => DType::Leaf(Leaf::new(to).with_nullable(l.nullable)),
+                Some((_, to)) => DType::Leaf(Leaf::new(to).with_nullable(l.nullable).with_items_nullable(l.items_nullable)),
                 None => dtype.clone(),
             };
             *index += 1;
@@ -181,6 +195,10 @@ fn replace_leaves(dtype: &DType, casts: &[Option<(LeafType, LeafType)>], index: 
             DType::list(replace_leaves(item, casts, index), *nullable)
         }
         DType::Struct(s) => {
+            if s.nullable {
+                // The struct's validity column (format 1.5) comes first and is never narrowed.
+                *index += 1;
+            }
             let changed = casts.iter().any(Option::is_some);
             let fields = s
                 .fields
@@ -200,7 +218,7 @@ fn replace_leaves(dtype: &DType, casts: &[Option<(LeafType, LeafType)>], index: 
 
 impl Narrowing {
     /// Casts the columns of one batch (checked: every value was seen to fit).
-    pub(crate) fn apply<'a>(&self, cols: Vec<ColumnData<'a>>) -> anyhow::Result<Vec<ColumnData<'a>>> {
+    pub fn apply<'a>(&self, cols: Vec<ColumnData<'a>>) -> Result<Vec<ColumnData<'a>>> {
         cols.into_iter()
             .zip(&self.casts)
             .map(|(c, cast)| {

@@ -1,0 +1,153 @@
+//! Arrow IPC files and streams: the message framing checked before arrow-rs reads it (big-endian
+//! and pre-1.0 files refused by name), and IPC files read from a memory map batch by batch.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+
+use super::{io, ArrowFormat};
+use crate::error::{ArrowInteropError, Result};
+
+/// Reads the IPC message headers (not the bodies) and refuses what the Arrow reader used here
+/// would misread without a word: big-endian data and pre-1.0 experimental compression. Returns
+/// the rows of all record batches when the framing was read to its end (else `None`).
+pub(super) fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<Option<u64>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::io::BufReader::new(File::open(path).map_err(|e| io(path, e))?);
+    let len = f.get_ref().metadata().map_err(|e| io(path, e))?.len();
+    let mut at = if format == ArrowFormat::IpcFile { 8 } else { 0 };
+    let refuse = |reason: &str| ArrowInteropError::Unreadable { format: format.name(), reason: reason.to_string() };
+    // Malformed framing is left to the real reader (`None`): only headers are read here.
+    let mut rows = 0u64;
+    loop {
+        if f.seek(SeekFrom::Start(at)).is_err() {
+            return Ok(None);
+        }
+        let mut word = [0u8; 4];
+        if f.read_exact(&mut word).is_err() {
+            return Ok(None);
+        }
+        let mut header_len = u32::from_le_bytes(word);
+        let mut skip = 4u64;
+        if header_len == u32::MAX {
+            if f.read_exact(&mut word).is_err() {
+                return Ok(None);
+            }
+            header_len = u32::from_le_bytes(word);
+            skip = 8;
+        }
+        if header_len == 0 {
+            // End of stream (or, in a file, the footer follows).
+            return Ok(Some(rows));
+        }
+        if u64::from(header_len) > len.saturating_sub(at) {
+            return Ok(None);
+        }
+        let mut buf = vec![0u8; header_len as usize];
+        if f.read_exact(&mut buf).is_err() {
+            return Ok(None);
+        }
+        let Ok(msg) = arrow_ipc::root_as_message(&buf) else { return Ok(None) };
+        if let Some(b) = msg.header_as_record_batch() {
+            rows = rows.saturating_add(u64::try_from(b.length()).unwrap_or(0));
+        }
+        if let Some(md) = msg.custom_metadata() {
+            if md.iter().any(|kv| kv.key() == Some("ARROW:experimental_compression")) {
+                return Err(refuse("pre-1.0 experimental IPC compression (ARROW:experimental_compression)"));
+            }
+        }
+        if let Some(schema) = msg.header_as_schema() {
+            if schema.endianness() == arrow_ipc::Endianness::Big {
+                return Err(refuse("big-endian Arrow IPC data"));
+            }
+        }
+        let body = u64::try_from(msg.bodyLength()).unwrap_or(0);
+        at = at.saturating_add(skip + u64::from(header_len) + body);
+    }
+}
+
+/// A memory map's bytes as an Arrow buffer's owner.
+struct MapOwner(sheaf::MappedFile);
+
+impl AsRef<[u8]> for MapOwner {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// An Arrow IPC file read through a memory map: record batches' buffers are slices of the map
+/// (no copy into memory of the file's bytes; compressed buffers are decompressed). The footer's
+/// block offsets and lengths are checked against the file before any slice is taken.
+pub(super) struct MappedIpcFile {
+    pub(super) bytes: arrow_buffer::Buffer,
+    pub(super) schema: SchemaRef,
+    decoder: arrow_ipc::reader::FileDecoder,
+    blocks: Vec<arrow_ipc::Block>,
+    next: usize,
+}
+
+impl MappedIpcFile {
+    pub(super) fn open(path: &Path) -> Result<Self> {
+        let name = ArrowFormat::IpcFile.name();
+        let bad = |reason: String| ArrowInteropError::Unreadable { format: name, reason };
+        let map = sheaf::MappedFile::open(path).map_err(|e| bad(e.to_string()))?;
+        let bytes = arrow_buffer::Buffer::from(bytes::Bytes::from_owner(MapOwner(map)));
+        let len = bytes.len();
+        // Magic (6 bytes, padded to 8) in front; footer length (4) and magic (6) at the end.
+        let tail: [u8; 10] = bytes
+            .get(len.saturating_sub(10)..)
+            .and_then(|t| t.try_into().ok())
+            .filter(|_| len >= 18)
+            .ok_or_else(|| bad(format!("{len} bytes is too short for an Arrow IPC file")))?;
+        let footer_len = arrow_ipc::reader::read_footer_length(tail)?;
+        let footer_start =
+            (len - 10).checked_sub(footer_len).filter(|&s| s >= 8).ok_or_else(|| bad(format!("a footer of {footer_len} bytes does not fit in the file ({len} bytes)")))?;
+        let footer = arrow_ipc::root_as_footer(&bytes[footer_start..len - 10]).map_err(|e| bad(format!("unreadable footer: {e}")))?;
+        let ipc_schema = footer.schema().ok_or_else(|| bad("the footer has no schema".into()))?;
+        if !ipc_schema.endianness().equals_to_target_endianness() {
+            return Err(bad("the endianness of the source system does not match the endianness of the target system".into()));
+        }
+        let schema = Arc::new(arrow_ipc::convert::try_fb_to_schema(ipc_schema)?);
+        let mut decoder = arrow_ipc::reader::FileDecoder::new(schema.clone(), footer.version());
+        for block in footer.dictionaries().iter().flatten() {
+            decoder.read_dictionary(block, &block_bytes(&bytes, block)?)?;
+        }
+        let blocks = footer.recordBatches().ok_or_else(|| bad("the footer lists no record batches".into()))?.iter().copied().collect();
+        Ok(MappedIpcFile { bytes: bytes.clone(), schema, decoder, blocks, next: 0 })
+    }
+}
+
+/// The bytes of one block (message metadata and body) of an IPC file, checked against the file.
+fn block_bytes(file: &arrow_buffer::Buffer, block: &arrow_ipc::Block) -> Result<arrow_buffer::Buffer> {
+    let start = usize::try_from(block.offset()).ok();
+    let size = usize::try_from(block.metaDataLength()).ok().zip(usize::try_from(block.bodyLength()).ok()).and_then(|(m, b)| m.checked_add(b));
+    match (start, size) {
+        (Some(start), Some(size)) if start.checked_add(size).is_some_and(|end| end <= file.len()) => Ok(file.slice_with_length(start, size)),
+        _ => Err(ArrowInteropError::Unreadable {
+            format: ArrowFormat::IpcFile.name(),
+            reason: format!("a block at offset {} of {} + {} bytes is outside the file ({} bytes)", block.offset(), block.metaDataLength(), block.bodyLength(), file.len()),
+        }),
+    }
+}
+
+impl Iterator for MappedIpcFile {
+    type Item = Result<RecordBatch>;
+    fn next(&mut self) -> Option<Self::Item> {
+        while let Some(block) = self.blocks.get(self.next).copied() {
+            self.next += 1;
+            let batch = block_bytes(&self.bytes, &block).and_then(|buf| self.decoder.read_record_batch(&block, &buf).map_err(Into::into));
+            match batch {
+                Ok(Some(b)) => return Some(Ok(b)),
+                Ok(None) => {}
+                Err(e) => {
+                    self.next = self.blocks.len();
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
