@@ -111,18 +111,43 @@ fn scan_batch(ty: LeafType, d: &ColumnData<'_>, per_row: usize, s: &mut Scan) {
     }
 }
 
-/// Scans every selected column of `array` and says what could be narrower.
+/// Says of every selected column of `array` what could be narrower: integer columns of a sheaf
+/// file that stores statistics (format 1.5) from those, without reading their data; the other
+/// columns by scanning them.
 pub fn advise(array: &SourceArray<'_>, which: &[usize]) -> Result<Vec<ColumnAdvice>> {
     let all = array.schema.columns();
     let descs: Vec<_> = which.iter().map(|&i| all[i].clone()).collect();
     let mut scans: Vec<Scan> =
         descs.iter().map(|d| Scan { f32_exact: true, distinct: matches!(d.leaf.ty, LeafType::Bytes(_) | LeafType::Unicode(_)).then(HashSet::new), ..Scan::default() }).collect();
-    for b in array.batches(which, 0, array.rows, BATCH_ROWS) {
-        let (_, cols) = b?;
-        for ((d, c), s) in descs.iter().zip(&cols).zip(scans.iter_mut()) {
-            s.rows += c.rows;
-            if !d.is_list() {
-                scan_batch(d.leaf.ty, c, d.elements_per_row() as usize, s);
+    let mut scanned = Vec::new();
+    for (k, (&i, d)) in which.iter().zip(&descs).enumerate() {
+        let stored = if matches!(d.leaf.ty, LeafType::Int(_) | LeafType::UInt(_)) && !d.is_list() { array.stored_statistics(i)? } else { None };
+        let s = &mut scans[k];
+        match stored {
+            Some((st, rows)) => {
+                s.rows = rows;
+                let bound = |v: &Option<sheaf::StatValue>| match v {
+                    Some(sheaf::StatValue::Int(x)) => Some(i128::from(*x)),
+                    Some(sheaf::StatValue::UInt(x)) => Some(i128::from(*x)),
+                    _ => None,
+                };
+                if let (Some(lo), Some(hi)) = (bound(&st.min), bound(&st.max)) {
+                    (s.imin, s.imax, s.any) = (lo, hi, true);
+                }
+            }
+            None => scanned.push(k),
+        }
+    }
+    if !scanned.is_empty() {
+        let scan_which: Vec<usize> = scanned.iter().map(|&k| which[k]).collect();
+        for b in array.batches(&scan_which, 0, array.rows, BATCH_ROWS) {
+            let (_, cols) = b?;
+            for (&k, c) in scanned.iter().zip(&cols) {
+                let (d, s) = (&descs[k], &mut scans[k]);
+                s.rows += c.rows;
+                if !d.is_list() {
+                    scan_batch(d.leaf.ty, c, d.elements_per_row() as usize, s);
+                }
             }
         }
     }
@@ -238,5 +263,39 @@ impl Narrowing {
                 Ok(ColumnData { rows: c.rows, values: Buf::Owned(out), offsets: None, validity: c.validity })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Format, Source};
+    use sheaf::{ArraySchema, Codec, ColumnInput, Field, WriteOptions};
+
+    /// Integer columns are advised from the stored statistics alone: with their data corrupted
+    /// (which any read would refuse) the advice still comes, and says the same as a scan.
+    #[test]
+    fn integer_columns_are_advised_from_stored_statistics_without_reading_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.sheaf");
+        let small: Vec<i64> = (0..5000).map(|i| i % 200).collect();
+        let wide: Vec<i32> = (0..5000).map(|i| i * 1000 - 70_000).collect();
+        let dtype = DType::structure(vec![Field::new("small", DType::leaf(LeafType::Int(8))), Field::new("wide", DType::leaf(LeafType::Int(4)))]);
+        let inputs = vec![ColumnInput::fixed(&small), ColumnInput::fixed(&wide)];
+        sheaf::write_arrays(&path, &[(ArraySchema::new("t", dtype), inputs)], &WriteOptions::new().with_codec(Codec::Zstd(1))).unwrap();
+        let advice = |p: &std::path::Path| {
+            let source = Source::open(p, Format::Sheaf).unwrap();
+            let arrays = source.arrays(&[]).unwrap();
+            advise(&arrays[0], &[0, 1]).map(|a| a.iter().map(|c| (c.narrower, c.min.clone(), c.max.clone())).collect::<Vec<_>>())
+        };
+        let clean = advice(&path).unwrap();
+        assert_eq!(clean, [(Some(LeafType::UInt(1)), Some("0".into()), Some("199".into())), (None, Some("-70000".into()), Some("4929000".into()))]);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = sheaf::File::open(&path).unwrap().single().unwrap().column("small").unwrap().chunks()[0].values.offset as usize;
+        bytes[at + 20] ^= 0xFF;
+        let bad = dir.path().join("bad.sheaf");
+        std::fs::write(&bad, &bytes).unwrap();
+        assert!(sheaf::File::open(&bad).unwrap().single().unwrap().column("small").unwrap().read().is_err(), "the data is corrupt");
+        assert_eq!(advice(&bad).unwrap(), clean, "advised from the statistics, the data unread");
     }
 }

@@ -207,6 +207,17 @@ pub struct SourceArray<'a> {
 }
 
 impl<'a> SourceArray<'a> {
+    /// The statistics a sheaf file stores for column `index` (format 1.5) and its rows; `None`
+    /// for other formats and older files.
+    ///
+    /// # Errors
+    /// A statistics table that fails its checks.
+    pub fn stored_statistics(&self, index: usize) -> Result<Option<(sheaf::ChunkStats, u64)>> {
+        let Kind::Sheaf(_, cols) = &self.kind else { return Ok(None) };
+        let Some(col) = cols.get(index) else { return Ok(None) };
+        Ok(col.column_statistics()?.map(|s| (s, col.rows())))
+    }
+
     /// Rows `start..end` of the columns `which`, in batches of about `step` rows (batches of a
     /// sheaf source end where the chunks of its first decoded column do).
     pub fn batches(&self, which: &[usize], start: u64, end: u64, step: u64) -> Batches<'_> {

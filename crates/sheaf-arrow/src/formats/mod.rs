@@ -179,7 +179,7 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
                     .collect();
                 for (name, _) in &csv.types {
                     if !fields.iter().any(|f| f.name() == name) {
-                        return Err(ArrowInteropError::unsupported(name, "csv", "--schema names a column the file does not have"));
+                        return Err(ArrowInteropError::unsupported(name, "csv", "a type override names a column the file does not have"));
                     }
                 }
                 let schema = Arc::new(Schema::new(fields));
