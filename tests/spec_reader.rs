@@ -59,7 +59,7 @@ fn expected(schema: &ArraySchema, data: &[Owned]) -> Value {
         .iter()
         .zip(data)
         .map(|(desc, d)| {
-            let valid: Vec<bool> = (0..d.rows).map(|r| d.is_valid(r)).collect();
+            let valid: Vec<bool> = (0..d.rows * desc.validity_bits_per_row()).map(|r| d.is_valid(r)).collect();
             if desc.is_list() {
                 // A list row is checked by its length; its items are the item columns' rows.
                 let lengths: Vec<u64> = d.offsets.as_ref().unwrap().windows(2).map(|w| w[1] - w[0]).collect();
@@ -89,6 +89,9 @@ fn schema() -> ArraySchema {
         Field::new("big", DType::Leaf(Leaf::new(LeafType::UInt(4)).with_byte_order(ByteOrder::Big))),
         Field::new("inner", DType::structure(vec![Field::new("a", leaf(LeafType::Int(2))), Field::new("deep", DType::structure(vec![Field::new("b", leaf(LeafType::UInt(8)))]))])),
         Field::new("maybe", DType::Leaf(Leaf::new(LeafType::Float(8)).with_nullable(true))),
+        // Format 1.5: a subarray whose elements are nullable one by one (a bit each), its rows'
+        // nulls in a column of their own.
+        Field::new("vec", DType::subarray(DType::Leaf(Leaf::new(LeafType::Float(4)).with_nullable(true).with_items_nullable(true)), vec![3])),
         // Format 1.5: a nullable struct, its validity a column of its own.
         Field::new(
             "opt",

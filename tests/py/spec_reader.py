@@ -292,17 +292,27 @@ def check_statistics(p, leaf, values, valid, entries):
     if len(entries) != len(chunk_rows):
         raise SpecError(f"{p}: {len(entries)} statistics entries for {len(chunk_rows)} chunks")
     at = 0
+    # Elements nullable one by one (format 1.5) have a validity bit each: per row here, a row
+    # counting when any of its elements does, and the elements checked below.
+    per_row = len(valid) // max(len(values), 1) if len(values) else 1
     for e, n in zip(entries, chunk_rows):
-        part, ok = values[at:at + n], valid[at:at + n]
+        part = values[at:at + n]
+        if per_row > 1:
+            elem_ok = valid[at * per_row:(at + n) * per_row].reshape(n, per_row)
+            ok = elem_ok.any(axis=1)
+        else:
+            elem_ok, ok = None, valid[at:at + n]
         at += n
         if kind in "iubMmf":
+            # The elements that count: those of valid rows, or each valid element.
+            chosen = np.asarray(part).reshape(n, -1)[elem_ok] if elem_ok is not None else np.asarray(part)[ok]
             if kind == "f":
-                vals = np.asarray(part, np.float64)[ok].reshape(-1)
+                vals = np.asarray(chosen, np.float64).reshape(-1)
                 nan = int(np.isnan(vals).sum())
                 vals = vals[~np.isnan(vals)]
                 fmt = "<d"
             else:
-                vals = np.asarray(part)[ok].reshape(-1)
+                vals = np.asarray(chosen).reshape(-1)
                 if kind in "Mm":
                     vals = vals.view("<i8")
                     nan = int((vals == np.iinfo(np.int64).min).sum())

@@ -67,7 +67,9 @@ impl Owned {
 /// constant) so that every codec gets exercised.
 pub fn column(desc: &ColumnDesc, rows: u64, rng: &mut Rng) -> Owned {
     let style = rng.below(4);
-    let validity = desc.leaf.nullable.then(|| (0..rows.div_ceil(8)).map(|_| (rng.next() | rng.next()) as u8).collect::<Vec<u8>>());
+    // A bit a row, or a bit an element where elements are nullable one by one (format 1.5).
+    let bits = rows * desc.validity_bits_per_row();
+    let validity = desc.may_have_nulls().then(|| (0..bits.div_ceil(8)).map(|_| (rng.next() | rng.next()) as u8).collect::<Vec<u8>>());
     if desc.leaf.ty.is_variable() {
         let mut offsets = vec![0u64];
         let mut values = Vec::new();
@@ -146,7 +148,11 @@ pub fn level_ranges(descs: &[ColumnDesc], data: &[Owned], range: std::ops::Range
 pub fn assert_rows(desc: &ColumnDesc, want: &Owned, got: &ColumnData<'_>, start: u64) {
     for r in 0..got.rows {
         let row = start + r;
-        assert_eq!(got.is_valid(r as usize), want.is_valid(row), "{}: validity of row {row}", desc.name());
+        // Every validity bit of the row: one, or its elements' (format 1.5).
+        let k = desc.validity_bits_per_row();
+        for j in 0..k {
+            assert_eq!(got.is_valid((r * k + j) as usize), want.is_valid(row * k + j), "{}: validity of row {row}, bit {j}", desc.name());
+        }
         if desc.is_list() {
             let (o, w) = (got.offsets.as_ref().unwrap(), want.offsets.as_ref().unwrap());
             assert_eq!(o[r as usize + 1] - o[r as usize], w[row as usize + 1] - w[row as usize], "{}: length of list {row}", desc.name());

@@ -168,14 +168,30 @@ fn validity_bits(bitmap: Option<&[u8]>, at: u64, rows: u64) -> Option<(Vec<u8>, 
     (valid < rows).then(|| (bits, rows - valid))
 }
 
-pub(crate) fn encode_chunk<'a>(plan: &ColumnPlan, desc: &ColumnDesc, s: &Slice<'a>, rows: u64) -> Result<EncodedChunk<'a>> {
+/// The statistics of rows `rows` of a slice (its nulls left out).
+pub(crate) fn chunk_stats(desc: &ColumnDesc, s: &Slice<'_>, rows: u64) -> Option<ChunkStats> {
     let validity = validity_bits(s.input.validity(), s.validity_bit, rows * desc.validity_bits_per_row());
-    let nulls = validity.as_ref().map_or(0, |v| v.1);
-    let bits = validity.as_ref().map(|(bits, _)| bits.as_slice());
-    let stats = match s.input {
+    let (bits, nulls) = match &validity {
+        Some((b, n)) => (Some(b.as_slice()), *n),
+        None => (None, 0),
+    };
+    match s.input {
         ColumnInput::Fixed { bytes, .. } => crate::stats::compute(desc, rows, bytes, None, bits, nulls),
         ColumnInput::Var { offsets, data, .. } => crate::stats::compute(desc, rows, data, Some(offsets), bits, nulls),
-    };
+    }
+}
+
+pub(crate) fn encode_chunk<'a>(plan: &ColumnPlan, desc: &ColumnDesc, s: &Slice<'a>, rows: u64) -> Result<EncodedChunk<'a>> {
+    let mut chunk = encode_chunk_without_stats(plan, desc, s, rows)?;
+    chunk.stats = chunk_stats(desc, s, rows);
+    Ok(chunk)
+}
+
+/// [`encode_chunk`] leaving the statistics to the caller (`stats` is `None`).
+fn encode_chunk_without_stats<'a>(plan: &ColumnPlan, desc: &ColumnDesc, s: &Slice<'a>, rows: u64) -> Result<EncodedChunk<'a>> {
+    let validity = validity_bits(s.input.validity(), s.validity_bit, rows * desc.validity_bits_per_row());
+    let nulls = validity.as_ref().map_or(0, |v| v.1);
+    let stats = None;
     let validity = validity.map(|(bits, _)| encode_buffer(Cow::Owned(bits), &plan.validity, false, 1));
     let (offsets, values) = match s.input {
         ColumnInput::Fixed { bytes, .. } => (None, encode_buffer(Cow::Borrowed(bytes), &plan.values, plan.constant, desc.leaf.ty.unit_width())),
@@ -189,11 +205,12 @@ pub(crate) fn encode_chunk<'a>(plan: &ColumnPlan, desc: &ColumnDesc, s: &Slice<'
     Ok(EncodedChunk { rows, nulls, stats, buffers: [validity, offsets, Some(values)] })
 }
 
-/// A whole column stored plain as one chunk (no copy of fixed-width values).
+/// A whole column stored plain as one chunk (no copy of fixed-width values), its statistics
+/// left to the caller (who computes them beside the writing: [`chunk_stats`]).
 pub(crate) fn plain_chunk<'a>(desc: &ColumnDesc, input: &ColumnInput<'a>, rows: u64) -> EncodedChunk<'a> {
     let plan = ColumnPlan { values: Pipelines::default(), offsets: Pipelines::default(), validity: Pipelines::default(), constant: false };
     // Cannot fail: encoding with no stages only slices and checksums.
-    match encode_chunk(&plan, desc, &Slice::whole(*input), rows) {
+    match encode_chunk_without_stats(&plan, desc, &Slice::whole(*input), rows) {
         Ok(c) => c,
         Err(_) => EncodedChunk { rows, nulls: 0, stats: None, buffers: [None, None, None] },
     }

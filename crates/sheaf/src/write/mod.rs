@@ -407,6 +407,13 @@ impl Writer {
     /// Why together: one hand-over to the second thread for all of them; a whole plain table
     /// (flights: 19 columns of 2.7 MB) paid a thread wake-up per column.
     fn write_chunks(&mut self, chunks: Vec<EncodedChunk<'_>>) -> Result<Vec<ChunkEntry>> {
+        Ok(self.write_chunks_beside(chunks, || ())?.0)
+    }
+
+    /// [`Writer::write_chunks`], running `beside` on the second thread too, after the checksums
+    /// (the plain path's statistics: the writing thread never waits for them when they take less
+    /// time than the writes).
+    fn write_chunks_beside<T: Send>(&mut self, chunks: Vec<EncodedChunk<'_>>, beside: impl FnOnce() -> T + Send) -> Result<(Vec<ChunkEntry>, T)> {
         let buffers: Vec<&EncodedBuffer<'_>> = chunks.iter().flat_map(|c| c.buffers.iter().flatten()).collect();
         let to_hash: Vec<&[u8]> = buffers.iter().filter(|b| b.checksum.is_none()).map(|b| &*b.bytes).collect();
         // One reservation for the whole batch: a syscall per buffer cost flights' 19 columns
@@ -415,8 +422,8 @@ impl Writer {
         if end - self.pos >= PREALLOCATE_FROM as u64 {
             preallocate(self.out.get_ref().as_file(), self.pos, end - self.pos);
         }
-        let mut write_all = || buffers.iter().map(|b| self.write_reserved(&b.bytes)).collect::<Result<Vec<u64>>>();
-        let (offsets, sums) = if to_hash.is_empty() { (write_all(), Vec::new()) } else { rayon::join(write_all, || to_hash.iter().map(|b| checksum(b)).collect::<Vec<u64>>()) };
+        let write_all = || buffers.iter().map(|b| self.write_reserved(&b.bytes)).collect::<Result<Vec<u64>>>();
+        let (offsets, (sums, extra)) = rayon::join(write_all, || (to_hash.iter().map(|b| checksum(b)).collect::<Vec<u64>>(), beside()));
         let (mut offsets, mut sums) = (offsets?.into_iter(), sums.into_iter());
         let mut entries = Vec::with_capacity(chunks.len());
         for chunk in &chunks {
@@ -434,7 +441,7 @@ impl Writer {
             let [validity, offsets, values] = refs;
             entries.push(ChunkEntry { row_count: chunk.rows, null_count: chunk.nulls, validity, offsets, values });
         }
-        Ok(entries)
+        Ok((entries, extra))
     }
 
     /// Writes the remaining rows, the chunk tables and the footer, then renames the file into
@@ -592,10 +599,13 @@ impl Writer {
     }
 
     fn write_plain_columns(&mut self, id: ArrayId, inputs: &[ColumnInput<'_>], counts: &[u64]) -> Result<()> {
-        let descs = &self.arrays[id.0].columns;
-        let chunks: Vec<EncodedChunk<'_>> = inputs.iter().zip(descs).map(|(input, desc)| plain_chunk(desc, input, counts[desc.level])).collect();
-        let stats: Vec<Option<ChunkStats>> = chunks.iter().map(|c| c.stats.clone()).collect();
-        let entries = self.write_chunks(chunks)?;
+        let descs = self.arrays[id.0].columns.clone();
+        let chunks: Vec<EncodedChunk<'_>> = inputs.iter().zip(&descs).map(|(input, desc)| plain_chunk(desc, input, counts[desc.level])).collect();
+        // Statistics on the second thread while this one writes: computed before the writes,
+        // they made a plain write of the suite's 820 MB 3x slower (0.16 against 0.55 s).
+        let (entries, stats) = self.write_chunks_beside(chunks, || {
+            inputs.iter().zip(&descs).map(|(input, desc)| encode::chunk_stats(desc, &Slice::whole(*input), counts[desc.level])).collect::<Vec<Option<ChunkStats>>>()
+        })?;
         for (c, (entry, stats)) in entries.into_iter().zip(stats).enumerate() {
             self.arrays[id.0].chunks[c].push(entry);
             self.arrays[id.0].stats[c].push(stats);
