@@ -604,7 +604,8 @@ impl Writer {
         // Statistics on the second thread while this one writes: computed before the writes,
         // they made a plain write of the suite's 820 MB 3x slower (0.16 against 0.55 s).
         let (entries, stats) = self.write_chunks_beside(chunks, || {
-            inputs.iter().zip(&descs).map(|(input, desc)| encode::chunk_stats(desc, &Slice::whole(*input), counts[desc.level])).collect::<Vec<Option<ChunkStats>>>()
+            // Column by column on the pool: the writing thread takes what is left when it is done.
+            inputs.par_iter().zip(descs.par_iter()).map(|(input, desc)| encode::chunk_stats(desc, &Slice::whole(*input), counts[desc.level])).collect::<Vec<Option<ChunkStats>>>()
         })?;
         for (c, (entry, stats)) in entries.into_iter().zip(stats).enumerate() {
             self.arrays[id.0].chunks[c].push(entry);
