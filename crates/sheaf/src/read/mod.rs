@@ -154,7 +154,8 @@ impl File {
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Self::from_shared(SharedSlice::from_vec(bytes)).map(|f| f.with_path(path)).map_err(|e| e.in_file(path))
+        let source = Arc::new(MemorySource::new(SharedSlice::from_vec(bytes)));
+        Self::open_source(source, Some(path.to_path_buf()), ReadOptions::new()).map_err(|e| e.in_file(path))
     }
 
     /// Parses a file held in memory (copied once into aligned memory).
@@ -193,16 +194,6 @@ impl File {
             Some(p) => e.in_file(p),
             None => e,
         })
-    }
-
-    fn with_path(self, path: &Path) -> Self {
-        match Arc::try_unwrap(self.0) {
-            Ok(mut inner) => {
-                inner.path = Some(path.to_path_buf());
-                File(Arc::new(inner))
-            }
-            Err(shared) => File(shared),
-        }
     }
 
     fn open_source(source: Arc<dyn ByteSource>, path: Option<PathBuf>, options: ReadOptions) -> Result<Self> {
