@@ -8,6 +8,7 @@
 //! - [`select`] and [`row_range`]: column selection by dotted path and row ranges.
 //! - [`advise`] / [`plan`] / [`Narrowing`]: the narrowest exact dtype of each column
 //!   (`sheaf suggest`, `convert --shrink`).
+//! - [`describe`]: a file described as data (`sheaf inspect --json`, Python's `sheaf.info`).
 //! - [`min_max`] / [`RangeAcc`]: a column's value range as text, from the stored statistics
 //!   (format 1.5) or by scanning.
 //!
@@ -37,12 +38,14 @@
 
 #![forbid(unsafe_code)]
 
+mod describe;
 mod error;
 mod narrow;
 mod select;
 mod source;
 mod stats;
 
+pub use describe::describe;
 pub use error::{ConvertError, Result};
 pub use narrow::{advise, plan, ColumnAdvice, Narrowing};
 pub use select::{row_range, select};

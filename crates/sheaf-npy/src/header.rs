@@ -132,6 +132,27 @@ impl NpyHeader {
     }
 }
 
+/// The `descr` of `dtype` as Python literal text, exactly as NumPy's
+/// `numpy.lib.format.dtype_to_descr` would give it (`repr` of the value).
+///
+/// # Errors
+/// Dtypes NumPy cannot hold (variable-length, nullable, fields out of offset order, a
+/// top-level subarray).
+pub fn descr_of(dtype: &DType) -> Result<String> {
+    dtype_to_descr(dtype, true)
+}
+
+/// The sheaf dtype of a NumPy `descr` given as Python literal text (what `repr` of
+/// `numpy.lib.format.dtype_to_descr(dtype)` prints), checked as a `.npy` header's is.
+///
+/// # Errors
+/// Syntax errors, object dtypes, dtypes sheaf has no type for.
+pub fn dtype_of_descr(text: &str) -> Result<DType> {
+    let dtype = descr_to_dtype(&parse(text)?, 0)?;
+    dtype.validate().map_err(NpyError::Sheaf)?;
+    Ok(dtype)
+}
+
 fn bad(reason: impl Into<String>) -> NpyError {
     NpyError::BadHeader { reason: reason.into() }
 }

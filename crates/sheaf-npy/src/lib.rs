@@ -19,6 +19,6 @@ mod npz;
 pub mod pyliteral;
 
 pub use error::{NpyError, Result};
-pub use header::{NpyHeader, MAGIC};
+pub use header::{descr_of, dtype_of_descr, NpyHeader, MAGIC};
 pub use npy::{NpyFile, NpyWriter};
 pub use npz::{read_npz, NpzWriter};

@@ -1,0 +1,176 @@
+//! What `sheaf inspect --json` prints and the Python package's `sheaf.info` returns: a file of
+//! any readable format described as data (arrays, and per column dtype, encoding, stored and
+//! in-memory bytes, zero-copy, nulls, min/max), with what a load costs in memory.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::error::{ConvertError, Result};
+use crate::{min_max, Format, RangeAcc, Source};
+
+/// The description of the file at `path` (its format told by [`Format::from_path`]); value
+/// ranges come from stored statistics where the file has them and `with_stats` is set.
+///
+/// Per column, `mapped_bytes` is what a load maps without copying (a plain sheaf column) and
+/// `decoded_bytes` what it must decode into fresh memory.
+///
+/// # Errors
+/// The file cannot be opened or read, or its format cannot be told.
+pub fn describe(path: &Path, with_stats: bool) -> Result<Value> {
+    let format = Format::from_path(path)?;
+    match format {
+        Format::Sheaf => sheaf_doc(path, with_stats),
+        f if f.arrow().is_some() => arrow_doc(path, with_stats, f),
+        f => numpy_doc(path, with_stats, f),
+    }
+}
+
+/// Arrow IPC / Parquet / CSV: the Arrow schema, what sheaf makes of each field (or why it
+/// cannot), and column statistics when every field maps.
+fn arrow_doc(path: &Path, with_stats: bool, format: Format) -> Result<Value> {
+    let af = format.arrow().ok_or_else(|| ConvertError::Internal("not an Arrow format".into()))?;
+    let reader = sheaf_arrow::formats::open_reader(path, af, &sheaf_arrow::formats::CsvOptions::default())?;
+    let fields: Vec<_> = reader
+        .schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let mapped = sheaf_arrow::types::dtype_from_arrow(f, f.name());
+            let sheaf_types = mapped.as_ref().ok().map(|d| {
+                sheaf::ArraySchema::new("", d.clone())
+                    .columns()
+                    .iter()
+                    .map(|c| {
+                        let name = c.name();
+                        if name.is_empty() {
+                            c.type_text()
+                        } else {
+                            format!("{name}: {}", c.type_text())
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            json!({
+                "name": f.name(), "arrow_type": f.data_type().to_string(), "nullable": f.is_nullable(),
+                "sheaf": sheaf_types, "unsupported": mapped.err().map(|e| e.to_string()),
+            })
+        })
+        .collect();
+    let all_map = fields.iter().all(|f| f["unsupported"].is_null());
+    let mut doc = if all_map && with_stats {
+        numpy_doc(path, with_stats, format)?
+    } else {
+        json!({"file": path.display().to_string(), "file_bytes": std::fs::metadata(path).map(|m| m.len()).unwrap_or(0), "arrays": []})
+    };
+    doc["format_version"] = json!(af.name());
+    doc["arrow_schema"] = json!(fields);
+    if let Some(rows) = reader.rows {
+        doc["rows"] = json!(rows);
+    }
+    Ok(doc)
+}
+
+/// `.npy` / `.npz`: records as stored (every column strided in the record, nothing encoded).
+fn numpy_doc(path: &Path, with_stats: bool, format: Format) -> Result<Value> {
+    let source = Source::open(path, format)?;
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut arrays = Vec::new();
+    let mut total_memory = 0u64;
+    for array in source.arrays(&[])? {
+        let descs = array.schema.columns();
+        let mut ranges: Vec<RangeAcc> = descs.iter().map(RangeAcc::new).collect();
+        if with_stats {
+            let which: Vec<usize> = (0..descs.len()).collect();
+            for b in array.batches(&which, 0, array.rows, 1 << 20) {
+                for (r, c) in ranges.iter_mut().zip(b?.1) {
+                    r.add(&c);
+                }
+            }
+        }
+        let single = descs.len() == 1 && descs[0].path.is_empty();
+        let cols: Vec<_> = descs
+            .iter()
+            .zip(&ranges)
+            .map(|(d, r)| {
+                let bytes = d.row_width().unwrap_or(0) * array.rows;
+                total_memory += bytes;
+                let stats = r.finish();
+                json!({
+                    "name": d.name(), "dtype": d.type_text(), "encoding": "npy record", "chunks": 1,
+                    "stored_bytes": bytes, "memory_bytes": bytes, "ratio": 1.0,
+                    "zero_copy": single && format == Format::Npy, "nulls": 0,
+                    "mapped_bytes": if single && format == Format::Npy { bytes } else { 0 },
+                    "decoded_bytes": if single && format == Format::Npy { 0 } else { bytes },
+                    "min": stats.as_ref().map(|s| s.0.clone()), "max": stats.as_ref().map(|s| s.1.clone()),
+                })
+            })
+            .collect();
+        arrays.push(json!({
+            "name": array.name, "rows": array.rows, "shape": array.schema.shape, "fortran_order": array.schema.fortran_order, "columns": cols,
+        }));
+    }
+    Ok(json!({
+        "file": path.display().to_string(),
+        "format_version": if format == Format::Npy { "npy" } else { "npz" },
+        "file_bytes": file_len, "memory_bytes": total_memory, "stored_bytes": file_len,
+        "ratio": ratio(total_memory, file_len), "arrays": arrays,
+    }))
+}
+
+fn sheaf_doc(path: &Path, with_stats: bool) -> Result<Value> {
+    let file = sheaf::File::open(path)?;
+    let file_len = file.len();
+    let mut arrays = Vec::new();
+    let (mut total_stored, mut total_memory) = (0u64, 0u64);
+    for array in file.arrays() {
+        let mut cols = Vec::new();
+        for col in array.columns()? {
+            let stats = if !with_stats { None } else { min_max(&col).map_err(|e| ConvertError::in_file(path, e))? };
+            total_stored += col.stored_bytes();
+            total_memory += col.memory_bytes();
+            cols.push(json!({
+                "name": col.desc().name(),
+                "dtype": col.desc().type_text(),
+                // Columns inside lists have a row per item.
+                "rows": col.rows(),
+                "encoding": col.encoding(),
+                "chunks": col.chunks().len(),
+                "stored_bytes": col.stored_bytes(),
+                "memory_bytes": col.memory_bytes(),
+                "ratio": ratio(col.memory_bytes(), col.stored_bytes()),
+                "zero_copy": col.is_zero_copy(),
+                "mapped_bytes": if col.is_zero_copy() { col.memory_bytes() } else { 0 },
+                "decoded_bytes": if col.is_zero_copy() { 0 } else { col.memory_bytes() },
+                "nulls": col.null_count(),
+                "min": stats.as_ref().map(|s| s.0.clone()),
+                "max": stats.as_ref().map(|s| s.1.clone()),
+            }));
+        }
+        arrays.push(json!({
+            "name": array.name(),
+            "rows": array.rows(),
+            "shape": array.shape(),
+            "fortran_order": array.schema().fortran_order,
+            "columns": cols,
+        }));
+    }
+    Ok(json!({
+        "file": path.display().to_string(),
+        "format_version": format!("sheaf v{}.{}", file.version().0, file.version().1),
+        "file_bytes": file_len,
+        "memory_bytes": total_memory,
+        "stored_bytes": total_stored,
+        "ratio": ratio(total_memory, file_len),
+        "arrays": arrays,
+    }))
+}
+
+fn ratio(memory: u64, stored: u64) -> f64 {
+    if stored == 0 {
+        1.0
+    } else {
+        (memory as f64 / stored as f64 * 100.0).round() / 100.0
+    }
+}
