@@ -100,20 +100,33 @@ def main():
         pq.write_table(table, par, compression="zstd")
         imp = f"import numpy as np, sheaf, pyarrow.feather as feather, pyarrow.parquet as pq, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); from py_bench import to_numpy; dt = np.load({str(npy)!r}, mmap_mode='r').dtype"
 
-        # Writes (in-process, after sync; each writer in turn).
-        for label, fn in [
-            ("sheaf.save codec=none", lambda: sheaf.save(none, a, codec="none")),
-            ("np.save", lambda: np.save(npy, a)),
-            ("sheaf.save codec=auto", lambda: sheaf.save(auto, a, codec="auto")),
-            ("pq.write_table zstd", lambda: pq.write_table(table, par, compression="zstd")),
-        ]:
-            t = []
-            for _ in range(runs):
+        # Writes (in-process, after sync, each writer in turn, the target removed first: an
+        # overwrite would free the old file's page-cache memory for np.save, which truncates in
+        # place, but not for an atomic writer, whose old file lives until the rename).
+        floats = np.sin(np.arange(50_000_000) / 1e4)
+        w_none, w_npy = d / "w.sheaf", d / "w.npy"
+        writers = [
+            ("sheaf.save codec=none (ticks records)", w_none, lambda: sheaf.save(w_none, a, codec="none")),
+            ("np.save (ticks records)", w_npy, lambda: np.save(w_npy, a)),
+            ("sheaf.save codec=auto (ticks records)", w_none, lambda: sheaf.save(w_none, a, codec="auto")),
+            ("pq.write_table zstd (ticks)", par, lambda: pq.write_table(table, par, compression="zstd")),
+            ("sheaf.save codec=none (400 MB float64)", w_none, lambda: sheaf.save(w_none, floats, codec="none")),
+            ("np.save (400 MB float64)", w_npy, lambda: np.save(w_npy, floats)),
+        ]
+        times = {label: [] for label, _, _ in writers}
+        for _ in range(runs):
+            for label, target, fn in writers:
+                # Every earlier output goes first, so each writer starts from the same state.
+                for old in (w_none, w_npy):
+                    old.unlink(missing_ok=True)
                 subprocess.run(["sync"], check=True)
                 s = time.perf_counter()
                 fn()
-                t.append(time.perf_counter() - s)
-            rows.append(("write", label, statistics.median(t), None))
+                times[label].append(time.perf_counter() - s)
+        for label, _, _ in writers:
+            rows.append(("write", label, None, statistics.median(times[label])))
+        del floats
+        pq.write_table(table, par, compression="zstd")
 
         # Full reads into NumPy records.
         reads = [
@@ -127,6 +140,16 @@ def main():
             f = fresh(timed_code(imp, stmt), runs)
             i = inproc(lambda s=stmt: eval(s, {"sheaf": sheaf, "np": np, "feather": feather, "pq": pq, "to_numpy": to_numpy, "dt": dt}), runs)
             rows.append(("read", label, f, i))
+
+        # The Python layer's share: the Rust call that fills the records, alone, in-process,
+        # into fresh output as sheaf.load uses.
+        f_auto = sheaf.open(auto)[""]
+        raw = f_auto._raw
+        descr, which = raw.descr, list(range(len(raw.columns())))
+        rust = inproc(lambda: raw.read_records_into(np.zeros(len(a), dt).view(np.uint8), which, descr), runs)
+        rows.append(("read", "the Rust call alone (auto, into np.zeros)", None, rust))
+        layer = inproc(lambda: sheaf.load(auto), runs)
+        rows.append(("read", "sheaf.load auto (in-process, fresh output)", None, layer))
 
         # Open + one zero-copy column of a 1 GB plain file.
         big = d / "big.sheaf"
@@ -148,7 +171,7 @@ def main():
     print("| what | contender | fresh process s | in-process s |")
     print("|---|---|---:|---:|")
     for what, label, f, i in rows:
-        fs = f"{f * 1000:.2f} ms" if what == "open+column" else f"{f:.3f}"
+        fs = "-" if f is None else (f"{f * 1000:.2f} ms" if what == "open+column" else f"{f:.3f}")
         is_ = "-" if i is None else (f"{i * 1000:.3f} ms" if what == "open+column" else f"{i:.3f}")
         print(f"| {what} | {label} | {fs} | {is_} |")
 

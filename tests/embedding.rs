@@ -303,3 +303,25 @@ fn an_error_has_one_matchable_kind_whatever_the_entry_point() {
     assert!(errors[0].to_string().contains("bad.sheaf"), "the message names the file: {}", errors[0]);
     assert_eq!(errors[3].path(), None);
 }
+
+#[test]
+fn rows_decoded_into_the_callers_buffer_equal_a_decoded_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for codec in [Codec::AUTO, Codec::None, Codec::Zstd(3)] {
+        let path = dir.path().join(format!("into_{codec}.sheaf"));
+        let ids: Vec<i64> = (0..10_000).map(|i| i * 7 - 300).collect();
+        let schema = ArraySchema::new("t", DType::leaf(LeafType::Int(8)));
+        sheaf::write_arrays(&path, &[(schema, vec![ColumnInput::fixed(&ids)])], &WriteOptions::new().with_codec(codec).with_row_group_rows(1000)).unwrap();
+        let col = File::open(&path).unwrap().single().unwrap().column("").unwrap();
+        // Ranges inside one chunk, across chunk edges, whole chunks, empty and the whole column.
+        for range in [0..10_000u64, 0..0, 999..1001, 1000..3000, 250..9_999, 5_432..5_433, 9_000..10_000] {
+            let mut out = vec![0u8; ((range.end - range.start) * 8) as usize];
+            col.read_rows_into(range.clone(), &mut out).unwrap();
+            let expected: Vec<u8> = ids[range.start as usize..range.end as usize].iter().flat_map(|v| v.to_le_bytes()).collect();
+            assert_eq!(out, expected, "{codec} rows {range:?}");
+        }
+        let mut short = [0u8; 8];
+        assert!(col.read_rows_into(0..2, &mut short).is_err(), "a wrong length is an error");
+        assert!(col.read_rows_into(9_999..10_001, &mut [0u8; 16]).is_err(), "rows past the end are an error");
+    }
+}

@@ -32,9 +32,20 @@ def read(path, fmt):
     return ipc.open_stream(path).read_all()
 
 
+# Every run is under a 1 GiB address-space limit: no file (decompression bombs included) may
+# make sheaf allocate its way past it; sheaf's default memory limit follows (half of it).
+ADDRESS_SPACE = 1 << 30
+
+
+def limit_memory():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+
+
 def run(*args):
     try:
-        p = subprocess.run([sheaf, *map(str, args)], capture_output=True, text=True, timeout=120)
+        p = subprocess.run([sheaf, *map(str, args)], capture_output=True, text=True, timeout=120, preexec_fn=limit_memory)
     except subprocess.TimeoutExpired:
         return None, "timeout"
     return p.returncode, p.stderr.strip()
@@ -121,6 +132,14 @@ for i, row in enumerate(rows):
     back = work / f"{i}.{EXT[fmt]}"
     readable = row["pyarrow"] == "ok" and row["intent"] in ("valid",) 
     code, err = run("convert", "-q", "--from", FLAG[fmt], src, mid)
+    if row["intent"].startswith("huge-decompressed"):
+        # Refused from what the file declares, before anything is decoded (inspect too).
+        icode, ierr = run("inspect", src)
+        if code != 1 or "memory limit" not in err or icode != 1 or "memory limit" not in ierr:
+            failures.append((row["path"], "a decompression bomb was not refused by its declared size", (err + " | " + ierr)[-300:]))
+        else:
+            counts["bomb refused by its declared size"] += 1
+        continue
     if code != 0:
         if not clean_error(code, err):
             failures.append((row["path"], "unclean failure", err[-300:]))

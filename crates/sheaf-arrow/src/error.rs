@@ -27,6 +27,16 @@ pub enum ArrowInteropError {
         /// What the reader said.
         reason: String,
     },
+    /// A file that declares more to decode at once than the memory limit allows.
+    #[error("{what} declares {declared} bytes to decode, over the memory limit of {limit} bytes (set SHEAF_MEMORY_LIMIT, e.g. 8G, to allow it)")]
+    MemoryLimit {
+        /// What declares it (a row group, a member).
+        what: String,
+        /// The bytes it declares.
+        declared: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// An operating-system error on a named file.
     #[error("{path}: {source}")]
     Io {

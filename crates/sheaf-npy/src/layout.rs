@@ -161,13 +161,24 @@ fn gather_rows(itemsize: usize) -> usize {
 #[must_use]
 pub fn records_to_columns(records: &[u8], itemsize: usize, rows: usize, layouts: &[ColumnLayout]) -> Vec<AlignedBytes> {
     let mut cols: Vec<AlignedBytes> = layouts.iter().map(|l| AlignedBytes::zeroed(rows * l.row_width)).collect();
+    let mut outs: Vec<&mut [u8]> = cols.iter_mut().map(AlignedBytes::as_mut_slice).collect();
+    records_to_columns_into(records, itemsize, rows, layouts, &mut outs);
+    cols
+}
+
+/// [`records_to_columns`] into the caller's buffers (`rows * row_width` bytes each, in layout
+/// order), so that a writer streaming blocks of records reuses warm memory.
+///
+/// # Panics
+/// If a buffer is shorter than its column's rows.
+pub fn records_to_columns_into(records: &[u8], itemsize: usize, rows: usize, layouts: &[ColumnLayout], cols: &mut [&mut [u8]]) {
     let block = gather_rows(itemsize);
     let mut blocks: Vec<Vec<(&ColumnLayout, &mut [u8])>> = (0..rows.div_ceil(block)).map(|_| Vec::with_capacity(layouts.len())).collect();
     for (l, buf) in layouts.iter().zip(cols.iter_mut()) {
         if l.row_width == 0 {
             continue;
         }
-        for (parts, out) in blocks.iter_mut().zip(buf.as_mut_slice().chunks_mut(block * l.row_width)) {
+        for (parts, out) in blocks.iter_mut().zip(buf[..rows * l.row_width].chunks_mut(block * l.row_width)) {
             parts.push((l, out));
         }
     }
@@ -176,7 +187,6 @@ pub fn records_to_columns(records: &[u8], itemsize: usize, rows: usize, layouts:
             gather_block(records, itemsize, l, b * block, out);
         }
     });
-    cols
 }
 
 /// Writes columns (little-endian, `rows` rows each) into records, in parallel; bytes no column

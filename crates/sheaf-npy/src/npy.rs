@@ -107,13 +107,13 @@ impl NpyFile {
 /// Writes a `.npy` atomically: records are streamed in, the file appears at `finish`.
 pub struct NpyWriter {
     path: PathBuf,
-    out: BufWriter<tempfile::NamedTempFile>,
+    out: BufWriter<sheaf::AtomicFile>,
     expected: u64,
     written: u64,
 }
 
-pub(crate) fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
-    sheaf::temp_file_beside(path).map_err(|e| NpyError::io(path, e))
+pub(crate) fn temp_beside(path: &Path) -> Result<sheaf::AtomicFile> {
+    sheaf::AtomicFile::create(path).map_err(|e| NpyError::io(path, e))
 }
 
 impl NpyWriter {
@@ -149,7 +149,7 @@ impl NpyWriter {
             return Err(NpyError::BadHeader { reason: format!("wrote {} data bytes, the header promises {}", self.written, self.expected) });
         }
         let tmp = self.out.into_inner().map_err(|e| NpyError::io(&self.path, e.into_error()))?;
-        tmp.persist(&self.path).map_err(|e| NpyError::io(&self.path, e.error))?;
+        tmp.persist().map_err(|e| NpyError::io(&self.path, e))?;
         Ok(())
     }
 }

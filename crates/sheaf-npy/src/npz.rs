@@ -11,9 +11,6 @@ use zip::CompressionMethod;
 use crate::error::{NpyError, Result};
 use crate::npy::{temp_beside, NpyFile};
 
-/// Largest member a reader inflates: bounds decompression bombs (16 GiB).
-const MAX_MEMBER: u64 = 16 << 30;
-
 /// Reads every `.npy` member of an `.npz`, in archive order, named without the `.npy` suffix.
 ///
 /// # Errors
@@ -32,8 +29,10 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, NpyFile)>> {
         }
         let member_err = |reason: String| NpyError::Npz { member: name.clone(), reason }.in_file(path);
         let size = m.size();
-        if size > MAX_MEMBER {
-            return Err(member_err(format!("{size} bytes uncompressed is over the {MAX_MEMBER}-byte limit")));
+        // Bounds decompression bombs: a member is inflated whole into memory.
+        let limit = sheaf::memory_limit();
+        if size > limit {
+            return Err(member_err(format!("{size} bytes uncompressed is over the memory limit of {limit} bytes (set SHEAF_MEMORY_LIMIT, e.g. 8G, to allow it)")));
         }
         let mut bytes = Vec::new();
         bytes.try_reserve_exact(size as usize).map_err(|e| member_err(e.to_string()))?;
@@ -54,7 +53,7 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, NpyFile)>> {
 /// Writes an `.npz` atomically; each member's bytes are a whole `.npy` file.
 pub struct NpzWriter {
     path: PathBuf,
-    zip: zip::ZipWriter<tempfile::NamedTempFile>,
+    zip: zip::ZipWriter<sheaf::AtomicFile>,
     options: SimpleFileOptions,
 }
 
@@ -86,7 +85,7 @@ impl NpzWriter {
     /// Archive and I/O errors.
     pub fn finish(self) -> Result<()> {
         let tmp = self.zip.finish().map_err(|e| NpyError::Npz { member: String::new(), reason: e.to_string() }.in_file(&self.path))?;
-        tmp.persist(&self.path).map_err(|e| NpyError::io(&self.path, e.error))?;
+        tmp.persist().map_err(|e| NpyError::io(&self.path, e))?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
+use rayon::prelude::*;
 
 use crate::arrow::{array_capsules, schema_capsule, stream_capsule, ArrayBatches};
 use crate::buffer::{borrow_bytes_mut, Buffer};
@@ -99,6 +100,16 @@ fn element_descr(desc: &sheaf::ColumnDesc) -> Option<String> {
         leaf.byte_order = sheaf::ByteOrder::Little;
     }
     sheaf_npy::descr_of(&sheaf::DType::Leaf(leaf)).ok()
+}
+
+/// Rows of records filled per step of a read: about [`READ_STEP_BYTES`] of records, rounded up
+/// to whole chunks of the first decoded column (so that no chunk is decoded twice).
+fn read_step(cols: &[sheaf::Column], itemsize: u64) -> u64 {
+    let base = (READ_STEP_BYTES / itemsize.max(1)).max(1);
+    match cols.iter().find(|c| !c.is_zero_copy()).and_then(|c| c.chunks().first().map(|e| e.row_count)).filter(|&g| g > 0) {
+        Some(g) => base.div_ceil(g) * g,
+        None => base,
+    }
 }
 
 impl RawArray {
@@ -235,12 +246,36 @@ impl RawArray {
         }
         let array = &self.array;
         py.detach(|| -> Result<()> {
-            let step = (READ_STEP_BYTES / itemsize.max(1)).max(1);
+            let cols = array.columns_at(&which)?;
+            let step = read_step(&cols, itemsize);
+            // Decoded columns go into buffers reused block after block (warm memory); plain ones
+            // are read in place from the map.
+            let mut scratch: Vec<Vec<u8>> =
+                cols.iter().map(|c| if c.is_zero_copy() { Vec::new() } else { vec![0u8; (step * c.desc().row_width().unwrap_or(0)) as usize] }).collect();
             let mut at = range.start;
             while at < range.end {
                 let end = (at + step).min(range.end);
-                let cols = array.read_columns(&which, at..end)?;
-                let slices: Vec<&[u8]> = cols.iter().map(|c| &*c.values).collect();
+                let mapped: Vec<Option<sheaf::ColumnData<'static>>> = cols
+                    .par_iter()
+                    .zip(scratch.par_iter_mut())
+                    .map(|(c, buf)| -> Result<Option<sheaf::ColumnData<'static>>> {
+                        if c.is_zero_copy() {
+                            return Ok(Some(c.read_rows(at..end)?));
+                        }
+                        let len = ((end - at) * c.desc().row_width().unwrap_or(0)) as usize;
+                        c.read_rows_into(at..end, &mut buf[..len])?;
+                        Ok(None)
+                    })
+                    .collect::<Result<_>>()?;
+                let slices: Vec<&[u8]> = mapped
+                    .iter()
+                    .zip(&scratch)
+                    .zip(&cols)
+                    .map(|((m, buf), c)| match m {
+                        Some(d) => &*d.values,
+                        None => &buf[..((end - at) * c.desc().row_width().unwrap_or(0)) as usize],
+                    })
+                    .collect();
                 let lo = ((at - range.start) * itemsize) as usize;
                 let hi = ((end - range.start) * itemsize) as usize;
                 sheaf_npy::layout::columns_to_records(&slices, &layouts, itemsize as usize, &mut records[lo..hi]);

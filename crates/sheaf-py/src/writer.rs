@@ -133,21 +133,90 @@ pub(crate) fn save_records(py: Python<'_>, path: PathBuf, arrays: Vec<NumpyArray
     let records: Vec<Records<'_>> =
         schemas.into_iter().zip(&lent).map(|(schema, l)| Records { rows: schema.shape.as_ref().map_or(0, |s| s.iter().product()), schema, bytes: l.data.bytes() }).collect();
     py.detach(|| -> Result<()> {
-        let mut columns = Vec::with_capacity(records.len());
+        let mut w = sheaf::Writer::create(&path, options)?;
         for (r, l) in records.iter().zip(&lent) {
-            columns.push(if l.offsets.is_some() { None } else { Some(r.columns()?) });
+            if l.offsets.is_some() {
+                w.write_array(r.schema.clone(), &[string_input(l, r.rows)?])?;
+            } else {
+                r.write(&mut w)?;
+            }
         }
-        let mut inputs: Vec<(sheaf::ArraySchema, Vec<sheaf::ColumnInput<'_>>)> = Vec::with_capacity(records.len());
-        for ((r, c), l) in records.iter().zip(&columns).zip(&lent) {
-            let cols = match c {
-                Some(c) => c.inputs(),
-                None => vec![string_input(l, r.rows)?],
-            };
-            inputs.push((r.schema.clone(), cols));
-        }
-        sheaf::write_arrays(&path, &inputs, &options)?;
+        w.finish()?;
         Ok(())
     })
+}
+
+/// Bytes of records split into columns per step of a save: bounds the columns held beside the
+/// caller's array, in buffers reused step after step.
+const SAVE_STEP_BYTES: u64 = 64 << 20;
+
+impl Records<'_> {
+    /// Writes the records as one array: a one-leaf little-endian array as it is (one region,
+    /// no copy), others split into columns a block of rows at a time into reused buffers (a
+    /// copy of the whole array in fresh memory cost more than the write itself).
+    fn write(&self, w: &mut sheaf::Writer) -> Result<()> {
+        if let Columns::Same(b) = self.columns_if_same()? {
+            w.write_array(self.schema.clone(), &[sheaf::ColumnInput::bytes(b)])?;
+            return Ok(());
+        }
+        let layouts = sheaf_npy::layout::layouts(&self.schema.dtype);
+        let itemsize = self.schema.dtype.itemsize().unwrap_or(0);
+        let plain = w.options().codec() == sheaf::Codec::None;
+        let group = w.options().row_group_rows().max(1);
+        let mut step = (SAVE_STEP_BYTES / itemsize.max(1)).max(1);
+        if !plain {
+            // Whole row groups per step, so that every chunk is a full row group.
+            step = step.div_ceil(group) * group;
+        }
+        let step = step.min(self.rows.max(1));
+        let mut scratch: Vec<Vec<u8>> = layouts.iter().map(|l| vec![0u8; step as usize * l.row_width]).collect();
+        let split = |at: u64, end: u64, scratch: &mut Vec<Vec<u8>>| {
+            let n = (end - at) as usize;
+            let block = &self.bytes[(at * itemsize) as usize..(end * itemsize) as usize];
+            let mut outs: Vec<&mut [u8]> = scratch.iter_mut().zip(&layouts).map(|(b, l)| &mut b[..n * l.row_width]).collect();
+            sheaf_npy::layout::records_to_columns_into(block, itemsize as usize, n, &layouts, &mut outs);
+        };
+        fn inputs<'s>(scratch: &'s [Vec<u8>], layouts: &[sheaf_npy::layout::ColumnLayout], n: u64) -> Vec<sheaf::ColumnInput<'s>> {
+            scratch.iter().zip(layouts).map(|(b, l)| sheaf::ColumnInput::bytes(&b[..n as usize * l.row_width])).collect()
+        }
+        if plain {
+            let mut array = w.begin_plain_array(self.schema.clone(), self.rows)?;
+            let mut at = 0;
+            while at < self.rows {
+                let end = (at + step).min(self.rows);
+                split(at, end, &mut scratch);
+                array.append(&inputs(&scratch, &layouts, end - at))?;
+                at = end;
+            }
+            array.finish()?;
+            return Ok(());
+        }
+        let id = w.add_array(self.schema.clone())?;
+        let mut at = 0;
+        while at < self.rows {
+            let end = (at + step).min(self.rows);
+            split(at, end, &mut scratch);
+            w.append_rows(id, Some(end - at), &inputs(&scratch, &layouts, end - at))?;
+            at = end;
+        }
+        Ok(())
+    }
+
+    /// The records themselves when they are one little-endian column, checked for length.
+    fn columns_if_same(&self) -> Result<Columns<'_>> {
+        let itemsize = self.schema.dtype.itemsize().ok_or_else(|| PyError::argument("a dtype without a fixed size"))?;
+        let want = self.rows.checked_mul(itemsize).ok_or_else(|| PyError::argument("array too large"))?;
+        if self.bytes.len() as u64 != want {
+            return Err(PyError::argument(format!("{} bytes of data for {} records of {itemsize} bytes", self.bytes.len(), self.rows)));
+        }
+        let layouts = sheaf_npy::layout::layouts(&self.schema.dtype);
+        if let [one] = layouts.as_slice() {
+            if one.swap <= 1 && one.runs.len() == 1 && one.runs[0] == (0, itemsize as usize) {
+                return Ok(Columns::Same(self.bytes));
+            }
+        }
+        Ok(Columns::Split(Vec::new()))
+    }
 }
 
 /// Writes every batch of an Arrow stream (`obj.__arrow_c_stream__()`) as the array `name` of a

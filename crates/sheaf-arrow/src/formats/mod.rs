@@ -160,6 +160,7 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
                         reason: format!("{groups} top-level columns, of which the Arrow reader sees {} (empty groups are dropped)", b.schema().fields().len()),
                     });
                 }
+                check_parquet_sizes(path, b.metadata())?;
                 // The row groups' counts, not the file's: some writers left the file total at 0.
                 let rows = b.metadata().row_groups().iter().try_fold(0u64, |n, g| n.checked_add(u64::try_from(g.num_rows()).ok()?));
                 let schema = b.schema().clone();
@@ -195,6 +196,33 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
     r.map_err(ctx)
 }
 
+/// Checks what each Parquet row group declares before any of it is decoded: every column
+/// chunk's stored bytes lie inside the file, and the row group's uncompressed size (what decoding
+/// it holds in memory) is within [`sheaf::memory_limit`]. A 4 KB file declaring a 2 GiB string
+/// column (a decompression bomb) is refused here, not after the allocation.
+fn check_parquet_sizes(path: &Path, metadata: &::parquet::file::metadata::ParquetMetaData) -> Result<()> {
+    let file_len = std::fs::metadata(path).map_err(|e| io(path, e))?.len();
+    let limit = sheaf::memory_limit();
+    let bad = |reason: String| ArrowInteropError::Unreadable { format: ArrowFormat::Parquet.name(), reason };
+    for (g, group) in metadata.row_groups().iter().enumerate() {
+        let mut declared = 0u64;
+        for col in group.columns() {
+            let name = col.column_path().string();
+            let stored = u64::try_from(col.compressed_size()).map_err(|_| bad(format!("row group {g}, column {name}: negative stored size")))?;
+            let (start, _) = col.byte_range();
+            if start.checked_add(stored).is_none_or(|end| end > file_len) {
+                return Err(bad(format!("row group {g}, column {name}: {stored} stored bytes at offset {start} pass the end of the {file_len}-byte file")));
+            }
+            let size = u64::try_from(col.uncompressed_size()).map_err(|_| bad(format!("row group {g}, column {name}: negative uncompressed size")))?;
+            declared = declared.saturating_add(size);
+        }
+        if declared > limit {
+            return Err(ArrowInteropError::MemoryLimit { what: format!("{}: Parquet row group {g}", path.display()), declared, limit });
+        }
+    }
+    Ok(())
+}
+
 enum Inner {
     Ipc(arrow_ipc::writer::FileWriter<File>),
     Stream(arrow_ipc::writer::StreamWriter<File>),
@@ -205,7 +233,7 @@ enum Inner {
 /// An atomic writer of record batches: a temporary file beside the target, renamed on finish.
 pub struct BatchWriter {
     path: PathBuf,
-    tmp: tempfile::TempPath,
+    tmp: sheaf::AtomicFile,
     inner: Inner,
 }
 
@@ -215,8 +243,10 @@ impl BatchWriter {
     /// # Errors
     /// I/O errors; a compression the format does not have.
     pub fn create(path: &Path, format: ArrowFormat, schema: &Schema, compression: ArrowCompression, csv: &CsvOptions) -> Result<Self> {
-        let tmp = sheaf::temp_file_beside(path).map_err(|e| io(path, e))?;
-        let (file, tmp) = tmp.into_parts();
+        let tmp = sheaf::AtomicFile::create(path).map_err(|e| io(path, e))?;
+        // The format writers take a second handle of the same open file; `tmp` keeps the one
+        // that is linked into place on finish.
+        let file = tmp.as_file().try_clone().map_err(|e| io(path, e))?;
         let ipc_options = || -> Result<arrow_ipc::writer::IpcWriteOptions> {
             let c = match compression {
                 ArrowCompression::None => None,
@@ -271,7 +301,7 @@ impl BatchWriter {
             }
             Inner::Csv(w) => drop(w.into_inner()),
         }
-        self.tmp.persist(&self.path).map_err(|e| io(&self.path, e.error))?;
+        self.tmp.persist().map_err(|e| io(&self.path, e))?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //! as a single slice. Both write to a temporary file beside the target and rename it into place
 //! only in `finish`.
 
+mod atomic;
 mod encode;
 mod input;
 
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
+pub use atomic::AtomicFile;
 pub use input::ColumnInput;
 
 use encode::{encode_chunk, plain_chunk, ColumnPlan, EncodedBuffer, EncodedChunk, Slice};
@@ -152,29 +154,6 @@ impl WriteOptions {
     }
 }
 
-/// Creates the temporary file a writer fills before renaming it over `path`: in the same
-/// directory (so the rename is atomic), named `.NAME.XXXX.tmp`, with the mode a new file would
-/// get (0666 less the umask) rather than tempfile's private 0600. Dropped unpersisted, it
-/// deletes itself. Shared by every writer of the project (sheaf, `.npy`, Arrow, Parquet).
-///
-/// # Errors
-/// I/O errors creating the file.
-pub fn temp_file_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let prefix = format!(".{}.", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir)
-}
-
 /// Handle of an array added to a [`Writer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArrayId(usize);
@@ -202,7 +181,7 @@ struct ArrayState {
 /// any error leaves an existing target untouched and no partial file behind.
 pub struct Writer {
     path: PathBuf,
-    out: BufWriter<tempfile::NamedTempFile>,
+    out: BufWriter<AtomicFile>,
     pos: u64,
     options: WriteOptions,
     arrays: Vec<ArrayState>,
@@ -215,7 +194,7 @@ impl Writer {
     /// I/O errors creating the temporary file.
     pub fn create(path: impl AsRef<Path>, options: WriteOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let tmp = temp_file_beside(&path).map_err(|e| Error::io(&path, e))?;
+        let tmp = AtomicFile::create(&path).map_err(|e| Error::io(&path, e))?;
         let mut out = BufWriter::with_capacity(1 << 20, tmp);
         out.write_all(&encode_header()).map_err(|e| Error::io(&path, e))?;
         Ok(Writer { path, out, pos: HEADER_LEN, options, arrays: Vec::new() })
@@ -491,7 +470,7 @@ impl Writer {
         if self.options.sync {
             tmp.as_file().sync_all().map_err(|e| Error::io(&self.path, e))?;
         }
-        tmp.persist(&self.path).map_err(|e| Error::io(&self.path, e.error))?;
+        tmp.persist().map_err(|e| Error::io(&self.path, e))?;
         Ok(())
     }
 
