@@ -100,31 +100,29 @@ def main():
         pq.write_table(table, par, compression="zstd")
         imp = f"import numpy as np, sheaf, pyarrow.feather as feather, pyarrow.parquet as pq, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); from py_bench import to_numpy; dt = np.load({str(npy)!r}, mmap_mode='r').dtype"
 
-        # Writes (in-process, after sync, each writer in turn, the target removed first: an
-        # overwrite would free the old file's page-cache memory for np.save, which truncates in
-        # place, but not for an atomic writer, whose old file lives until the rename).
+        # Writes (in-process, after sync). The two writers of a pair write the same data to the
+        # same path in turn, the path removed first: each then reuses the page-cache memory the
+        # other's file just freed (on this VM fresh memory costs more than the write itself, so
+        # an overwrite would favour np.save, which truncates in place, over an atomic writer,
+        # whose old file lives until the rename).
         floats = np.sin(np.arange(50_000_000) / 1e4)
-        w_none, w_npy = d / "w.sheaf", d / "w.npy"
-        writers = [
-            ("sheaf.save codec=none (ticks records)", w_none, lambda: sheaf.save(w_none, a, codec="none")),
-            ("np.save (ticks records)", w_npy, lambda: np.save(w_npy, a)),
-            ("sheaf.save codec=auto (ticks records)", w_none, lambda: sheaf.save(w_none, a, codec="auto")),
-            ("pq.write_table zstd (ticks)", par, lambda: pq.write_table(table, par, compression="zstd")),
-            ("sheaf.save codec=none (400 MB float64)", w_none, lambda: sheaf.save(w_none, floats, codec="none")),
-            ("np.save (400 MB float64)", w_npy, lambda: np.save(w_npy, floats)),
+        out = d / "w.out"
+        pairs = [
+            (("sheaf.save codec=none (ticks records)", lambda: sheaf.save(out, a, codec="none")), ("np.save (ticks records)", lambda: np.save(out, a))),
+            (("sheaf.save codec=none (400 MB float64)", lambda: sheaf.save(out, floats, codec="none")), ("np.save (400 MB float64)", lambda: np.save(out, floats))),
+            (("sheaf.save codec=auto (ticks records)", lambda: sheaf.save(out, a, codec="auto")), ("pq.write_table zstd (ticks)", lambda: pq.write_table(table, out, compression="zstd"))),
         ]
-        times = {label: [] for label, _, _ in writers}
-        for _ in range(runs):
-            for label, target, fn in writers:
-                # Every earlier output goes first, so each writer starts from the same state.
-                for old in (w_none, w_npy):
-                    old.unlink(missing_ok=True)
-                subprocess.run(["sync"], check=True)
-                s = time.perf_counter()
-                fn()
-                times[label].append(time.perf_counter() - s)
-        for label, _, _ in writers:
-            rows.append(("write", label, None, statistics.median(times[label])))
+        for pair in pairs:
+            times = {label: [] for label, _ in pair}
+            for _ in range(runs):
+                for label, fn in pair:
+                    out.unlink(missing_ok=True)
+                    subprocess.run(["sync"], check=True)
+                    s = time.perf_counter()
+                    fn()
+                    times[label].append(time.perf_counter() - s)
+            for label, _ in pair:
+                rows.append(("write", label, None, statistics.median(times[label])))
         del floats
         pq.write_table(table, par, compression="zstd")
 
