@@ -278,3 +278,37 @@ with ipc.new_file(os.path.join(out, "fsl.arrow"), t.schema) as w:
     assert_eq!((v.desc().validity_bits_per_row(), v.null_count()), (3, 300 * (1 + 3 + 3)), "each element: 1 null item, a null list's 3, 3 null items");
     assert_eq!(a.column("v{}").unwrap().null_count(), 300);
 }
+
+#[test]
+fn skip_unsupported_drops_only_the_columns_sheaf_cannot_hold_with_a_warning_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("mixed.arrow");
+    let out = dir.path().join("mixed.sheaf");
+    let back = dir.path().join("back.arrow");
+    let py = python(&["pyarrow"]);
+    let make = r#"
+import sys, pyarrow as pa, pyarrow.ipc as ipc
+u = pa.UnionArray.from_sparse(pa.array([0, 1, 0], pa.int8()), [pa.array([1, 2, 3]), pa.array(["a", "b", "c"])])
+t = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "u": u, "s": pa.array(["x", None, "z"])})
+with ipc.new_file(sys.argv[1], t.schema) as w:
+    w.write_table(t)
+"#;
+    let st = std::process::Command::new(&py).args(["-c", make, src.to_str().unwrap()]).status().unwrap();
+    assert!(st.success());
+    let refused = sheaf(&["convert", src.to_str().unwrap(), out.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1), "a union column refuses the file by default");
+    let o = sheaf(&["convert", "--skip-unsupported", src.to_str().unwrap(), out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(err.matches("warning").count(), 1, "one warning, for the one skipped column: {err}");
+    assert!(err.contains("skipping column \"u\""), "{err}");
+    ok(&["convert", out.to_str().unwrap(), back.to_str().unwrap()]);
+    let check = r#"
+import sys, pyarrow as pa, pyarrow.ipc as ipc
+a, b = ipc.open_file(sys.argv[1]).read_all(), ipc.open_file(sys.argv[2]).read_all()
+assert b.column_names == ["id", "s"], b.column_names
+assert b.column("id").to_pylist() == a.column("id").to_pylist() and b.column("s").to_pylist() == a.column("s").to_pylist()
+"#;
+    let st = std::process::Command::new(&py).args(["-c", check, src.to_str().unwrap(), back.to_str().unwrap()]).status().unwrap();
+    assert!(st.success(), "the kept columns come back exactly");
+}

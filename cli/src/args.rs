@@ -86,6 +86,10 @@ pub(crate) struct ConvertArgs {
     /// date32, timestamp[ms], ...); comma-separated or repeated.
     #[arg(long, value_delimiter = ',')]
     pub(crate) schema: Vec<String>,
+    /// Arrow, Parquet, CSV: leave out columns sheaf has no lossless type for (a warning per
+    /// column) instead of refusing the file.
+    #[arg(long)]
+    pub(crate) skip_unsupported: bool,
 }
 
 #[derive(Debug, Args)]

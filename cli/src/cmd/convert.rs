@@ -116,7 +116,10 @@ pub(crate) fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
         (None, false) => Format::from_path(&a.output).map_err(|e| anyhow::anyhow!("{e} (or pass --to)"))?,
     };
     let csv = csv_options(a)?;
-    let source = Source::open_with(&a.input, from, &csv)?;
+    let source = Source::open_skipping(&a.input, from, &csv, a.skip_unsupported)?;
+    for (name, why) in source.skipped() {
+        eprintln!("sheaf: warning: {}: skipping column {name:?}: {why}", a.input.display());
+    }
     let arrays = source.arrays(&a.array)?;
     let mut plans = Vec::new();
     for array in &arrays {

@@ -87,6 +87,8 @@ impl Format {
 }
 
 /// An open input file of any readable format.
+// One per open file, never held in bulk: the Arrow variant's size costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Source {
     /// A sheaf file.
     Sheaf(sheaf::File),
@@ -104,6 +106,10 @@ pub enum Source {
         schema: ArraySchema,
         /// Rows, from the metadata or by reading.
         rows: u64,
+        /// The top-level fields kept (`None`: all), when unsupported ones are skipped.
+        keep: Option<Vec<usize>>,
+        /// The fields skipped, with why.
+        skipped: Vec<(String, String)>,
     },
 }
 
@@ -121,10 +127,35 @@ impl Source {
     /// # Errors
     /// As [`Source::open`].
     pub fn open_with(path: &Path, format: Format, csv: &CsvOptions) -> Result<Self> {
+        Self::open_skipping(path, format, csv, false)
+    }
+
+    /// As [`Source::open_with`]; with `skip_unsupported`, top-level fields of an Arrow-family
+    /// file that sheaf has no lossless type for are left out instead of refusing the file (see
+    /// [`Source::skipped`] for which and why).
+    ///
+    /// # Errors
+    /// As [`Source::open`].
+    pub fn open_skipping(path: &Path, format: Format, csv: &CsvOptions, skip_unsupported: bool) -> Result<Self> {
         if let Some(af) = format.arrow() {
             let reader = open_reader(path, af, csv)?;
             let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let schema = sheaf_arrow::types::schema_from_arrow(&name, &reader.schema).map_err(|e| ConvertError::in_file(path, e))?;
+            let (mut keep, mut skipped) = (None, Vec::new());
+            let arrow_schema = if skip_unsupported {
+                let mut kept = Vec::new();
+                for (i, f) in reader.schema.fields().iter().enumerate() {
+                    match sheaf_arrow::types::dtype_from_arrow(f, f.name()) {
+                        Ok(_) => kept.push(i),
+                        Err(e) => skipped.push((f.name().clone(), e.to_string())),
+                    }
+                }
+                let projected = reader.schema.project(&kept).map_err(|e| ConvertError::in_file(path, sheaf_arrow::ArrowInteropError::from(e)))?;
+                keep = Some(kept);
+                std::sync::Arc::new(projected)
+            } else {
+                reader.schema.clone()
+            };
+            let schema = sheaf_arrow::types::schema_from_arrow(&name, &arrow_schema).map_err(|e| ConvertError::in_file(path, e))?;
             let rows = match reader.rows {
                 Some(r) => r,
                 // CSV (and IPC whose framing the header scan could not follow): count by reading.
@@ -137,7 +168,7 @@ impl Source {
                 }
             };
             let schema = schema.with_shape(vec![rows]);
-            return Ok(Source::Arrow { path: path.to_path_buf(), format: af, csv: csv.clone(), schema, rows });
+            return Ok(Source::Arrow { path: path.to_path_buf(), format: af, csv: csv.clone(), schema, rows, keep, skipped });
         }
         Ok(match format {
             Format::Sheaf => Source::Sheaf(sheaf::File::open(path)?),
@@ -148,6 +179,15 @@ impl Source {
             Format::Npz => Source::Npy(sheaf_npy::read_npz(path)?),
             _ => return Err(ConvertError::UnknownFormat { path: path.to_path_buf(), reason: "not a readable format".into() }),
         })
+    }
+
+    /// The top-level fields left out by [`Source::open_skipping`], with why each has no sheaf type.
+    #[must_use]
+    pub fn skipped(&self) -> &[(String, String)] {
+        match self {
+            Source::Arrow { skipped, .. } => skipped,
+            _ => &[],
+        }
     }
 
     /// The arrays, filtered by name when `only` is not empty.
@@ -162,8 +202,8 @@ impl Source {
                     out.push(SourceArray { name: a.name().to_string(), schema: a.schema().clone(), rows: a.rows(), kind: Kind::Sheaf(a.clone(), a.columns()?) });
                 }
             }
-            Source::Arrow { path, format, csv, schema, rows } => {
-                out.push(SourceArray { name: schema.name.clone(), schema: schema.clone(), rows: *rows, kind: Kind::Arrow { path, format: *format, csv } });
+            Source::Arrow { path, format, csv, schema, rows, keep, .. } => {
+                out.push(SourceArray { name: schema.name.clone(), schema: schema.clone(), rows: *rows, kind: Kind::Arrow { path, format: *format, csv, keep: keep.as_deref() } });
             }
             Source::Npy(members) => {
                 for (name, npy) in members {
@@ -189,7 +229,7 @@ impl Source {
 enum Kind<'a> {
     Sheaf(sheaf::Array, Vec<Column>),
     Npy(&'a NpyFile),
-    Arrow { path: &'a Path, format: ArrowFormat, csv: &'a CsvOptions },
+    Arrow { path: &'a Path, format: ArrowFormat, csv: &'a CsvOptions, keep: Option<&'a [usize]> },
 }
 
 /// Rows `start..end` of the selected columns, batch by batch.
@@ -222,7 +262,8 @@ impl<'a> SourceArray<'a> {
     /// sheaf source end where the chunks of its first decoded column do).
     pub fn batches(&self, which: &[usize], start: u64, end: u64, step: u64) -> Batches<'_> {
         let which = which.to_vec();
-        if let Kind::Arrow { path, format, csv } = &self.kind {
+        if let Kind::Arrow { path, format, csv, keep } = &self.kind {
+            let keep = keep.map(<[usize]>::to_vec);
             let reader = match open_reader(path, *format, csv) {
                 Ok(r) => r,
                 Err(e) => return Box::new(std::iter::once(Err(e.into()))),
@@ -239,6 +280,10 @@ impl<'a> SourceArray<'a> {
                 }
                 Some((|| -> Result<Option<(u64, Vec<ColumnData<'static>>)>> {
                     let b = b?;
+                    let b = match &keep {
+                        Some(k) => b.project(k).map_err(sheaf_arrow::ArrowInteropError::from)?,
+                        None => b,
+                    };
                     if past_stated {
                         // Reading on would lose rows silently: refuse the file instead.
                         return Err(ConvertError::Unsupported { path: path.to_path_buf(), reason: format!("holds more rows than the {stated} its metadata states") });
