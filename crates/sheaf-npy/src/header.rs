@@ -157,6 +157,42 @@ fn bad(reason: impl Into<String>) -> NpyError {
     NpyError::BadHeader { reason: reason.into() }
 }
 
+/// The type code of a NumPy dtype name (`float64`, `int32`, `datetime64[ns]`, `double`, ...), as
+/// `np.dtype(name)` reads it on a little-endian 64-bit platform: `np.load` accepts a header
+/// whose descr is such a name, so this reader does too.
+fn numpy_name_code(name: &str) -> Option<String> {
+    if let Some(unit) = name.strip_prefix("datetime64") {
+        return Some(format!("M8{unit}"));
+    }
+    if let Some(unit) = name.strip_prefix("timedelta64") {
+        return Some(format!("m8{unit}"));
+    }
+    let sized = |prefix: &str, code: char| name.strip_prefix(prefix).and_then(|bits| bits.parse::<u32>().ok()).filter(|b| b % 8 == 0 && *b > 0).map(|b| format!("{code}{}", b / 8));
+    if let Some(c) = sized("uint", 'u').or_else(|| sized("int", 'i')).or_else(|| sized("float", 'f')).or_else(|| sized("complex", 'c')) {
+        return Some(c);
+    }
+    Some(
+        match name {
+            "bool" | "bool_" => "b1",
+            "byte" => "i1",
+            "ubyte" => "u1",
+            "short" => "i2",
+            "ushort" => "u2",
+            "intc" => "i4",
+            "uintc" => "u4",
+            "int" | "int_" | "intp" | "long" | "longlong" => "i8",
+            "uint" | "uintp" | "ulong" | "ulonglong" => "u8",
+            "half" => "f2",
+            "single" => "f4",
+            "float" | "double" => "f8",
+            "csingle" => "c8",
+            "complex" | "cdouble" => "c16",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
 fn leaf_from_str(s: &str) -> Result<DType> {
     let (order, ty) = match s.chars().next() {
         Some('<' | '=') => (ByteOrder::Little, &s[1..]),
@@ -164,10 +200,11 @@ fn leaf_from_str(s: &str) -> Result<DType> {
         Some('|') => (ByteOrder::NotApplicable, &s[1..]),
         _ => (ByteOrder::Little, s),
     };
-    if ty.starts_with('O') {
+    if ty.starts_with('O') || ty == "object" {
         return Err(NpyError::ObjectArray { descr: repr_str(s) });
     }
-    let leaf = LeafType::parse(ty).map_err(|_| NpyError::Unsupported { reason: format!("NumPy dtype {s:?} has no sheaf type") })?;
+    let code = numpy_name_code(ty);
+    let leaf = LeafType::parse(code.as_deref().unwrap_or(ty)).map_err(|_| NpyError::Unsupported { reason: format!("NumPy dtype {s:?} has no sheaf type") })?;
     Ok(DType::Leaf(Leaf::new(leaf).with_byte_order(order)))
 }
 
@@ -310,6 +347,23 @@ pub(crate) fn dtype_to_descr(dtype: &DType, top: bool) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descr_names_numpy_accepts_read_as_their_types() {
+        for (name, code) in
+            [("float64", "<f8"), ("int32", "<i4"), ("uint8", "|u1"), ("bool", "|b1"), ("datetime64[ns]", "<M8[ns]"), ("complex128", "<c16"), ("double", "<f8"), ("intc", "<i4")]
+        {
+            let header = NpyHeader::encode(&DType::leaf(LeafType::Int(1)), &[0], false).unwrap();
+            // The same header with the descr spelled as a name, padded back to its length (the
+            // length field at bytes 8..10 stays right).
+            let body = std::str::from_utf8(&header[10..]).unwrap().replace("'|i1'", &format!("'{name}'"));
+            let padded = format!("{:<width$}\n", body.trim_end(), width = header.len() - 11);
+            let mut bytes = header[..10].to_vec();
+            bytes.extend_from_slice(padded.as_bytes());
+            let parsed = NpyHeader::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(dtype_to_descr(&parsed.dtype, true).unwrap(), format!("'{code}'"), "{name}");
+        }
+    }
 
     #[test]
     fn header_round_trips_and_aligns() {
