@@ -312,3 +312,28 @@ assert b.column("id").to_pylist() == a.column("id").to_pylist() and b.column("s"
     let st = std::process::Command::new(&py).args(["-c", check, src.to_str().unwrap(), back.to_str().unwrap()]).status().unwrap();
     assert!(st.success(), "the kept columns come back exactly");
 }
+
+#[test]
+fn compressed_ipc_batches_declaring_more_than_the_memory_limit_are_refused_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("zeros.arrow");
+    let out = dir.path().join("zeros.sheaf");
+    let py = python(&["pyarrow", "numpy"]);
+    // 200 MB of zeros in one zstd batch: a file of a few kB.
+    let make = r#"
+import sys, numpy as np, pyarrow as pa, pyarrow.ipc as ipc
+t = pa.table({"z": np.zeros(25_000_000, np.int64)})
+with ipc.new_file(sys.argv[1], t.schema, options=ipc.IpcWriteOptions(compression="zstd")) as w:
+    w.write_table(t, max_chunksize=len(t))
+"#;
+    let st = std::process::Command::new(&py).args(["-c", make, src.to_str().unwrap()]).status().unwrap();
+    assert!(st.success());
+    assert!(std::fs::metadata(&src).unwrap().len() < 1 << 20);
+    let refused =
+        std::process::Command::new(crate::util::sheaf_bin()).env("SHEAF_MEMORY_LIMIT", "64M").args(["convert", src.to_str().unwrap(), out.to_str().unwrap()]).output().unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(err.contains("memory limit") && err.contains("zeros.arrow") && err.lines().count() == 1, "{err}");
+    assert!(!out.exists());
+    ok(&["convert", src.to_str().unwrap(), out.to_str().unwrap()]);
+}

@@ -65,8 +65,42 @@ pub(super) fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<Opt
             }
         }
         let body = u64::try_from(msg.bodyLength()).unwrap_or(0);
-        at = at.saturating_add(skip + u64::from(header_len) + body);
+        let body_at = at.saturating_add(skip + u64::from(header_len));
+        let batch = msg.header_as_record_batch().or_else(|| msg.header_as_dictionary_batch().and_then(|d| d.data()));
+        if let Some(b) = batch.filter(|b| b.compression().is_some()) {
+            check_compressed_sizes(&mut f, path, &b, body_at, body)?;
+        }
+        at = body_at.saturating_add(body);
     }
+}
+
+/// Checks that a compressed record batch's buffers, which decompress into memory of the length
+/// each declares in its first 8 bytes, declare no more in all than [`sheaf::memory_limit`]:
+/// a small file of compressed buffers could otherwise make the reader allocate without bound.
+fn check_compressed_sizes(f: &mut (impl std::io::Read + std::io::Seek), path: &Path, batch: &arrow_ipc::RecordBatch<'_>, body_at: u64, body_len: u64) -> Result<()> {
+    let limit = sheaf::memory_limit();
+    let mut declared = 0u64;
+    for buf in batch.buffers().into_iter().flatten() {
+        let (offset, len) = (u64::try_from(buf.offset()).unwrap_or(u64::MAX), u64::try_from(buf.length()).unwrap_or(u64::MAX));
+        // Empty buffers carry no length prefix; malformed extents are the real reader's to refuse.
+        if len < 8 || offset.checked_add(len).is_none_or(|end| end > body_len) {
+            continue;
+        }
+        let mut prefix = [0u8; 8];
+        if f.seek(std::io::SeekFrom::Start(body_at + offset)).is_err() || f.read_exact(&mut prefix).is_err() {
+            return Ok(());
+        }
+        // -1: stored uncompressed (the buffer's own length).
+        let size = match i64::from_le_bytes(prefix) {
+            -1 => len - 8,
+            n => u64::try_from(n).unwrap_or(u64::MAX),
+        };
+        declared = declared.saturating_add(size);
+    }
+    if declared > limit {
+        return Err(ArrowInteropError::MemoryLimit { what: format!("{}: a compressed Arrow IPC record batch", path.display()), declared, limit });
+    }
+    Ok(())
 }
 
 /// A memory map's bytes as an Arrow buffer's owner.
