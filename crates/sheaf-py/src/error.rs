@@ -32,6 +32,16 @@ impl PyError {
         PyError { kind, message: message.into(), path: None, io: None, errno: None }
     }
 
+    /// `self` as the operating system's error when one is among `e`'s sources.
+    fn with_io_source(mut self, e: &(dyn std::error::Error + 'static)) -> Self {
+        if let Some(io) = io_source(e) {
+            self.kind = "io";
+            self.io = Some(io.kind());
+            self.errno = io.raw_os_error();
+        }
+        self
+    }
+
     /// A bad argument from the caller.
     pub(crate) fn argument(message: impl Into<String>) -> Self {
         Self::new("bad_argument", message)
@@ -91,18 +101,8 @@ impl From<sheaf::Error> for PyError {
 
 impl From<sheaf_npy::NpyError> for PyError {
     fn from(e: sheaf_npy::NpyError) -> Self {
-        let io = io_source(&e).map(|i| (i.kind(), i.raw_os_error()));
-        let kind = match &e {
-            sheaf_npy::NpyError::ObjectArray { .. } => "object_array",
-            _ if io.is_some() => "io",
-            _ => "numpy",
-        };
-        let mut out = PyError::new(kind, e.to_string());
-        if let Some((k, errno)) = io {
-            out.io = Some(k);
-            out.errno = errno;
-        }
-        out
+        let kind = if matches!(e, sheaf_npy::NpyError::ObjectArray { .. }) { "object_array" } else { "numpy" };
+        PyError::new(kind, e.to_string()).with_io_source(&e)
     }
 }
 
@@ -117,15 +117,7 @@ impl From<sheaf_convert::ConvertError> for PyError {
         match e {
             sheaf_convert::ConvertError::Sheaf(s) => s.into(),
             sheaf_convert::ConvertError::Npy(n) => n.into(),
-            other => {
-                let io = io_source(&other).map(|i| (i.kind(), i.raw_os_error()));
-                let mut out = PyError::new(if io.is_some() { "io" } else { "convert" }, other.to_string());
-                if let Some((k, errno)) = io {
-                    out.io = Some(k);
-                    out.errno = errno;
-                }
-                out
-            }
+            other => PyError::new("convert", other.to_string()).with_io_source(&other),
         }
     }
 }

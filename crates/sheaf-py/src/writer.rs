@@ -36,23 +36,31 @@ struct Records<'a> {
 }
 
 impl Records<'_> {
-    /// The columns of the records: the bytes themselves for a little-endian array of one leaf,
-    /// else split in parallel.
-    fn columns(&self) -> Result<Columns<'_>> {
-        let dtype = &self.schema.dtype;
-        let layouts = sheaf_npy::layout::layouts(dtype);
-        let itemsize = dtype.itemsize().ok_or_else(|| PyError::argument("a dtype without a fixed size"))?;
+    /// The records themselves when they are one little-endian column (`None`: they must be
+    /// split), after checking that the bytes hold exactly the records.
+    fn single_column(&self) -> Result<Option<&[u8]>> {
+        let itemsize = self.schema.dtype.itemsize().ok_or_else(|| PyError::argument("a dtype without a fixed size"))?;
         let want = self.rows.checked_mul(itemsize).ok_or_else(|| PyError::argument("array too large"))?;
         if self.bytes.len() as u64 != want {
             return Err(PyError::argument(format!("{} bytes of data for {} records of {itemsize} bytes", self.bytes.len(), self.rows)));
         }
-        if let [one] = layouts.as_slice() {
-            if one.swap <= 1 && one.runs.len() == 1 && one.runs[0] == (0, itemsize as usize) {
-                return Ok(Columns::Same(self.bytes));
-            }
+        let layouts = sheaf_npy::layout::layouts(&self.schema.dtype);
+        Ok(match layouts.as_slice() {
+            [one] if one.swap <= 1 && one.runs.len() == 1 && one.runs[0] == (0, itemsize as usize) => Some(self.bytes),
+            _ => None,
+        })
+    }
+
+    /// The columns of the records: the bytes themselves for a little-endian array of one leaf,
+    /// else split in parallel.
+    fn columns(&self) -> Result<Columns<'_>> {
+        if let Some(b) = self.single_column()? {
+            return Ok(Columns::Same(b));
         }
+        let layouts = sheaf_npy::layout::layouts(&self.schema.dtype);
+        let itemsize = self.schema.dtype.itemsize().unwrap_or(0) as usize;
         let rows = usize::try_from(self.rows).map_err(|_| PyError::argument("array too large"))?;
-        Ok(Columns::Split(sheaf_npy::layout::records_to_columns(self.bytes, itemsize as usize, rows, &layouts)))
+        Ok(Columns::Split(sheaf_npy::layout::records_to_columns(self.bytes, itemsize, rows, &layouts)))
     }
 }
 
@@ -155,7 +163,7 @@ impl Records<'_> {
     /// no copy), others split into columns a block of rows at a time into reused buffers (a
     /// copy of the whole array in fresh memory cost more than the write itself).
     fn write(&self, w: &mut sheaf::Writer) -> Result<()> {
-        if let Columns::Same(b) = self.columns_if_same()? {
+        if let Some(b) = self.single_column()? {
             w.write_array(self.schema.clone(), &[sheaf::ColumnInput::bytes(b)])?;
             return Ok(());
         }
@@ -169,53 +177,33 @@ impl Records<'_> {
             step = step.div_ceil(group) * group;
         }
         let step = step.min(self.rows.max(1));
-        let mut scratch: Vec<Vec<u8>> = layouts.iter().map(|l| vec![0u8; step as usize * l.row_width]).collect();
-        let split = |at: u64, end: u64, scratch: &mut Vec<Vec<u8>>| {
-            let n = (end - at) as usize;
-            let block = &self.bytes[(at * itemsize) as usize..(end * itemsize) as usize];
-            let mut outs: Vec<&mut [u8]> = scratch.iter_mut().zip(&layouts).map(|(b, l)| &mut b[..n * l.row_width]).collect();
-            sheaf_npy::layout::records_to_columns_into(block, itemsize as usize, n, &layouts, &mut outs);
-        };
-        fn inputs<'s>(scratch: &'s [Vec<u8>], layouts: &[sheaf_npy::layout::ColumnLayout], n: u64) -> Vec<sheaf::ColumnInput<'s>> {
-            scratch.iter().zip(layouts).map(|(b, l)| sheaf::ColumnInput::bytes(&b[..n as usize * l.row_width])).collect()
-        }
         if plain {
             let mut array = w.begin_plain_array(self.schema.clone(), self.rows)?;
-            let mut at = 0;
-            while at < self.rows {
-                let end = (at + step).min(self.rows);
-                split(at, end, &mut scratch);
-                array.append(&inputs(&scratch, &layouts, end - at))?;
-                at = end;
-            }
+            self.for_each_block(&layouts, step, |_, inputs| Ok(array.append(inputs)?))?;
             array.finish()?;
             return Ok(());
         }
         let id = w.add_array(self.schema.clone())?;
+        self.for_each_block(&layouts, step, |n, inputs| Ok(w.append_rows(id, Some(n), inputs)?))
+    }
+
+    /// Splits the records into columns `step` rows at a time, into buffers reused from block to
+    /// block, and hands each block's columns to `write` with its row count.
+    fn for_each_block(&self, layouts: &[sheaf_npy::layout::ColumnLayout], step: u64, mut write: impl FnMut(u64, &[sheaf::ColumnInput<'_>]) -> Result<()>) -> Result<()> {
+        let itemsize = self.schema.dtype.itemsize().unwrap_or(0);
+        let mut scratch: Vec<Vec<u8>> = layouts.iter().map(|l| vec![0u8; step as usize * l.row_width]).collect();
         let mut at = 0;
         while at < self.rows {
             let end = (at + step).min(self.rows);
-            split(at, end, &mut scratch);
-            w.append_rows(id, Some(end - at), &inputs(&scratch, &layouts, end - at))?;
+            let n = (end - at) as usize;
+            let block = &self.bytes[(at * itemsize) as usize..(end * itemsize) as usize];
+            let mut outs: Vec<&mut [u8]> = scratch.iter_mut().zip(layouts).map(|(b, l)| &mut b[..n * l.row_width]).collect();
+            sheaf_npy::layout::records_to_columns_into(block, itemsize as usize, n, layouts, &mut outs);
+            let inputs: Vec<sheaf::ColumnInput<'_>> = scratch.iter().zip(layouts).map(|(b, l)| sheaf::ColumnInput::bytes(&b[..n * l.row_width])).collect();
+            write(end - at, &inputs)?;
             at = end;
         }
         Ok(())
-    }
-
-    /// The records themselves when they are one little-endian column, checked for length.
-    fn columns_if_same(&self) -> Result<Columns<'_>> {
-        let itemsize = self.schema.dtype.itemsize().ok_or_else(|| PyError::argument("a dtype without a fixed size"))?;
-        let want = self.rows.checked_mul(itemsize).ok_or_else(|| PyError::argument("array too large"))?;
-        if self.bytes.len() as u64 != want {
-            return Err(PyError::argument(format!("{} bytes of data for {} records of {itemsize} bytes", self.bytes.len(), self.rows)));
-        }
-        let layouts = sheaf_npy::layout::layouts(&self.schema.dtype);
-        if let [one] = layouts.as_slice() {
-            if one.swap <= 1 && one.runs.len() == 1 && one.runs[0] == (0, itemsize as usize) {
-                return Ok(Columns::Same(self.bytes));
-            }
-        }
-        Ok(Columns::Split(Vec::new()))
     }
 }
 

@@ -82,11 +82,11 @@ def _dtype_of(text: str) -> np.dtype:
 
 def _string_parts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict[str, str]]:
     """UTF-8 bytes, u64 offsets and validity bits (or None) of a StringDType array, C order."""
-    na = getattr(a.dtype, "na_object", _string_parts)
     items = a.ravel(order="C").tolist()
     valid = None
     meta = {_STRING_DTYPE: "1"}
-    if na is not _string_parts:
+    if hasattr(a.dtype, "na_object"):
+        na = a.dtype.na_object
         meta[_STRING_DTYPE] = "none" if na is None else ("nan" if isinstance(na, float) and na != na else "str:" + str(na))
         mask = np.fromiter((x is not na and not (isinstance(x, float) and x != x) for x in items), bool, count=len(items))
         items = [x if ok else "" for x, ok in zip(items, mask)]
@@ -423,18 +423,17 @@ class Array:
         if rows is not None and self._raw.fortran_order:
             raise _error(f"array {self.name!r}: rows= of a Fortran-ordered array is not supported; read it whole", "bad_argument")
         if columns is None:
-            which, out_dt = list(range(self._ncols)), dt
-            descr = self._raw.descr
+            which, descr, out_dt = list(range(self._ncols)), self._raw.descr, dt
         else:
             which, descr = self._raw.select(list(columns))
             out_dt = _dtype_of(descr)
-        if _ML_DTYPE in self.metadata:
-            descr = repr(_npformat.dtype_to_descr(np.dtype(f"V{dt.itemsize}")))
+        # Records are filled in the stored dtype, then viewed as the array's own (an ml_dtypes
+        # array is stored as V<n>).
         count = (stop - start) * inner
-        out = np.zeros(count, dtype=np.dtype(f"V{out_dt.itemsize}") if _ML_DTYPE in self.metadata else out_dt)
-        if out_dt.itemsize and count:
+        out = np.zeros(count, dtype=_dtype_of(descr))
+        if out.dtype.itemsize and count:
             self._raw.read_records_into(out.view(np.uint8), which, descr, start * inner, stop * inner)
-        if _ML_DTYPE in self.metadata:
+        if out.dtype != out_dt:
             out = out.view(out_dt)
         if not shape:
             return out.reshape(())

@@ -628,15 +628,7 @@ impl Column {
     /// [`Error::BadInput`] for a variable-length column or a wrong length, and as
     /// [`Column::read`].
     pub fn read_values_into(&self, out: &mut [u8]) -> Result<()> {
-        let Some(w) = self.desc().row_width().filter(|_| self.desc().is_fixed_width()) else {
-            return Err(Error::BadInput { column: self.name.clone(), reason: "variable-length columns have no fixed layout to decode into".into() });
-        };
-        if out.len() as u64 != self.rows().saturating_mul(w) {
-            return Err(Error::BadInput { column: self.name.clone(), reason: format!("output of {} bytes, the column holds {}", out.len(), self.rows().saturating_mul(w)) });
-        }
-        let all: Vec<usize> = (0..self.chunk_list().len()).collect();
-        let stored = self.fetch_chunks(&all)?;
-        self.decode_chunks_into(&all, &stored, w, out)
+        self.read_rows_into(0..self.rows(), out)
     }
 
     /// Decodes rows `range` of a fixed-width column into `out` (exactly that many rows of the
@@ -652,7 +644,7 @@ impl Column {
     /// [`Error::RowRange`]; [`Error::BadInput`] for a variable-length or list column or a wrong
     /// length; as [`Column::read`].
     pub fn read_rows_into(&self, range: Range<u64>, out: &mut [u8]) -> Result<()> {
-        let Some(w) = self.desc().row_width().filter(|_| self.desc().is_fixed_width() && !self.desc().is_list()) else {
+        let Some(w) = self.desc().row_width().filter(|_| self.desc().is_fixed_width()) else {
             return Err(Error::BadInput { column: self.name.clone(), reason: "variable-length columns have no fixed layout to decode into".into() });
         };
         let rows = self.rows();
