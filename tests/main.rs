@@ -21,3 +21,4 @@ mod interop_arrow;
 mod interop_numpy;
 mod roundtrip;
 mod spec_reader;
+mod sql;

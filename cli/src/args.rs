@@ -29,6 +29,8 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Advise narrower dtypes: per column the value range and the narrowest exact dtype.
     Suggest(SuggestArgs),
+    /// Run a SQL query over files named in it ('a.sheaf', 'b.parquet', 'dir/', 'x/*.sheaf').
+    Sql(SqlArgs),
 }
 
 /// A codec choice: `auto`, `none`, `zstd`, `zstd:LEVEL`, `lz4`.
@@ -141,4 +143,25 @@ pub(crate) struct SuggestArgs {
     /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SqlArgs {
+    /// The query; files are tables by their quoted path: SELECT * FROM 'a.sheaf' JOIN 'b.parquet' USING (id).
+    pub(crate) query: String,
+    /// Print JSON (an array of row objects).
+    #[arg(long, conflicts_with_all = ["csv", "output"])]
+    pub(crate) json: bool,
+    /// Print CSV with a header line.
+    #[arg(long, conflicts_with = "output")]
+    pub(crate) csv: bool,
+    /// Write the result to this file instead (format from the extension, or --to).
+    #[arg(long, short = 'o')]
+    pub(crate) output: Option<PathBuf>,
+    /// Output format for --output: sheaf, npy, npz, arrow, arrows, parquet, csv.
+    #[arg(long, requires = "output")]
+    pub(crate) to: Option<Format>,
+    /// Partitions the query runs in (default: the number of cores).
+    #[arg(long)]
+    pub(crate) partitions: Option<usize>,
 }

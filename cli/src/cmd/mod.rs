@@ -3,6 +3,7 @@
 mod convert;
 mod head;
 mod inspect;
+mod sql;
 mod suggest;
 mod verify;
 
@@ -20,5 +21,6 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Head(a) => head::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Suggest(a) => suggest::run(a),
+        Command::Sql(a) => sql::run(a),
     }
 }

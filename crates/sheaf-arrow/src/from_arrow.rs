@@ -83,7 +83,7 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
             let flat = shape.len() > 1 && list.value_length() as u64 == elements;
             let n = if flat { elements as usize } else { shape.first().copied().unwrap_or(1) as usize };
             let nulls = if per_row == 1 { combine(parent, list.nulls()) } else { parent.cloned() };
-            let start = if list.is_empty() { 0 } else { list.value_offset_at(0) };
+            let start = if list.is_empty() { 0 } else { list.value_offset(0) as usize };
             let values = list.values().slice(start, list.len() * n);
             if let Some(child_nulls) = values.logical_nulls().filter(|n| n.null_count() > 0) {
                 // Child nulls are fine where the whole row is null (writers null the elements
@@ -149,7 +149,7 @@ fn walk_nullable_items(
     if leaf.nullable {
         out.push(ColumnData { rows: rows as u64, values: owned(&[]), offsets: None, validity: bitmap(row_nulls.as_ref()) });
     }
-    let start = if list.is_empty() { 0 } else { list.value_offset_at(0) };
+    let start = if list.is_empty() { 0 } else { list.value_offset(0) as usize };
     let values = list.values().slice(start, rows * n);
     let items = values.logical_nulls();
     let any_null = items.as_ref().is_some_and(|i| i.null_count() > 0) || row_nulls.as_ref().is_some_and(|r| r.null_count() > 0);
@@ -260,10 +260,19 @@ fn leaf_bytes(array: &ArrayRef, path: &str) -> Result<(Buf<'static>, Option<Vec<
     })
 }
 
+/// An Arrow buffer as the owner of a [`SharedSlice`] (arrow 59's `Buffer` has no `AsRef<[u8]>`).
+struct ArrowBytes(arrow_buffer::Buffer);
+
+impl AsRef<[u8]> for ArrowBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
 /// A fixed-width array's values, shared with the Arrow buffer (no copy).
 fn primitive(data: &arrow_data::ArrayData, w: usize) -> (Buf<'static>, Option<Vec<u64>>) {
     let values = data.buffers()[0].slice_with_length(data.offset() * w, data.len() * w);
-    (Buf::Shared(SharedSlice::new(values)), None)
+    (Buf::Shared(SharedSlice::new(ArrowBytes(values))), None)
 }
 
 /// A variable-length array's offsets, rebased to 0, and its values, shared with the Arrow
@@ -273,7 +282,7 @@ fn var(offsets: impl Iterator<Item = i64>, values: &arrow_buffer::Buffer) -> (Bu
     let base = offs.first().copied().unwrap_or(0);
     let end = offs.last().copied().unwrap_or(0);
     let rebased: Vec<u64> = offs.iter().map(|&o| (o - base) as u64).collect();
-    (Buf::Shared(SharedSlice::new(values.slice_with_length(base as usize, (end - base) as usize))), Some(rebased))
+    (Buf::Shared(SharedSlice::new(ArrowBytes(values.slice_with_length(base as usize, (end - base) as usize)))), Some(rebased))
 }
 
 #[cfg(test)]

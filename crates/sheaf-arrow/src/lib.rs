@@ -39,8 +39,14 @@ pub fn read_record_batch(array: &sheaf::Array, projection: Option<&[usize]>, row
     let n = rows.end.saturating_sub(rows.start);
     let whole = rows.start == 0 && rows.end == array.rows();
     let shared = array.file().contiguous_shared().map(|s| Buffer::from(s.into_bytes()));
-    let mut buffers = Vec::with_capacity(leaves.len());
     let cols = array.columns_at(&leaves)?;
+    // Rows of columns that are all plain (and not inside lists) are a slice of the whole mapped
+    // columns: no copy for a part of the file either.
+    if !whole && shared.is_some() && rows.end <= array.rows() && !cols.is_empty() && cols.iter().all(|c| c.desc().level == 0 && matches!(c.plain_layout(), Ok(Some(_)))) {
+        let batch = read_record_batch(array, projection, 0..array.rows())?;
+        return Ok(batch.slice(rows.start as usize, n as usize));
+    }
+    let mut buffers = Vec::with_capacity(leaves.len());
     let plain: Vec<Option<sheaf::PlainLayout>> = cols.iter().map(|c| if whole && shared.is_some() { c.plain_layout() } else { Ok(None) }).collect::<sheaf::Result<_>>()?;
     let decode: Vec<usize> = leaves.iter().zip(&plain).filter(|(_, p)| p.is_none()).map(|(&i, _)| i).collect();
     let mut decoded = array.read_columns(&decode, rows.clone())?.into_iter();
@@ -63,6 +69,27 @@ pub fn read_record_batch(array: &sheaf::Array, projection: Option<&[usize]>, row
     batch_from_leaves(&schema, &target, buffers, n as usize)
 }
 
+/// The leaf columns (indices into [`sheaf::ArraySchema::columns`]) that hold each top-level field
+/// of the array's Arrow form: one range per field of a record array, one range of every column
+/// for any other array (its single Arrow field).
+#[must_use]
+pub fn field_columns(schema: &sheaf::ArraySchema) -> Vec<Range<usize>> {
+    #[allow(clippy::single_range_in_vec_init)]
+    let sheaf::DType::Struct(st) = &schema.dtype
+    else {
+        return vec![0..schema.columns().len()];
+    };
+    let mut at = 0;
+    st.fields
+        .iter()
+        .map(|f| {
+            let n = sheaf::ArraySchema::new("", f.dtype.clone()).columns().len();
+            at += n;
+            at - n..at
+        })
+        .collect()
+}
+
 /// The array schema, Arrow schema and leaf column indices of the top-level fields `projection`.
 fn project(schema: &sheaf::ArraySchema, full: &arrow_schema::Schema, projection: Option<&[usize]>) -> Result<(sheaf::ArraySchema, arrow_schema::Schema, Vec<usize>)> {
     let all_leaves = || (0..schema.columns().len()).collect();
@@ -73,19 +100,13 @@ fn project(schema: &sheaf::ArraySchema, full: &arrow_schema::Schema, projection:
         }
         return Err(ArrowInteropError::unsupported(&schema.name, "projection", "a plain array has one field, 0"));
     };
-    let mut first = Vec::with_capacity(st.fields.len() + 1);
-    let mut at = 0;
-    for f in &st.fields {
-        first.push(at);
-        at += sheaf::ArraySchema::new("", f.dtype.clone()).columns().len();
-    }
-    first.push(at);
+    let columns = field_columns(schema);
     let mut fields = Vec::with_capacity(projection.len());
     let mut leaves = Vec::new();
     for &i in projection {
         let f = st.fields.get(i).ok_or_else(|| ArrowInteropError::unsupported(&schema.name, "projection", format!("field {i} of {}", st.fields.len())))?;
         fields.push(f.clone());
-        leaves.extend(first[i]..first[i + 1]);
+        leaves.extend(columns[i].clone());
     }
     let mut pruned = schema.clone();
     pruned.dtype = sheaf::DType::structure(fields);

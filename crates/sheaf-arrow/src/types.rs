@@ -308,7 +308,7 @@ fn encode_schema(schema: &Schema) -> Result<String> {
 
 fn decode_schema(hex: &str) -> Result<Schema> {
     let bad = || ArrowInteropError::unsupported("", "arrow:schema", "metadata is not hex of an IPC schema");
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(bad());
     }
     let bytes = (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())).collect::<Result<Vec<u8>>>()?;

@@ -6,7 +6,7 @@
 use std::ffi::CStr;
 use std::ops::Range;
 
-use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::ffi::FFI_ArrowSchema;
 use arrow_schema::{ArrowError, Schema, SchemaRef};
@@ -97,7 +97,7 @@ pub(crate) fn array_capsules(py: Python<'_>, batch: RecordBatch) -> Result<(Boun
 
 /// The record batches of an object with `__arrow_c_stream__` (a pyarrow Table or
 /// RecordBatchReader, a polars DataFrame, ...).
-pub(crate) fn import_stream(obj: &Bound<'_, PyAny>) -> Result<RecordBatchStreamReader> {
+pub(crate) fn import_stream(obj: &Bound<'_, PyAny>) -> Result<ArrowArrayStreamReader> {
     let capsule = obj.call_method0("__arrow_c_stream__").map_err(|e| PyError::argument(format!("__arrow_c_stream__ failed: {e}")))?;
     let capsule = capsule.cast::<PyCapsule>().map_err(|_| PyError::argument("__arrow_c_stream__ did not return a PyCapsule"))?;
     let ptr = capsule.pointer_checked(Some(STREAM)).map_err(|_| PyError::argument("__arrow_c_stream__ returned a capsule that is not an \"arrow_array_stream\""))?;
@@ -105,7 +105,7 @@ pub(crate) fn import_stream(obj: &Bound<'_, PyAny>) -> Result<RecordBatchStreamR
     // points to a valid, initialized ArrowArrayStream owned by the capsule. `from_raw` moves the
     // stream out and leaves a released one behind (release = NULL), so the capsule's destructor
     // does not release it a second time. The capsule is alive for this call.
-    let reader = unsafe { RecordBatchStreamReader::from_raw(ptr.as_ptr().cast::<FFI_ArrowArrayStream>()) }?;
+    let reader = unsafe { ArrowArrayStreamReader::from_raw(ptr.as_ptr().cast::<FFI_ArrowArrayStream>()) }?;
     Ok(reader)
 }
 

@@ -144,7 +144,7 @@ impl MemorySource {
     /// Holds `bytes` (no copy when aligned).
     #[must_use]
     pub fn new(bytes: SharedSlice) -> Self {
-        let bytes = if bytes.as_ptr() as usize % 64 == 0 { bytes } else { SharedSlice::from_aligned(AlignedBytes::copy_from(&bytes)) };
+        let bytes = if (bytes.as_ptr() as usize).is_multiple_of(64) { bytes } else { SharedSlice::from_aligned(AlignedBytes::copy_from(&bytes)) };
         MemorySource { bytes }
     }
 }
@@ -272,7 +272,7 @@ pub(crate) fn fetch(source: &dyn ByteSource, ranges: &[Range<u64>]) -> Result<Ve
             let (q, g) = (&requests[at], &got[at]);
             let piece = g.slice((r.start - q.start) as usize..(r.end - q.start) as usize);
             // Coalesced requests cut at unaligned offsets; typed views need 64-byte starts.
-            Ok(if piece.as_ptr() as usize % 64 == 0 { piece } else { SharedSlice::from_aligned(AlignedBytes::copy_from(&piece)) })
+            Ok(if (piece.as_ptr() as usize).is_multiple_of(64) { piece } else { SharedSlice::from_aligned(AlignedBytes::copy_from(&piece)) })
         })
         .collect()
 }
@@ -300,7 +300,7 @@ mod tests {
             let got = fetch(s.as_ref(), &[900..1000, 3..67, 64..64]).unwrap();
             assert_eq!((&got[0][..], &got[1][..], got[2].len()), (&data[900..], &data[3..67], 0));
             if s.as_contiguous().is_none() {
-                assert!(got.iter().all(|g| g.is_empty() || g.as_ptr() as usize % 64 == 0), "fetched ranges start aligned");
+                assert!(got.iter().all(|g| g.is_empty() || (g.as_ptr() as usize).is_multiple_of(64)), "fetched ranges start aligned");
             }
             assert!(fetch_one(s.as_ref(), 990..1001).is_err());
         }

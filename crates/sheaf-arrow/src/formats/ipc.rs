@@ -144,7 +144,10 @@ impl MappedIpcFile {
         if !ipc_schema.endianness().equals_to_target_endianness() {
             return Err(bad("the endianness of the source system does not match the endianness of the target system".into()));
         }
-        let schema = Arc::new(arrow_ipc::convert::try_fb_to_schema(ipc_schema)?);
+        // arrow 59's schema conversion panics on some malformed flatbuffers instead of returning an
+        // error: contain it, so a hostile file is refused with a message.
+        let schema = std::panic::catch_unwind(|| arrow_ipc::convert::fb_to_schema(ipc_schema)).map_err(|_| bad("the footer's schema cannot be converted".into()))?;
+        let schema = Arc::new(schema);
         let mut decoder = arrow_ipc::reader::FileDecoder::new(schema.clone(), footer.version());
         for block in footer.dictionaries().iter().flatten() {
             decoder.read_dictionary(block, &block_bytes(&bytes, block)?)?;

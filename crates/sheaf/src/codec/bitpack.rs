@@ -186,7 +186,7 @@ impl Codec for BitPack {
     }
 
     fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
-        if !matches!(width, 1 | 2 | 4 | 8) || input.len() % width != 0 {
+        if !matches!(width, 1 | 2 | 4 | 8) || !input.len().is_multiple_of(width) {
             return None;
         }
         let (mut min, mut max) = (i64::MAX, i64::MIN);

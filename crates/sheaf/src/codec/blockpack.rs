@@ -75,7 +75,7 @@ impl<'a> Layout<'a> {
         if word >> 32 != 0 {
             return Err("bytes 12..16 of the header are not zero".into());
         }
-        if block == 0 || block % 8 != 0 {
+        if block == 0 || !block.is_multiple_of(8) {
             return Err(format!("block length {block} is not a positive multiple of 8"));
         }
         let first = le_u64(input, 16)?.to_le_bytes();
@@ -153,7 +153,7 @@ impl Codec for BlockPack {
     }
 
     fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
-        if !matches!(width, 1 | 2 | 4 | 8) || input.len() % width != 0 {
+        if !matches!(width, 1 | 2 | 4 | 8) || !input.len().is_multiple_of(width) {
             return None;
         }
         let count = input.len() / width;

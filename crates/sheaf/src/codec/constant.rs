@@ -11,7 +11,7 @@ impl Codec for Constant {
     }
 
     fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
-        if width == 0 || input.len() % width != 0 {
+        if width == 0 || !input.len().is_multiple_of(width) {
             return None;
         }
         let first = input.get(..width)?;

@@ -42,7 +42,7 @@ impl Codec for Decimal {
     }
 
     fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
-        if width == 0 || input.len() % width != 0 {
+        if width == 0 || !input.len().is_multiple_of(width) {
             return None;
         }
         float_kind!(
@@ -74,7 +74,7 @@ impl Codec for Decimal {
     }
 
     fn decoded_len(&self, input: &[u8], width: usize) -> DecodeResult<usize> {
-        if width == 0 || input.len() % width != 0 || input.is_empty() {
+        if width == 0 || !input.len().is_multiple_of(width) || input.is_empty() {
             return Err(format!("{} bytes is not a scale plus whole {width}-byte values", input.len()));
         }
         Ok(input.len() - width)

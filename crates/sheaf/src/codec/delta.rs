@@ -36,7 +36,7 @@ impl Codec for Delta {
     }
 
     fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
-        if input.len() % width.max(1) != 0 {
+        if !input.len().is_multiple_of(width.max(1)) {
             return None;
         }
         out.reserve(input.len());
@@ -56,7 +56,7 @@ impl Codec for Delta {
     }
 
     fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
-        if !matches!(width, 1 | 2 | 4 | 8) || input.len() % width != 0 {
+        if !matches!(width, 1 | 2 | 4 | 8) || !input.len().is_multiple_of(width) {
             return Err(format!("delta needs 1, 2, 4 or 8-byte values, got {} bytes of width {width}", input.len()));
         }
         // Fast path: both sides aligned for the value type (the usual case: decoded buffers are

@@ -107,7 +107,7 @@ fn expand<C: Copy + Into<usize> + Ord>(codes: &[C], dict: &[u8], width: usize, o
 /// The distinct values of `input` in order of first appearance, and each value's index; `None`
 /// past [`MAX_ENTRIES`]. Values of up to 8 bytes are hashed as one integer.
 fn index(input: &[u8], width: usize) -> Option<(Vec<&[u8]>, Vec<u16>)> {
-    if width == 0 || input.len() % width != 0 {
+    if width == 0 || !input.len().is_multiple_of(width) {
         return None;
     }
     // Up to 8 bytes, the value as one integer.

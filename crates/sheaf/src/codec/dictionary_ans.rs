@@ -528,7 +528,7 @@ fn write_model(m: &Model, n: usize, out: &mut Vec<u8>) {
 /// correction took four fifths of the time on planning samples of spread values), and the
 /// indices cost their entropy under them.
 pub(crate) fn estimate(input: &[u8], width: usize, delta: bool) -> Option<Estimate> {
-    if !(1..=8).contains(&width) || input.len() % width != 0 || (delta && !matches!(width, 1 | 2 | 4 | 8)) {
+    if !(1..=8).contains(&width) || !input.len().is_multiple_of(width) || (delta && !matches!(width, 1 | 2 | 4 | 8)) {
         return None;
     }
     let n = input.len() / width;
@@ -579,7 +579,7 @@ pub(crate) struct Estimate {
 
 /// Encodes `input` (or, with `delta`, its deltas), in tuples as `tuples` says; the id used.
 fn encode_values(input: &[u8], width: usize, delta: bool, tuples: Tuples, smallest: bool, out: &mut Vec<u8>) -> Option<u8> {
-    if !(1..=8).contains(&width) || input.len() % width != 0 {
+    if !(1..=8).contains(&width) || !input.len().is_multiple_of(width) {
         return None;
     }
     let n = input.len() / width;

@@ -167,7 +167,7 @@ fn compress<T: pco::data_types::Number + bytemuck::Pod>(input: &[u8], parts: usi
 /// Encodes `input` (values of `width` bytes) as pcodec numbers of type `kind`, in `parts`
 /// equal chunks, at pcodec compression `level`.
 pub(crate) fn encode(input: &[u8], width: usize, kind: u8, parts: usize, level: u8, choice: PcoChoice, out: &mut Vec<u8>) -> Option<()> {
-    if width_of(kind) != Some(width) || input.len() % width != 0 {
+    if width_of(kind) != Some(width) || !input.len().is_multiple_of(width) {
         return None;
     }
     let body = by_kind!(kind, compress(input, parts, level, choice))?;

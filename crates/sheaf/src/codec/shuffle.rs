@@ -12,7 +12,7 @@ impl Codec for Shuffle {
     }
 
     fn encode(&self, input: &[u8], width: usize, out: &mut Vec<u8>) -> Option<()> {
-        if width < 2 || input.len() % width != 0 {
+        if width < 2 || !input.len().is_multiple_of(width) {
             return None;
         }
         let n = input.len() / width;
@@ -30,7 +30,7 @@ impl Codec for Shuffle {
     }
 
     fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
-        if width == 0 || input.len() % width != 0 || out.len() != input.len() {
+        if width == 0 || !input.len().is_multiple_of(width) || out.len() != input.len() {
             return Err(format!("{} bytes is not a whole number of {width}-byte values", input.len()));
         }
         let n = input.len() / width;

@@ -11,7 +11,7 @@ const HEADER: usize = 8;
 /// Encodes with `k` values per row (the caller's parameter; recorded in the header).
 pub(crate) fn encode(input: &[u8], width: usize, k: usize, out: &mut Vec<u8>) -> Option<()> {
     let row = width.checked_mul(k)?;
-    if k < 2 || row == 0 || input.len() % row != 0 {
+    if k < 2 || row == 0 || !input.len().is_multiple_of(row) {
         return None;
     }
     out.reserve(HEADER + input.len());
@@ -111,7 +111,7 @@ impl Codec for Transpose {
         let k = usize::try_from(le_u64(input, 0)?).map_err(|_| "row length does not fit".to_string())?;
         let data = &input[HEADER..];
         let row = width.checked_mul(k).filter(|&r| r > 0 && k >= 2).ok_or_else(|| format!("bad row length {k}"))?;
-        if data.len() % row != 0 || out.len() != data.len() {
+        if !data.len().is_multiple_of(row) || out.len() != data.len() {
             return Err(format!("{} bytes is not a whole number of {k}-value rows", data.len()));
         }
         by_width(width, data, out, k, false);

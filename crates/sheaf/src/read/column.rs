@@ -133,7 +133,7 @@ pub(crate) fn table_region(name: &str, entry: &DirEntry, metadata_start: u64) ->
     let table_len = u64::from(entry.chunk_count) * CHUNK_ENTRY_LEN;
     let what = format!("chunk table of column {name}");
     check_region(&what, entry.chunk_table_offset, table_len, HEADER_LEN, metadata_start)?;
-    if entry.chunk_table_offset % ALIGNMENT != 0 {
+    if !entry.chunk_table_offset.is_multiple_of(ALIGNMENT) {
         return Err(Error::Misaligned { what, offset: entry.chunk_table_offset, align: ALIGNMENT });
     }
     Ok((entry.chunk_table_offset, table_len))
@@ -715,7 +715,7 @@ impl Column {
         let nbits = n * k;
         let mut validity = any_nulls.then(|| vec![0xFFu8; nbits.div_ceil(8) as usize]);
         if let Some(v) = validity.as_mut() {
-            if nbits % 8 != 0 {
+            if !nbits.is_multiple_of(8) {
                 if let Some(last) = v.last_mut() {
                     *last = (1u8 << (nbits % 8)) - 1;
                 }

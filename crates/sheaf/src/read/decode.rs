@@ -134,7 +134,7 @@ pub(crate) fn decode_chunk(ctx: &ChunkCtx<'_>, chunk: usize, c: &ChunkEntry, sto
 
 /// Copies `n` bits from `src` starting at bit `src_at` into `dst` starting at bit `dst_at`.
 pub(crate) fn copy_bits(src: &[u8], src_at: u64, dst: &mut [u8], dst_at: u64, n: u64) {
-    if src_at % 8 == 0 && dst_at % 8 == 0 && n % 8 == 0 {
+    if src_at.is_multiple_of(8) && dst_at.is_multiple_of(8) && n.is_multiple_of(8) {
         let (s, d, len) = ((src_at / 8) as usize, (dst_at / 8) as usize, (n / 8) as usize);
         dst[d..d + len].copy_from_slice(&src[s..s + len]);
         return;

@@ -97,7 +97,7 @@ impl<'a> ColumnInput<'a> {
                     }
                     return Ok(None);
                 }
-                if len % w != 0 {
+                if !len.is_multiple_of(w) {
                     return Err(bad(format!("{len} bytes is not a whole number of {w}-byte rows")));
                 }
                 len / w

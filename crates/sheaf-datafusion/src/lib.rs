@@ -1,0 +1,63 @@
+//! # sheaf-datafusion: SQL over sheaf files
+//!
+//! sheaf files as a [DataFusion](https://datafusion.apache.org) file format: register
+//! [`SheafFormatFactory`] on a session (or make one with [`session_context`]) and `.sheaf` files,
+//! directories and globs of them are tables, local or in any object store DataFusion knows.
+//! Scans read only the projected columns, skip the chunks the stored statistics rule out for the
+//! query's filters, stop at a limit, give the planner row counts and per-column
+//! min/max/null counts, and split files into partitions by row ranges so every core decodes.
+//!
+//! It plugs in as a `FileFormat` rather than a `TableProvider` so that DataFusion's
+//! `ListingTable` does what it does for Parquet (listing, globs, hive partitions, URL tables,
+//! object stores, file-level pruning) and sheaf supplies only what is sheaf's.
+//!
+//! Errors are DataFusion's; those from sheaf are `DataFusionError::External` holding the
+//! [`sheaf::Error`] or [`sheaf_arrow::ArrowInteropError`], which a caller can downcast.
+//!
+//! ```
+//! # #[tokio::main(flavor = "multi_thread")]
+//! # async fn main() -> datafusion::common::Result<()> {
+//! use sheaf::{ArraySchema, ColumnInput, DType, Field, LeafType, WriteOptions};
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("t.sheaf");
+//! let ids: Vec<i64> = (0..1000).collect();
+//! let schema = ArraySchema::new("t", DType::structure(vec![Field::new("id", DType::leaf(LeafType::Int(8)))]));
+//! sheaf::write_arrays(&path, &[(schema, vec![ColumnInput::fixed(&ids)])], &WriteOptions::new()).map_err(sheaf_datafusion::external)?;
+//!
+//! let ctx = sheaf_datafusion::session_context(Default::default())?;
+//! let sql = format!("SELECT count(*) AS n, sum(id) AS s FROM '{}' WHERE id >= 500", path.display());
+//! let batches = ctx.sql(&sql).await?.collect().await?;
+//! let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)?.to_string();
+//! assert!(text.contains("| 500 | 374750 |"));
+//! # Ok(())
+//! # }
+//! ```
+
+mod format;
+mod reader;
+mod source;
+mod stats;
+pub mod store;
+
+use std::sync::Arc;
+
+use datafusion::common::Result;
+use datafusion::execution::context::SessionContext;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::prelude::SessionConfig;
+
+pub use format::{SheafFormat, SheafFormatFactory, EXTENSION};
+pub use reader::external;
+pub use source::SheafSource;
+pub use store::ObjectStoreSource;
+
+/// A session with DataFusion's defaults, `.sheaf` registered as a file format, and URL tables
+/// enabled (`SELECT ... FROM 'path/or/url.sheaf'`).
+///
+/// # Errors
+/// When the format cannot be registered.
+pub fn session_context(config: SessionConfig) -> Result<SessionContext> {
+    let mut state = SessionStateBuilder::new().with_config(config).with_default_features().build();
+    state.register_file_format(Arc::new(SheafFormatFactory), true)?;
+    Ok(SessionContext::new_with_state(state).enable_url_table())
+}
