@@ -99,7 +99,7 @@ impl FileFacts {
     /// partition boundaries snap to, so that a chunk is decoded by one partition.
     fn grid(&self) -> Vec<u64> {
         let Some(col) = self.array.column_descs().iter().position(|d| d.level == 0).and_then(|i| self.array.column_at(i).ok()) else { return vec![0, self.array.rows()] };
-        starts_of(&col)
+        col.row_starts().to_vec()
     }
 
     /// The rows of partition range `range` (rows of the file, from [`crate::SheafSource`]'s
@@ -121,7 +121,7 @@ impl FileFacts {
             let Ok(i) = self.schema.index_of(column.name()) else { continue };
             let Some(col) = self.scalar_column(i) else { continue };
             let Some(stats) = col.statistics().map_err(external)? else { continue };
-            columns.push(PrunableColumn { name: column.name().to_string(), ty: self.schema.field(i).data_type().clone(), starts: starts_of(&col), stats });
+            columns.push(PrunableColumn { name: column.name().to_string(), ty: self.schema.field(i).data_type().clone(), starts: col.row_starts().to_vec(), stats });
         }
         if columns.is_empty() || rows.is_empty() {
             return Ok((vec![rows], 0, 0));
@@ -150,7 +150,7 @@ impl FileFacts {
         for &i in leaves {
             if self.array.column_descs().get(i).is_some_and(|d| d.level == 0) {
                 if let Ok(col) = self.array.column_at(i) {
-                    cuts.extend(starts_of(&col));
+                    cuts.extend_from_slice(col.row_starts());
                 }
             }
         }
@@ -182,18 +182,6 @@ impl FileFacts {
         let batch = sheaf_arrow::read_record_batch(&self.array, Some(fields), rows).map_err(external)?;
         Ok(RecordBatch::try_new(Arc::clone(target), batch.columns().to_vec())?)
     }
-}
-
-/// Row starts of each chunk of `col`, then its row count.
-fn starts_of(col: &sheaf::Column) -> Vec<u64> {
-    let mut starts = Vec::with_capacity(col.chunks().len() + 1);
-    let mut at = 0;
-    for c in col.chunks() {
-        starts.push(at);
-        at += c.row_count;
-    }
-    starts.push(at);
-    starts
 }
 
 /// `e`, naming `file` when it does not already.

@@ -234,7 +234,9 @@ impl Column {
         &self.table.chunks
     }
 
-    fn row_starts(&self) -> &[u64] {
+    /// The first row of each chunk, then the row count (one more entry than chunks).
+    #[must_use]
+    pub fn row_starts(&self) -> &[u64] {
         &self.table.row_starts
     }
 
