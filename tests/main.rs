@@ -19,6 +19,7 @@ mod embedding;
 mod golden;
 mod interop_arrow;
 mod interop_numpy;
+mod remote;
 mod roundtrip;
 mod spec_reader;
 mod sql;

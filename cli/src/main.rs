@@ -5,6 +5,7 @@ mod args;
 mod cmd;
 mod format;
 mod human;
+mod place;
 mod progress;
 
 use std::process::ExitCode;
@@ -67,5 +68,5 @@ fn one_line(e: &anyhow::Error) -> String {
         }
         out.push_str(&s);
     }
-    out.replace('\n', " ")
+    place::as_shown(out.replace('\n', " "))
 }

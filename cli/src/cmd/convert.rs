@@ -15,7 +15,7 @@ use sheaf_npy::{NpyHeader, NpyWriter, NpzWriter};
 use crate::args::ConvertArgs;
 use crate::progress::Progress;
 use sheaf_convert as shrink;
-use sheaf_convert::{row_range, select, Format, Source, SourceArray};
+use sheaf_convert::{row_range, select, Format, SourceArray};
 
 /// Bytes per batch when streaming between formats: small enough that the allocator reuses the
 /// memory of one batch for the next (fresh pages cost far more than the copy), large enough to
@@ -107,16 +107,16 @@ pub(crate) fn csv_options(a: &ConvertArgs) -> anyhow::Result<CsvOptions> {
 pub(crate) fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
     let from = match a.from {
         Some(f) => f,
-        None => Format::from_path(&a.input).map_err(|e| anyhow::anyhow!("{e} (or pass --from)"))?,
+        None => crate::place::format_of(&a.input).map_err(|e| anyhow::anyhow!("{e} (or pass --from)"))?,
     };
     let to_stdout = a.output.as_os_str() == "-";
     let to = match (a.to, to_stdout) {
         (Some(t), _) => t,
         (None, true) => bail!("writing to stdout needs --to FORMAT"),
-        (None, false) => Format::from_path(&a.output).map_err(|e| anyhow::anyhow!("{e} (or pass --to)"))?,
+        (None, false) => crate::place::format_of(&a.output).map_err(|e| anyhow::anyhow!("{e} (or pass --to)"))?,
     };
     let csv = csv_options(a)?;
-    let source = Source::open_skipping(&a.input, from, &csv, a.skip_unsupported)?;
+    let (source, _input) = crate::place::open_source(&a.input, from, &csv, a.skip_unsupported)?;
     for (name, why) in source.skipped() {
         eprintln!("sheaf: warning: {}: skipping column {name:?}: {why}", a.input.display());
     }
@@ -126,12 +126,13 @@ pub(crate) fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
         plans.push(plan(array, a).with_context(|| format!("{}: array {:?}", a.input.display(), array.name))?);
     }
     let scratch;
-    let target: PathBuf = if to_stdout {
+    let output = if to_stdout {
         scratch = tempfile::tempdir().context("creating a temporary directory")?;
-        scratch.path().join("out")
+        crate::place::Output::new(&scratch.path().join("out"))?
     } else {
-        a.output.clone()
+        crate::place::Output::new(&a.output)?
     };
+    let target: PathBuf = output.path.clone();
     let total: u64 = plans.iter().map(|p| p.end - p.start).sum();
     let progress = Progress::rows(total, quiet, "converting");
     let one = |what: &str| -> anyhow::Result<&Plan<'_, '_>> {
@@ -151,6 +152,7 @@ pub(crate) fn run(a: &ConvertArgs, quiet: bool) -> anyhow::Result<()> {
     };
     progress.finish();
     result.with_context(|| format!("writing {}", a.output.display()))?;
+    output.publish().with_context(|| format!("writing {}", a.output.display()))?;
     if to_stdout {
         let mut f = std::fs::File::open(&target).context("reopening the output")?;
         std::io::copy(&mut f, &mut std::io::stdout().lock())?;

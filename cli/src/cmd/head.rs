@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::args::HeadArgs;
 use crate::format::cell;
 use crate::human::table;
-use sheaf_convert::{select, Format, Source};
+use sheaf_convert::select;
 
 /// Items of one list shown before `...`.
 const LIST_ITEMS_SHOWN: usize = 8;
@@ -39,7 +39,7 @@ fn render(descs: &[sheaf::ColumnDesc], cols: &[sheaf::ColumnData<'_>], i: usize,
 }
 
 pub(crate) fn run(a: &HeadArgs) -> anyhow::Result<()> {
-    let source = Source::open(&a.file, Format::from_path(&a.file)?)?;
+    let (source, _input) = crate::place::open_source(&a.file, crate::place::format_of(&a.file)?, &Default::default(), false)?;
     let arrays = source.arrays(&a.array)?;
     let mut docs = Vec::new();
     for (k, array) in arrays.iter().enumerate() {

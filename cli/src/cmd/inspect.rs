@@ -7,7 +7,14 @@ use crate::args::InspectArgs;
 use crate::human::{size, table};
 
 pub(crate) fn run(a: &InspectArgs) -> anyhow::Result<()> {
-    let doc = sheaf_convert::describe(&a.file, !a.no_stats)?;
+    let doc = if crate::place::format_of(&a.file)? == sheaf_convert::Format::Sheaf {
+        sheaf_convert::describe_file(&crate::place::open_sheaf(&a.file)?, !a.no_stats)?
+    } else {
+        let copy = crate::place::local_copy(&a.file)?;
+        let mut doc = sheaf_convert::describe(copy.local.as_deref().unwrap_or(&a.file), !a.no_stats).map_err(|e| anyhow::anyhow!(crate::place::as_shown(e.to_string())))?;
+        doc["file"] = serde_json::json!(a.file.display().to_string());
+        doc
+    };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&doc).context("printing JSON")?);
         return Ok(());

@@ -18,7 +18,7 @@ use futures::StreamExt;
 use sheaf::{WriteOptions, Writer};
 use sheaf_arrow::formats::{ArrowCompression, BatchWriter, CsvOptions};
 use sheaf_arrow::{batch_from_leaves, LeafBuffers};
-use sheaf_convert::{Format, Source};
+use sheaf_convert::Format;
 
 use crate::args::SqlArgs;
 
@@ -49,9 +49,11 @@ async fn query(a: &SqlArgs) -> anyhow::Result<()> {
     if let Some(out) = &a.output {
         let to = match a.to {
             Some(f) => f,
-            None => Format::from_path(out)?,
+            None => crate::place::format_of(out)?,
         };
-        return write_file(out, to, &schema, &mut stream).await;
+        let output = crate::place::Output::new(out)?;
+        write_file(&output.path, to, &schema, &mut stream).await?;
+        return output.publish();
     }
     let stdout = std::io::stdout();
     if a.json {
@@ -102,7 +104,7 @@ fn register_converted(ctx: &SessionContext, sql: &str) -> anyhow::Result<()> {
         if !ext.is_some_and(|e| CONVERTED.contains(&e.as_str())) || ctx.table_exist(name)? {
             continue;
         }
-        let source = Source::open(path, Format::from_path(path)?)?;
+        let (source, _input) = crate::place::open_source(path, crate::place::format_of(path)?, &CsvOptions::default(), false)?;
         let arrays = source.arrays(&[])?;
         let [array] = arrays.as_slice() else {
             bail!("{name}: holds {} arrays; a table is one array (convert the one you want to a file of its own)", arrays.len());

@@ -6,10 +6,10 @@ use serde_json::json;
 use crate::args::SuggestArgs;
 use crate::human::{size, table};
 use sheaf_convert::advise;
-use sheaf_convert::{select, Format, Source};
+use sheaf_convert::select;
 
 pub(crate) fn run(a: &SuggestArgs) -> anyhow::Result<()> {
-    let source = Source::open(&a.file, Format::from_path(&a.file)?)?;
+    let (source, _input) = crate::place::open_source(&a.file, crate::place::format_of(&a.file)?, &Default::default(), false)?;
     let mut out = Vec::new();
     let (mut now, mut after) = (0u64, 0u64);
     for array in source.arrays(&[])? {

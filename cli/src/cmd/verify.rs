@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use crate::args::VerifyArgs;
-use sheaf_convert::{Format, Source};
+use sheaf_convert::Format;
 
 /// Other formats: read everything their own readers check (headers, lengths, every batch
 /// validated in full).
@@ -11,13 +11,15 @@ fn verify_foreign(a: &VerifyArgs, format: Format) -> anyhow::Result<()> {
     let (arrays, rows) = match format.arrow() {
         Some(af) => {
             let mut rows = 0u64;
-            for b in sheaf_arrow::formats::open_reader(&a.file, af, &sheaf_arrow::formats::CsvOptions::default())? {
-                rows += b?.num_rows() as u64;
+            let copy = crate::place::local_copy(&a.file)?;
+            let local = copy.local.as_deref().unwrap_or(&a.file);
+            for b in sheaf_arrow::formats::open_reader(local, af, &sheaf_arrow::formats::CsvOptions::default())? {
+                rows += b.map_err(|e| anyhow::anyhow!(crate::place::as_shown(e.to_string())))?.num_rows() as u64;
             }
             (1, rows)
         }
         None => {
-            let source = Source::open(&a.file, format)?;
+            let (source, _input) = crate::place::open_source(&a.file, format, &Default::default(), false)?;
             let arrays = source.arrays(&[])?;
             (arrays.len(), arrays.iter().map(|x| x.rows).sum())
         }
@@ -31,11 +33,11 @@ fn verify_foreign(a: &VerifyArgs, format: Format) -> anyhow::Result<()> {
 }
 
 pub(crate) fn run(a: &VerifyArgs) -> anyhow::Result<()> {
-    let format = Format::from_path(&a.file).unwrap_or(Format::Sheaf);
+    let format = crate::place::format_of(&a.file).unwrap_or(Format::Sheaf);
     if format != Format::Sheaf {
         return verify_foreign(a, format);
     }
-    let file = sheaf::File::open(&a.file)?;
+    let file = crate::place::open_sheaf(&a.file)?;
     let report = file.verify()?;
     if a.json {
         let v = serde_json::json!({

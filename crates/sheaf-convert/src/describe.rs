@@ -120,7 +120,16 @@ fn numpy_doc(path: &Path, with_stats: bool, format: Format) -> Result<Value> {
 }
 
 fn sheaf_doc(path: &Path, with_stats: bool) -> Result<Value> {
-    let file = sheaf::File::open(path)?;
+    describe_file(&sheaf::File::open(path)?, with_stats)
+}
+
+/// The description of an open sheaf file (local or remote), as [`describe`] gives it; the
+/// file is named by [`sheaf::File::path`] (a URL for a remote one).
+///
+/// # Errors
+/// A column's chunk table or statistics cannot be read.
+pub fn describe_file(file: &sheaf::File, with_stats: bool) -> Result<Value> {
+    let path = file.path().unwrap_or(Path::new("<memory>"));
     let file_len = file.len();
     let mut arrays = Vec::new();
     let (mut total_stored, mut total_memory) = (0u64, 0u64);

@@ -45,7 +45,7 @@ mod select;
 mod source;
 mod stats;
 
-pub use describe::describe;
+pub use describe::{describe, describe_file};
 pub use error::{ConvertError, Result};
 pub use narrow::{advise, plan, ColumnAdvice, Narrowing};
 pub use select::{row_range, select};

@@ -35,29 +35,34 @@
 
 mod format;
 mod reader;
+mod registry;
 mod source;
 mod stats;
-pub mod store;
 
 use std::sync::Arc;
 
 use datafusion::common::Result;
 use datafusion::execution::context::SessionContext;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;
 
 pub use format::{SheafFormat, SheafFormatFactory, EXTENSION};
 pub use reader::external;
+pub use registry::UrlStoreRegistry;
+pub use sheaf_remote::ObjectStoreSource;
 pub use source::SheafSource;
-pub use store::ObjectStoreSource;
 
-/// A session with DataFusion's defaults, `.sheaf` registered as a file format, and URL tables
-/// enabled (`SELECT ... FROM 'path/or/url.sheaf'`).
+/// A session with DataFusion's defaults, `.sheaf` registered as a file format, URL tables
+/// enabled (`SELECT ... FROM 'path/or/url.sheaf'`), and a [`UrlStoreRegistry`]: tables named by
+/// `s3://`, `gs://`, `az://` or `http(s)://` URLs reach their stores, configured from the
+/// environment, with nothing registered first.
 ///
 /// # Errors
-/// When the format cannot be registered.
+/// When the format cannot be registered or the runtime cannot be built.
 pub fn session_context(config: SessionConfig) -> Result<SessionContext> {
-    let mut state = SessionStateBuilder::new().with_config(config).with_default_features().build();
+    let runtime = RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(UrlStoreRegistry::new())).build_arc()?;
+    let mut state = SessionStateBuilder::new().with_config(config).with_runtime_env(runtime).with_default_features().build();
     state.register_file_format(Arc::new(SheafFormatFactory), true)?;
     Ok(SessionContext::new_with_state(state).enable_url_table())
 }

@@ -16,7 +16,7 @@ use object_store::local::LocalFileSystem;
 use object_store::{ObjectMeta, ObjectStore};
 
 use crate::stats::{column_statistics, file_statistics, PrunableColumn, Segments};
-use crate::store::ObjectStoreSource;
+use sheaf_remote::ObjectStoreSource;
 
 /// Fewest rows a decode step covers: chunks are merged up to this so that small chunks do not
 /// make small batches.

@@ -122,6 +122,27 @@ impl From<sheaf_convert::ConvertError> for PyError {
     }
 }
 
+impl From<sheaf_remote::RemoteError> for PyError {
+    fn from(e: sheaf_remote::RemoteError) -> Self {
+        use sheaf_remote::RemoteError as R;
+        match e {
+            R::Sheaf(s) => s.into(),
+            R::BadUrl { .. } => PyError::new("bad_url", e.to_string()),
+            // A missing object is FileNotFoundError, a failed request an OSError, as for files.
+            R::NotFound { ref url } => {
+                let path = Some(url.clone());
+                PyError { kind: "io", message: e.to_string(), path, io: Some(std::io::ErrorKind::NotFound), errno: Some(2) }
+            }
+            other => {
+                let mut out = PyError::new("io", other.to_string()).with_io_source(&other);
+                out.kind = "io";
+                out.io.get_or_insert(std::io::ErrorKind::Other);
+                out
+            }
+        }
+    }
+}
+
 impl From<arrow_schema::ArrowError> for PyError {
     fn from(e: arrow_schema::ArrowError) -> Self {
         PyError::new("arrow", e.to_string())

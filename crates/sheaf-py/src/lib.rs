@@ -27,7 +27,10 @@ use pyo3::prelude::*;
 #[pyfunction]
 #[pyo3(signature = (path, stats = true))]
 fn info_json(py: Python<'_>, path: std::path::PathBuf, stats: bool) -> error::Result<String> {
-    let doc = py.detach(|| sheaf_convert::describe(&path, stats))?;
+    let doc = match path.to_str().filter(|t| sheaf_remote::is_url(t)) {
+        Some(url) => py.detach(|| -> error::Result<_> { Ok(sheaf_convert::describe_file(&sheaf_remote::open_file(url)?, stats)?) })?,
+        None => py.detach(|| sheaf_convert::describe(&path, stats))?,
+    };
     Ok(doc.to_string())
 }
 

@@ -32,12 +32,17 @@ impl RawFile {
 }
 
 /// Opens the sheaf file at `path`: memory-mapped by default, with positioned reads when
-/// `mapped` is false (for files other programs may rewrite in place).
+/// `mapped` is false (for files other programs may rewrite in place). A URL (`s3://`, `gs://`,
+/// `az://`, `http(s)://`) is read by range requests (`mapped` does not apply); `file://` is local.
 #[pyfunction]
 #[pyo3(signature = (path, mapped = true))]
 pub(crate) fn open_file(py: Python<'_>, path: std::path::PathBuf, mapped: bool) -> PyResult<RawFile> {
-    let file = py.detach(|| if mapped { sheaf::File::open(&path) } else { sheaf::File::open_unmapped(&path) }).map_err(PyError::from)?;
-    Ok(RawFile { file: Some(file), path: path.display().to_string() })
+    let shown = path.display().to_string();
+    let file = match path.to_str().filter(|t| sheaf_remote::is_url(t)) {
+        Some(url) => py.detach(|| sheaf_remote::open_file(url)).map_err(PyError::from)?,
+        None => py.detach(|| if mapped { sheaf::File::open(&path) } else { sheaf::File::open_unmapped(&path) }).map_err(PyError::from)?,
+    };
+    Ok(RawFile { file: Some(file), path: shown })
 }
 
 #[pymethods]

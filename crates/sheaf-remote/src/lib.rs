@@ -1,0 +1,87 @@
+//! # sheaf-remote: sheaf files (and other inputs) named by URL
+//!
+//! `s3://bucket/key`, `gs://`, `az://`, `http(s)://` and `file://` are read where a path is:
+//! [`open_file`] opens a sheaf file on a store with one request (a suffix range that brings the
+//! footer and the object's size), reads each column's chunk table on first use and fetches the
+//! buffers a read touches as parallel range requests, never the whole object. Zero-copy views
+//! stay a local-file feature: remote columns are decoded (or copied) into memory.
+//!
+//! Stores are configured from the usual environment variables (`AWS_ACCESS_KEY_ID`,
+//! `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`, `GOOGLE_SERVICE_ACCOUNT`, `AZURE_STORAGE_ACCOUNT_NAME`,
+//! ...; see object_store's builders), which are never printed; URLs in messages lose their user
+//! name and password. Requests time out and retry as object_store does, with limits fitted to
+//! interactive use (a 10 s connect timeout, four retries within a minute); a failed range is an
+//! error naming the URL, never a partial result.
+//!
+//! - [`resolve`] / [`Location`] / [`RemoteObject`]: what an argument names.
+//! - [`ObjectStoreSource`]: the [`sheaf::ByteSource`] over an object.
+//! - [`download`] / [`upload`]: whole objects, for inputs read by other formats' readers and for
+//!   outputs.
+//!
+//! ```no_run
+//! // With AWS_* set in the environment:
+//! let file = sheaf_remote::open_file("s3://bucket/trades.sheaf")?;
+//! let price = file.array("trades")?.column("price")?.read()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod error;
+mod location;
+mod source;
+mod transfer;
+
+use std::sync::{Arc, OnceLock};
+
+pub use error::{RemoteError, Result};
+pub use location::{is_url, resolve, store_for, Location, RemoteObject};
+pub use source::{ObjectStoreSource, COALESCE_GAP, TAIL_READ};
+pub use transfer::{download, upload};
+
+/// The runtime that drives requests made from synchronous code (the CLI, the Python package):
+/// started on first use, two worker threads (the requests wait on the network, not the CPU).
+///
+/// # Errors
+/// [`RemoteError::Runtime`] when its threads cannot start.
+pub fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: OnceLock<std::io::Result<tokio::runtime::Runtime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("sheaf-remote").enable_all().build())
+        .as_ref()
+        .map_err(|e| RemoteError::Runtime(std::io::Error::new(e.kind(), e.to_string())))
+}
+
+/// Runs `work` to completion on `runtime` from synchronous code. Blocking on a runtime is refused
+/// on a thread that drives one (a lazy column read on an async task, a command inside a query):
+/// from there it waits on a thread of its own.
+pub(crate) fn block_on<F: std::future::Future + Send>(runtime: &tokio::runtime::Handle, work: F, url: &str) -> Result<F::Output>
+where
+    F::Output: Send,
+{
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| s.spawn(|| runtime.block_on(work)).join()).map_err(|_| RemoteError::Runtime(std::io::Error::other(format!("{url}: the request thread failed"))))
+    } else {
+        Ok(runtime.block_on(work))
+    }
+}
+
+/// Opens the sheaf file `text` names: a local path or `file://` URL is memory-mapped; any
+/// other URL is read through an [`ObjectStoreSource`].
+///
+/// # Errors
+/// [`RemoteError::BadUrl`], [`RemoteError::NotFound`], [`RemoteError::Store`] for the object;
+/// [`RemoteError::Sheaf`] when it is not a sound sheaf file.
+pub fn open_file(text: &str) -> Result<sheaf::File> {
+    match resolve(text)? {
+        Location::Local(path) => Ok(sheaf::File::open(path)?),
+        Location::Remote(object) => open_remote(&object),
+    }
+}
+
+/// Opens the sheaf file `object` through range requests.
+///
+/// # Errors
+/// As [`open_file`].
+pub fn open_remote(object: &RemoteObject) -> Result<sheaf::File> {
+    let source = ObjectStoreSource::open(object, runtime()?.handle().clone())?;
+    Ok(sheaf::File::from_source(Arc::new(source))?)
+}
