@@ -162,7 +162,7 @@ fn one_column_of_a_wide_file_over_http_costs_few_requests_and_bytes() {
     let parquet: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let (pq_requests, pq_bytes, pq_text) = take_log(&log);
     assert_eq!(parquet["rows"], 20_000);
-    eprintln!("open + one column of 200: sheaf {requests} requests, {bytes} bytes; pyarrow Parquet {pq_requests} requests, {pq_bytes} bytes");
+    eprintln!("open + one column of 200: sheaf {requests} requests, {bytes} bytes; pyarrow Parquet {pq_requests} requests, {pq_bytes} bytes\nsheaf:\n{text}pyarrow:\n{pq_text}");
     assert!(requests <= pq_requests, "sheaf made {requests} requests, pyarrow {pq_requests}:\n{text}\n{pq_text}");
     assert!(bytes <= pq_bytes, "sheaf fetched {bytes} bytes, pyarrow {pq_bytes}:\n{text}\n{pq_text}");
 

@@ -84,7 +84,7 @@ impl ObjectStoreSource {
     }
 
     /// `range` out of the bytes the open request brought, when it lies within them.
-    fn from_tail(&self, range: &Range<u64>) -> Option<Bytes> {
+    fn cached_tail(&self, range: &Range<u64>) -> Option<Bytes> {
         let (start, bytes) = self.tail.as_ref()?;
         (range.start >= *start).then(|| bytes.slice((range.start - start) as usize..(range.end - start) as usize))
     }
@@ -99,7 +99,7 @@ impl ByteSource for ObjectStoreSource {
         if let Some(r) = ranges.iter().find(|r| r.start > r.end || r.end > self.len) {
             return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("bytes {}..{} requested of a {}-byte object", r.start, r.end, self.len)));
         }
-        let mut got: Vec<Option<Bytes>> = ranges.iter().map(|r| self.from_tail(r)).collect();
+        let mut got: Vec<Option<Bytes>> = ranges.iter().map(|r| self.cached_tail(r)).collect();
         let wanted: Vec<(usize, Range<u64>)> = ranges.iter().cloned().enumerate().filter(|(i, _)| got[*i].is_none()).collect();
         if !wanted.is_empty() {
             let shown = self.url.display().to_string();
