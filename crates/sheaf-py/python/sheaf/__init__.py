@@ -178,7 +178,8 @@ def load(
 
 
 def info(path: str | os.PathLike, *, stats: bool = True) -> dict:
-    """What ``sheaf inspect --json`` prints for ``path`` (any format sheaf reads), as a dict.
+    """What ``sheaf inspect --json`` prints for ``path`` (any format sheaf reads; a sheaf file
+    may be named by URL, as for :func:`open`), as a dict.
 
     Per column: dtype, encoding, chunks, stored and in-memory bytes, ratio, zero-copy, nulls,
     min/max (from stored statistics where present; ``stats=False`` skips them), and what a load
@@ -189,6 +190,10 @@ def info(path: str | os.PathLike, *, stats: bool = True) -> dict:
 
 def open(path: str | os.PathLike, *, require_zero_copy: bool = False, mapped: bool = True) -> File:
     """Open a sheaf file: O(1) whatever its size (a tail read of the footer).
+
+    ``path`` may be a URL: ``s3://bucket/key``, ``gs://``, ``az://``, ``http(s)://`` (read by
+    range requests, with credentials from the usual environment variables; columns are decoded
+    into memory, never mapped) or ``file://``.
 
     Use as a context manager. ``f.arrays`` lists the arrays' names, ``f[name]`` gives an
     :class:`Array`. With ``require_zero_copy=True`` a column that cannot be a view of the map
