@@ -40,7 +40,7 @@ fn range_server(root: &Path, log: &Path) -> Server {
 
 /// moto's S3 server from the venv, with bucket `bucket` created.
 fn moto(bucket: &str) -> Server {
-    let bin = python(&["moto"]).parent().unwrap().join("moto_server");
+    let bin = python(&["moto.server"]).parent().unwrap().join("moto_server");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(&bin)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])

@@ -4,30 +4,16 @@ pub mod data;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// The built `sheaf` binary (built once per test run if needed).
+/// The `sheaf` binary Cargo built for this test run (the tests are the CLI package's integration
+/// test, so it is built with the same profile and features as everything else).
 pub fn sheaf_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-q", "-p", "sheaf-cli"]).current_dir(repo_root());
-        if release {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("running cargo build");
-        assert!(status.success(), "building the sheaf binary failed");
-        profile_dir.join("sheaf")
-    })
-    .clone()
+    PathBuf::from(env!("CARGO_BIN_EXE_sheaf"))
 }
 
 /// Runs `sheaf` with `args`.
