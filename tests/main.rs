@@ -6,12 +6,14 @@
 //! - `spec_reader`: an independent Python reader, written from `spec/`, reads Rust-written files.
 //! - `cli`: the `sheaf` binary's commands, exit codes and messages.
 //! - `atomic`: failed and abandoned writes leave the target untouched.
+//! - `append`: appends in place, crash-safe; `sheaf append`.
 //! - `embedding`: owned handles, the byte-source drivers, the requests a read makes.
 
 #![allow(missing_docs, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 mod util;
 
+mod append;
 mod atomic;
 mod cli;
 mod corrupt;

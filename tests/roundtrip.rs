@@ -3,9 +3,9 @@
 //! compared with the input, and every zero-copy view is checked for alignment.
 
 use proptest::prelude::*;
-use sheaf::{ArraySchema, ByteOrder, Codec, ColumnDesc, DType, Field, File, Leaf, LeafType, TimeUnit, WriteOptions, Writer};
+use sheaf::{ArraySchema, ByteOrder, Codec, DType, Field, File, Leaf, LeafType, TimeUnit, WriteOptions, Writer};
 
-use crate::util::data::{assert_rows, columns, level_ranges, Owned, Rng};
+use crate::util::data::{assert_rows, columns, level_ranges, slice_rows, Owned, Rng};
 
 fn leaf_type() -> impl Strategy<Value = LeafType> {
     let unit = prop_oneof![
@@ -166,6 +166,51 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Rows written, then appended in place in up to three more parts (each with a codec of its
+    /// own): the file reads as all the rows, verifies, and keeps each earlier version readable.
+    #[test]
+    fn appended_parts_round_trip(dtype in dtype(), rows in rows(), codecs in prop::collection::vec(codec(), 1..4), group in 1u64..64, seed in any::<u64>()) {
+        let schema = ArraySchema::new("s", dtype);
+        let descs = schema.columns();
+        let mut rng = Rng(seed | 1);
+        let data = columns(&descs, rows, &mut rng);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sheaf");
+        // Part boundaries: the first part may be empty, so may any other.
+        let mut cuts: Vec<u64> = (0..codecs.len()).map(|_| rng.below(rows + 1)).collect();
+        cuts.sort_unstable();
+        cuts.push(rows);
+        let mut start = 0;
+        for (k, (&end, &codec)) in cuts.iter().zip(std::iter::once(&Codec::AUTO).chain(&codecs)).enumerate() {
+            let options = WriteOptions::new().with_codec(codec).with_row_group_rows(group);
+            let mut w = if k == 0 { Writer::create(&path, options).unwrap() } else { Writer::open_append(&path, options).unwrap() };
+            let id = if k == 0 { w.add_array(schema.clone()).unwrap() } else { w.array_id("s").unwrap() };
+            let ranges = level_ranges(&descs, &data, start..end);
+            let parts: Vec<Owned> = data.iter().zip(&descs).map(|(d, desc)| slice_rows(d, desc, ranges[desc.level].start, ranges[desc.level].end)).collect();
+            let inputs: Vec<_> = parts.iter().map(Owned::input).collect();
+            w.append_rows(id, Some(end - start), &inputs).unwrap();
+            w.finish().unwrap();
+            start = end;
+        }
+        check_file(&path, &schema.clone().with_shape(vec![rows]), &data, rows, seed);
+        let file = File::open(&path).unwrap();
+        prop_assert_eq!(file.version_count().unwrap(), cuts.len());
+        prop_assert_eq!(file.verify().unwrap().versions, cuts.len());
+        // Each earlier version is the file as that part left it.
+        let mut version = file.previous_version().unwrap();
+        for &end in cuts.iter().rev().skip(1) {
+            let v = version.unwrap();
+            v.verify().unwrap();
+            prop_assert_eq!(v.array("s").unwrap().rows(), end);
+            version = v.previous_version().unwrap();
+        }
+        prop_assert!(version.is_none());
+    }
+}
+
 /// The writer encodes chunks on the thread pool while the calling thread writes them in order.
 /// Called from inside a pool it must still finish, also in a pool of one thread (whose only
 /// thread would otherwise wait for chunks nobody is left to encode), with more chunks than it
@@ -209,34 +254,6 @@ fn writing_from_inside_a_thread_pool_finishes_and_round_trips() {
             });
             check_file(&path, &schema, &data, rows, 7 + threads as u64);
             assert_eq!(File::open(&path).unwrap().single().unwrap().column("Int(8)").unwrap().chunks().len(), 100, "{name}");
-        }
-    }
-}
-
-fn slice_rows(d: &Owned, desc: &ColumnDesc, start: u64, end: u64) -> Owned {
-    let validity = d.validity.as_ref().map(|_| {
-        let mut v = vec![0u8; (end - start).div_ceil(8) as usize];
-        for r in start..end {
-            if d.is_valid(r) {
-                v[((r - start) / 8) as usize] |= 1 << ((r - start) % 8);
-            }
-        }
-        v
-    });
-    match &d.offsets {
-        Some(o) => {
-            let base = o[start as usize];
-            Owned {
-                // A list's offsets count items in other columns: it has no values of its own.
-                values: if desc.is_list() { Vec::new() } else { d.values[base as usize..o[end as usize] as usize].to_vec() },
-                offsets: Some(o[start as usize..=end as usize].iter().map(|x| x - base).collect()),
-                validity,
-                rows: end - start,
-            }
-        }
-        None => {
-            let w = desc.row_width().unwrap() as usize;
-            Owned { values: d.values[start as usize * w..end as usize * w].to_vec(), offsets: None, validity, rows: end - start }
         }
     }
 }

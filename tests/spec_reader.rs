@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use sheaf::{ArraySchema, ByteOrder, Codec, ColumnDesc, DType, Field, Leaf, LeafType, TimeUnit, WriteOptions};
 
-use crate::util::data::{columns, Owned, Rng};
+use crate::util::data::{columns, level_ranges, slice_rows, Owned, Rng};
 use crate::util::run_python;
 
 fn typed(desc: &ColumnDesc, bytes: &[u8]) -> Value {
@@ -217,13 +217,32 @@ fn python_reader_written_from_the_spec_reads_rust_files() {
     std::fs::write(&auto_expect_path, json!({ "arrays": expect_auto }).to_string()).unwrap();
     let auto_out = run_python(&["numpy", "zstandard"], "spec_reader.py", &[auto_expect_path.as_path(), auto_path.as_path()]);
     assert!(String::from_utf8_lossy(&auto_out.stdout).contains("auto.sheaf: ok"), "{}", String::from_utf8_lossy(&auto_out.stdout));
+    // The same arrays, the records written in three parts: the last two appended in place
+    // (format 1.6), one plain and one zstd.
+    let appended = dir.path().join("appended.sheaf");
+    let cut = |a: u64, b: u64| -> Vec<Owned> {
+        let ranges = level_ranges(&descs, &data, a..b);
+        data.iter().zip(&descs).map(|(d, desc)| slice_rows(d, desc, ranges[desc.level].start, ranges[desc.level].end)).collect()
+    };
+    let first = cut(0, 1200);
+    let arrays = [(schema.clone(), first.iter().map(Owned::input).collect()), (second.clone(), vec![second_data.input()]), (smooth.clone(), vec![smooth_data.input()])];
+    sheaf::write_arrays(&appended, &arrays, &WriteOptions::new().with_codec(Codec::None).with_row_group_rows(1000)).unwrap();
+    for ((a, b), codec) in [((1200, rows - 1), Codec::Zstd(3)), ((rows - 1, rows), Codec::None)] {
+        let part = cut(a, b);
+        let mut w = sheaf::Writer::open_append(&appended, WriteOptions::new().with_codec(codec).with_row_group_rows(700)).unwrap();
+        let id = w.array_id(&schema.name).unwrap();
+        w.append_rows(id, Some(b - a), &part.iter().map(Owned::input).collect::<Vec<_>>()).unwrap();
+        w.finish().unwrap();
+    }
+    files.push(appended);
     let mut args = vec![expect_path.as_path()];
     args.extend(files.iter().map(std::path::PathBuf::as_path));
     let out = run_python(&["numpy", "zstandard"], "spec_reader.py", &args);
     let stdout = String::from_utf8_lossy(&out.stdout);
     for name in ["plain", "zstd"] {
-        assert!(stdout.contains(&format!("{name}.sheaf: ok")), "{stdout}");
+        assert!(stdout.contains(&format!("{name}.sheaf: ok (1 version)")), "{stdout}");
     }
+    assert!(stdout.contains("appended.sheaf: ok (3 versions)"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn bytemuck_i32(v: &[i32]) -> Vec<u8> {

@@ -21,6 +21,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Convert between .sheaf, .npy and .npz (format from the extension).
     Convert(ConvertArgs),
+    /// Append the rows of files (any format convert reads) to a sheaf file, in place: atomic, in
+    /// time proportional to the rows added; the inputs' dtypes must be the target's.
+    Append(AppendArgs),
     /// Show a file's arrays and, per column, dtype, encoding, sizes, nulls and range.
     Inspect(InspectArgs),
     /// Print the first rows as a table, values as NumPy prints them.
@@ -92,6 +95,30 @@ pub(crate) struct ConvertArgs {
     /// column) instead of refusing the file.
     #[arg(long)]
     pub(crate) skip_unsupported: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AppendArgs {
+    /// The sheaf file to append to (local).
+    pub(crate) target: PathBuf,
+    /// Files whose rows to append, in order.
+    #[arg(required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// Input format: sheaf, npy, npz, arrow, arrows, parquet, csv (default: from the extension).
+    #[arg(long)]
+    pub(crate) from: Option<Format>,
+    /// The target array (default: the input array's name, or the target's only array).
+    #[arg(long)]
+    pub(crate) array: Option<String>,
+    /// Codec of the appended chunks: auto, smallest, none, zstd[:LEVEL], lz4.
+    #[arg(long, default_value = "auto")]
+    pub(crate) codec: CodecArg,
+    /// Rows per row group of the appended chunks.
+    #[arg(long)]
+    pub(crate) row_group_rows: Option<u64>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -54,6 +54,23 @@ def parse_trailer(data):
     return json.loads(schema), directory, ncols
 
 
+def version_count(data, schema):
+    """1, plus one for each earlier version a file that was appended to holds (format 1.6): the
+    schema document names where the previous version's trailer starts, and that version is the
+    file's bytes up to that trailer's end, with a footer of its own."""
+    n = 1
+    while "previous" in schema:
+        t = data[-TRAILER:]
+        schema_off, _, dir_off = struct.unpack_from("<QQQ", t, 0)
+        at = schema["previous"]["trailer_offset"]
+        if at < 64 or at + TRAILER > min(schema_off, dir_off):
+            raise SpecError(f"previous trailer at {at} is not below the footer")
+        data = data[:at + TRAILER]
+        schema, _, _ = parse_trailer(data)
+        n += 1
+    return n
+
+
 def leaves(dtype, path=(), shape=(), level=0, levels=None):
     """Depth-first leaf columns: (path, leaf dict, subarray shape, level of rows). A list gives
     its own column (type u8: end offsets) and then its item's columns, at a new level numbered
@@ -459,7 +476,8 @@ def check(path, expected):
                 if got != w:
                     raise SpecError(f"{path}: column {'.'.join(p)}, row {r}: read {got!r}, expected {w!r}")
     assert col_index == ncols
-    print(f"{path}: ok")
+    n = version_count(data, schema)
+    print(f"{path}: ok ({n} version{'s' if n > 1 else ''})")
 
 
 def main():

@@ -168,3 +168,32 @@ pub fn assert_rows(desc: &ColumnDesc, want: &Owned, got: &ColumnData<'_>, start:
         assert_eq!(bytes, want.row(desc, row), "{}: row {row}", desc.name());
     }
 }
+
+/// Rows `start..end` of one column (rows of its own level), as a column of their own.
+pub fn slice_rows(d: &Owned, desc: &ColumnDesc, start: u64, end: u64) -> Owned {
+    let validity = d.validity.as_ref().map(|_| {
+        let mut v = vec![0u8; (end - start).div_ceil(8) as usize];
+        for r in start..end {
+            if d.is_valid(r) {
+                v[((r - start) / 8) as usize] |= 1 << ((r - start) % 8);
+            }
+        }
+        v
+    });
+    match &d.offsets {
+        Some(o) => {
+            let base = o[start as usize];
+            Owned {
+                // A list's offsets count items in other columns: it has no values of its own.
+                values: if desc.is_list() { Vec::new() } else { d.values[base as usize..o[end as usize] as usize].to_vec() },
+                offsets: Some(o[start as usize..=end as usize].iter().map(|x| x - base).collect()),
+                validity,
+                rows: end - start,
+            }
+        }
+        None => {
+            let w = desc.row_width().unwrap() as usize;
+            Owned { values: d.values[start as usize * w..end as usize * w].to_vec(), offsets: None, validity, rows: end - start }
+        }
+    }
+}

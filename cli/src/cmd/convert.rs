@@ -23,12 +23,12 @@ use sheaf_convert::{row_range, select, Format, SourceArray};
 const BATCH_BYTES: u64 = 8 << 20;
 
 /// Rows per batch for records of `row_bytes`.
-fn batch_rows(row_bytes: u64) -> u64 {
+pub(super) fn batch_rows(row_bytes: u64) -> u64 {
     (BATCH_BYTES / row_bytes.max(1)).max(1024)
 }
 
 /// One array as it will be written: selected columns, row range, final dtype and shape.
-struct Plan<'s, 'a> {
+pub(super) struct Plan<'s, 'a> {
     array: &'s SourceArray<'a>,
     which: Vec<usize>,
     dtype: DType,
@@ -37,6 +37,15 @@ struct Plan<'s, 'a> {
     start: u64,
     end: u64,
     narrowing: Option<shrink::Narrowing>,
+}
+
+impl<'s, 'a> Plan<'s, 'a> {
+    /// All of `array`, as it is.
+    pub(super) fn whole(array: &'s SourceArray<'a>) -> Self {
+        let which = (0..array.schema.columns().len()).collect();
+        let shape = array.schema.shape.clone().unwrap_or_else(|| vec![array.rows]);
+        Plan { array, which, dtype: array.schema.dtype.clone(), shape, fortran: array.schema.fortran_order, start: 0, end: array.rows, narrowing: None }
+    }
 }
 
 impl Plan<'_, '_> {
@@ -50,14 +59,14 @@ impl Plan<'_, '_> {
         s
     }
 
-    fn row_bytes(&self) -> u64 {
+    pub(super) fn row_bytes(&self) -> u64 {
         self.dtype.packed_size().unwrap_or(64).max(1)
     }
 
     /// Feeds the planned rows, batch by batch (narrowed when `--shrink`), to `consume`. Batches
     /// are read on a second thread, at most two ahead, so that reading and decoding the input
     /// overlaps encoding and writing the output, with memory bounded by three batches.
-    fn for_each_batch<'p>(&'p self, step: u64, mut consume: impl FnMut(u64, Vec<ColumnData<'p>>) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    pub(super) fn for_each_batch<'p>(&'p self, step: u64, mut consume: impl FnMut(u64, Vec<ColumnData<'p>>) -> anyhow::Result<()>) -> anyhow::Result<()> {
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel(2);
             let producer = scope.spawn(move || {

@@ -1,5 +1,6 @@
 //! One module per subcommand; each is glue between the arguments and the libraries.
 
+mod append;
 mod convert;
 mod head;
 mod inspect;
@@ -16,6 +17,7 @@ pub(crate) fn concat(descs: &[sheaf::ColumnDesc], a: Vec<sheaf::ColumnData<'_>>,
 
 pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
     match &cli.command {
+        Command::Append(a) => append::run(a, cli.quiet),
         Command::Convert(a) => convert::run(a, cli.quiet),
         Command::Inspect(a) => inspect::run(a),
         Command::Head(a) => head::run(a),

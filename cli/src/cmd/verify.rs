@@ -47,10 +47,24 @@ pub(crate) fn run(a: &VerifyArgs) -> anyhow::Result<()> {
             "columns": report.columns,
             "chunks": report.chunks,
             "bytes_checked": report.bytes_checked,
+            "versions": report.versions,
+            "uncommitted_bytes": report.uncommitted_bytes,
         });
         println!("{}", serde_json::to_string_pretty(&v).context("printing JSON")?);
     } else {
-        println!("{}: ok ({} arrays, {} columns, {} chunks, {} checked)", a.file.display(), report.arrays, report.columns, report.chunks, crate::human::size(report.bytes_checked));
+        let versions = if report.versions > 1 { format!(", {} versions", report.versions) } else { String::new() };
+        println!(
+            "{}: ok ({} arrays, {} columns, {} chunks, {} checked{versions})",
+            a.file.display(),
+            report.arrays,
+            report.columns,
+            report.chunks,
+            crate::human::size(report.bytes_checked)
+        );
+        if report.uncommitted_bytes > 0 {
+            // Not a fault: the last committed version is whole; the next append reclaims them.
+            eprintln!("note: {} after the last committed version were left by an interrupted append (never read)", crate::human::size(report.uncommitted_bytes));
+        }
     }
     Ok(())
 }

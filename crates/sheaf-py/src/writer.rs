@@ -283,6 +283,34 @@ impl RawWriter {
         Ok(RawWriter { writer: Some(writer), id, schema, rows: 0 })
     }
 
+    /// A writer that appends to the array `name` of the existing file `path` in place (the
+    /// file's only array when `name` is `None`): committed by `finish`, in one step; `abort`
+    /// leaves the file as it was.
+    #[staticmethod]
+    #[pyo3(signature = (path, name = None, codec = "auto", row_group_rows = None, metadata = BTreeMap::new()))]
+    fn open_append(py: Python<'_>, path: PathBuf, name: Option<&str>, codec: &str, row_group_rows: Option<u64>, metadata: BTreeMap<String, String>) -> Result<Self> {
+        let options = options(codec, row_group_rows, &metadata)?;
+        let (writer, schema) = py.detach(|| -> Result<_> {
+            let file = sheaf::File::open_unmapped(&path)?;
+            let array = match name {
+                Some(n) => file.array(n)?,
+                None => file.single()?,
+            };
+            let schema = array.schema().clone();
+            drop(file);
+            Ok((sheaf::Writer::open_append(&path, options)?, schema))
+        })?;
+        let id = writer.array_id(&schema.name)?;
+        Ok(RawWriter { writer: Some(writer), id, schema, rows: 0 })
+    }
+
+    /// The NumPy dtype of the records this writer takes, as `descr` text; `None` for an array
+    /// NumPy has no dtype for (then it takes Arrow data only).
+    #[getter]
+    fn descr(&self) -> Option<String> {
+        sheaf_npy::descr_of(&self.schema.dtype).ok()
+    }
+
     /// Appends `rows` NumPy records (a uint8 buffer of them, in the writer's dtype).
     fn append_records(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>, rows: u64) -> Result<()> {
         let lent = borrow_bytes(data)?;
@@ -322,7 +350,7 @@ impl RawWriter {
         self.rows
     }
 
-    /// Writes the footer and renames the file into place.
+    /// Writes the footer and renames the file into place (or, appending, commits the new version).
     fn finish(&mut self, py: Python<'_>) -> Result<()> {
         let w = self.writer.take().ok_or_else(|| PyError::new("closed", "the writer is finished or aborted"))?;
         py.detach(|| w.finish())?;

@@ -12,6 +12,10 @@ pub const MAGIC: [u8; 8] = *b"\x89SHF\r\n\x1a\n";
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor format version written by this crate.
 pub const VERSION_MINOR: u16 = 5;
+/// Minor version in the trailer of a file that was appended to (its header keeps the version it
+/// was created with): its schema document names the previous version, and its trailer may be a
+/// copy after an interrupted append.
+pub const APPENDED_MINOR: u16 = 6;
 /// Size of the fixed header at offset 0.
 pub const HEADER_LEN: u64 = 64;
 /// Size of the fixed trailer at the end of the file.
@@ -152,10 +156,18 @@ impl Trailer {
     }
 
     /// The file region holding the schema document and the directory (and whatever lies between
-    /// them), up to the trailer: what open reads after the trailer.
+    /// them): what open reads after the trailer. It ends where the later of the two ends, which is
+    /// the trailer's offset in a committed file; after an interrupted append (format 1.6) the
+    /// trailer is a copy of the last committed one further on, and the bytes between are not read.
     #[must_use]
-    pub fn footer_span(&self, len: u64) -> std::ops::Range<u64> {
-        self.metadata_start()..len - TRAILER_LEN
+    pub fn footer_span(&self) -> std::ops::Range<u64> {
+        self.metadata_start()..self.footer_end()
+    }
+
+    /// Where the footer's schema document and directory end (the later of the two ends).
+    #[must_use]
+    pub fn footer_end(&self) -> u64 {
+        (self.schema_offset + self.schema_len).max(self.directory_offset + self.directory_len())
     }
 
     /// Byte length of the column directory.

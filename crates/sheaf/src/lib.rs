@@ -23,7 +23,10 @@
 //!
 //! # Writing
 //! [`Writer::append`] takes batches of any size; [`Writer::finish`] renames the finished file
-//! into place. Dropping a writer leaves nothing behind.
+//! into place. Dropping a writer leaves nothing behind. [`Writer::open_append`] adds rows to an
+//! existing file in place, in time proportional to the rows added, committed in one step (a
+//! kill leaves the old version or the new); [`File::previous_version`] reads the file as it was
+//! before an append.
 //!
 //! # Example: write, open, read a column without copying
 //! ```
@@ -74,6 +77,6 @@ pub use limits::{memory_limit, parse_size, set_memory_limit};
 pub use mmap::MappedFile;
 pub use read::{Array, Column, ColumnData, File, PlainLayout, ReadOptions, VerifyReport};
 pub use schema::{ArraySchema, ColumnDesc, Extension, Schema, LIST_ITEMS, STRUCT_VALIDITY};
-pub use source::{coalesce, ByteSource, FetchHints, MappedSource, MemorySource, PositionedSource};
+pub use source::{coalesce, ByteSource, FetchHints, MappedSource, MemorySource, PositionedSource, PrefixSource};
 pub use stats::{ChunkStats, StatValue, MAX_BOUND_LEN};
 pub use write::{write_arrays, ArrayId, AtomicFile, Codec, ColumnInput, PlainArray, WriteOptions, Writer, DEFAULT_ROW_GROUP_ROWS};

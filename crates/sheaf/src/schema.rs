@@ -400,7 +400,9 @@ pub struct Extension {
 
 /// Serialises the schema document (arrays with their final row counts and the rows of each
 /// list level, and the declared extension regions).
-pub(crate) fn encode_schema(arrays: &[(&ArraySchema, u64, &[u64])], metadata: &BTreeMap<String, String>, extensions: &[Extension]) -> Vec<u8> {
+///
+/// `previous`: where the trailer of the version this one was appended to starts (format 1.6).
+pub(crate) fn encode_schema(arrays: &[(&ArraySchema, u64, &[u64])], metadata: &BTreeMap<String, String>, extensions: &[Extension], previous: Option<u64>) -> Vec<u8> {
     let arrays: Vec<Value> = arrays
         .iter()
         .map(|(a, rows, item_rows)| {
@@ -427,11 +429,15 @@ pub(crate) fn encode_schema(arrays: &[(&ArraySchema, u64, &[u64])], metadata: &B
         let list: Vec<Value> = extensions.iter().map(|e| json!({"name": e.name, "offset": e.offset, "length": e.length, "checksum": e.checksum})).collect();
         doc["extensions"] = Value::Array(list);
     }
+    if let Some(trailer_offset) = previous {
+        doc["previous"] = json!({"trailer_offset": trailer_offset});
+    }
     doc.to_string().into_bytes()
 }
 
-/// What the schema document says: the arrays, file metadata, and declared extension regions.
-pub(crate) type SchemaDocument = (Vec<StoredArray>, BTreeMap<String, String>, Vec<Extension>);
+/// What the schema document says: the arrays, file metadata, the declared extension regions, and
+/// where the previous version's trailer starts (files that were appended to, format 1.6).
+pub(crate) type SchemaDocument = (Vec<StoredArray>, BTreeMap<String, String>, Vec<Extension>, Option<u64>);
 
 /// Parses and validates the schema document; `column_count` is the directory's count.
 pub(crate) fn decode_schema(bytes: &[u8], column_count: usize) -> Result<SchemaDocument> {
@@ -494,7 +500,14 @@ pub(crate) fn decode_schema(bytes: &[u8], column_count: usize) -> Result<SchemaD
             extensions.push(Extension { name: get_str(m, "name", "extension")?.to_string(), offset: field("offset")?, length: field("length")?, checksum: field("checksum")? });
         }
     }
-    Ok((out, metadata_from_json(doc.get("metadata"))?, extensions))
+    let previous = match doc.get("previous") {
+        None => None,
+        Some(p) => {
+            let m = p.as_object().ok_or_else(|| Error::schema("previous must be an object"))?;
+            Some(get_u64(m.get("trailer_offset").unwrap_or(&Value::Null), "trailer_offset")?)
+        }
+    };
+    Ok((out, metadata_from_json(doc.get("metadata"))?, extensions, previous))
 }
 
 #[cfg(test)]
@@ -520,9 +533,9 @@ mod tests {
         let dt = DType::Struct(StructType { fields: vec![f], itemsize: Some(24), aligned: true, nullable: true });
         let a = ArraySchema::new("x", dt).with_shape(vec![2, 3]).with_fortran_order(true);
         let ext = Extension { name: "future".into(), offset: 64, length: 10, checksum: 7 };
-        let bytes = encode_schema(&[(&a, 6, &[])], &BTreeMap::new(), std::slice::from_ref(&ext));
+        let bytes = encode_schema(&[(&a, 6, &[])], &BTreeMap::new(), std::slice::from_ref(&ext), None);
         // A nullable struct has a validity column before its fields.
-        let (arrays, _, extensions) = decode_schema(&bytes, 2).unwrap();
+        let (arrays, _, extensions, _) = decode_schema(&bytes, 2).unwrap();
         assert_eq!(extensions, [ext]);
         assert_eq!(arrays[0].schema, a);
         assert_eq!(arrays[0].rows, 6);

@@ -161,6 +161,48 @@ impl ByteSource for MemorySource {
     }
 }
 
+/// The first `len` bytes of another source: an earlier version of a file that was appended to
+/// (format 1.6), which is exactly the file as it was, since an append only adds bytes after it.
+pub struct PrefixSource {
+    inner: Arc<dyn ByteSource>,
+    len: u64,
+    contiguous: Option<SharedSlice>,
+}
+
+impl PrefixSource {
+    /// The first `len` bytes of `inner` (at most its length).
+    #[must_use]
+    pub fn new(inner: Arc<dyn ByteSource>, len: u64) -> Self {
+        let len = len.min(inner.len());
+        let contiguous = inner.as_contiguous().map(|all| all.slice(0..len as usize));
+        PrefixSource { inner, len, contiguous }
+    }
+}
+
+impl ByteSource for PrefixSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_ranges(&self, ranges: &[Range<u64>]) -> std::io::Result<Vec<SharedSlice>> {
+        if let Some(r) = ranges.iter().find(|r| r.end > self.len) {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("range {r:?} is past the version's end {}", self.len)));
+        }
+        self.inner.read_ranges(ranges)
+    }
+    fn hints(&self) -> FetchHints {
+        self.inner.hints()
+    }
+    fn as_contiguous(&self) -> Option<&SharedSlice> {
+        self.contiguous.as_ref()
+    }
+    fn is_mapped(&self) -> bool {
+        self.inner.is_mapped()
+    }
+    fn location(&self) -> Option<&Path> {
+        self.inner.location()
+    }
+}
+
 /// Positioned reads of an open file that is never mapped: every range is read into aligned
 /// memory of its own. For files that another program may rewrite in place (a map of one could
 /// change under the reader or fault); checksums then catch torn reads of decoded chunks.

@@ -33,7 +33,7 @@ from numpy.lib import format as _npformat
 from . import _sheaf
 from ._sheaf import SheafError
 
-__all__ = ["save", "load", "open", "info", "File", "Array", "Writer", "SheafError", "__version__"]
+__all__ = ["save", "load", "append", "open", "info", "File", "Array", "Writer", "SheafError", "__version__"]
 __version__: str = _sheaf.__version__
 
 # Array metadata keys that carry NumPy facts the descr cannot: the ml_dtypes type of a `V<n>`
@@ -500,29 +500,54 @@ class Writer:
     (anything with ``__arrow_c_schema__``; then append Arrow batches or tables). Nothing appears
     at ``path`` until the ``with`` block ends without an exception (or :meth:`finish`); an
     exception, or :meth:`abort`, leaves no file and any old file untouched.
+
+    ``mode="a"`` appends to the array ``name`` of the existing file at ``path`` (its only array
+    when ``name`` is not given), in place and in time proportional to the rows added; the dtype
+    is the file's, so ``dtype_or_arrow_schema`` may be left out. Readers that opened the file
+    before keep the old version; the new one is committed in one step when the block ends, and
+    an exception (or a crash) leaves the file as it was. One append to a file at a time.
     """
 
     def __init__(
         self,
         path: str | os.PathLike,
-        dtype_or_arrow_schema: Any,
+        dtype_or_arrow_schema: Any = None,
         *,
+        mode: str = "w",
         codec: str = "auto",
         row_group_rows: int | None = None,
         metadata: Mapping[str, str] | None = None,
-        name: str = "",
+        name: str | None = None,
     ):
         meta = {str(k): str(v) for k, v in (metadata or {}).items()}
         self.path = os.fspath(path)
+        if mode == "a":
+            self._raw = _sheaf.RawWriter.open_append(self.path, name, codec=codec, row_group_rows=row_group_rows, metadata=meta)
+            descr = self._raw.descr
+            self.dtype = _dtype_of(descr) if descr is not None else None
+            given = dtype_or_arrow_schema
+            if given is not None and not hasattr(given, "__arrow_c_schema__") and np.dtype(given) != self.dtype:
+                self._raw.abort()
+                raise _error(f"{self.path}: the file's array has dtype {self.dtype}, not {np.dtype(given)}", "schema_mismatch", self.path)
+            self._arrow_ok = True
+            return
+        if mode != "w":
+            raise _error(f"mode {mode!r}: 'w' (write a new file) or 'a' (append to an existing one)", "bad_argument")
+        if dtype_or_arrow_schema is None:
+            raise _error("a new file needs a NumPy dtype or an Arrow schema", "bad_argument")
+        self._arrow_ok = False
         if hasattr(dtype_or_arrow_schema, "__arrow_c_schema__") and not isinstance(dtype_or_arrow_schema, np.dtype):
             self.dtype = None
-            self._raw = _sheaf.RawWriter(self.path, name, arrow_schema=dtype_or_arrow_schema, codec=codec, row_group_rows=row_group_rows, metadata=meta)
+            self._raw = _sheaf.RawWriter(self.path, name or "", arrow_schema=dtype_or_arrow_schema, codec=codec, row_group_rows=row_group_rows, metadata=meta)
         else:
             self.dtype = np.dtype(dtype_or_arrow_schema)
-            self._raw = _sheaf.RawWriter(self.path, name, descr=_descr_text(self.dtype), codec=codec, row_group_rows=row_group_rows, metadata=meta)
+            self._raw = _sheaf.RawWriter(self.path, name or "", descr=_descr_text(self.dtype), codec=codec, row_group_rows=row_group_rows, metadata=meta)
 
     def append(self, batch: Any) -> None:
         """Append rows: a NumPy array of the writer's dtype, or Arrow data of its schema."""
+        if self._arrow_ok and hasattr(batch, "__arrow_c_stream__"):
+            self._raw.append_arrow(batch)
+            return
         if self.dtype is None:
             if not hasattr(batch, "__arrow_c_stream__"):
                 raise _error("this writer takes Arrow data (an object with __arrow_c_stream__)", "bad_argument")
@@ -555,4 +580,22 @@ class Writer:
             self.finish()
         else:
             self.abort()
+
+
+def append(
+    path: str | os.PathLike,
+    batch: Any,
+    *,
+    name: str | None = None,
+    codec: str = "auto",
+    row_group_rows: int | None = None,
+) -> None:
+    """Append the rows of ``batch`` (a NumPy array of the array's dtype, or Arrow data) to the
+    array ``name`` of the sheaf file at ``path`` (its only array by default), in place.
+
+    Atomic: readers see the old rows until the new version is committed in one step, and a
+    failure or a crash leaves the file as it was. Costs time in proportion to the rows added.
+    """
+    with Writer(path, mode="a", name=name, codec=codec, row_group_rows=row_group_rows) as w:
+        w.append(batch)
 

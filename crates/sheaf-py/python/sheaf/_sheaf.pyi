@@ -71,6 +71,16 @@ class RawWriter:
         row_group_rows: int | None = None,
         metadata: Mapping[str, str] = ...,
     ) -> None: ...
+    @staticmethod
+    def open_append(
+        path: str | PathLike[str],
+        name: str | None = None,
+        codec: str = "auto",
+        row_group_rows: int | None = None,
+        metadata: Mapping[str, str] = ...,
+    ) -> RawWriter: ...
+    @property
+    def descr(self) -> str | None: ...
     def append_records(self, data: Any, rows: int) -> None: ...
     def append_arrow(self, obj: Any) -> None: ...
     @property

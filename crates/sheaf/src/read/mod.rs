@@ -97,6 +97,8 @@ struct Inner {
     stats_index: OnceLock<Option<SharedSlice>>,
     /// Each column's statistics, once read.
     stats: Vec<OnceLock<Option<Arc<Vec<ChunkStats>>>>>,
+    /// Where the trailer of the version this one was appended to starts (format 1.6).
+    previous: Option<u64>,
 }
 
 /// One column's chunk entries, validated, with where each chunk's rows start.
@@ -209,7 +211,7 @@ impl File {
             crate::format::check_header(&tail[..HEADER_LEN as usize])?;
         }
         let trailer = Trailer::parse_tail(&tail[(tail_len - TRAILER_LEN) as usize..], len)?;
-        let span = trailer.footer_span(len);
+        let span = trailer.footer_span();
         let footer = if span.start >= tail_start {
             tail.slice((span.start - tail_start) as usize..(span.end - tail_start) as usize)
         } else {
@@ -234,7 +236,11 @@ impl File {
             });
         }
         let directory: Vec<DirEntry> = dir_bytes.chunks_exact(DIR_ENTRY_LEN as usize).map(DirEntry::parse).collect();
-        let (arrays, metadata, extensions) = decode_schema(schema_bytes, directory.len())?;
+        let (arrays, metadata, extensions, previous) = decode_schema(schema_bytes, directory.len())?;
+        if let Some(at) = previous {
+            // The version this one was appended to ends with its trailer, below this footer.
+            check_region("previous version's trailer", at, TRAILER_LEN, HEADER_LEN, trailer.metadata_start())?;
+        }
         let stats_index = OnceLock::new();
         for e in &extensions {
             let what = format!("extension region {:?}", e.name);
@@ -257,7 +263,7 @@ impl File {
         }
         let tables = directory.iter().map(|_| OnceLock::new()).collect();
         let stats = directory.iter().map(|_| OnceLock::new()).collect();
-        Ok(File(Arc::new(Inner { source, path, options, len, trailer, arrays, metadata, directory, tables, extensions, stats_index, stats })))
+        Ok(File(Arc::new(Inner { source, path, options, len, trailer, arrays, metadata, directory, tables, extensions, stats_index, stats, previous })))
     }
 
     /// The file's length in bytes.
@@ -314,6 +320,32 @@ impl File {
     #[must_use]
     pub fn version(&self) -> (u16, u16) {
         (self.0.trailer.major, self.0.trailer.minor)
+    }
+
+    /// The version of the file before its last append (format 1.6), as it was then: appends only
+    /// add bytes, so it is the file's first bytes up to that version's trailer. `None` for a file
+    /// that was never appended to.
+    ///
+    /// # Errors
+    /// That version's footer is invalid.
+    pub fn previous_version(&self) -> Result<Option<File>> {
+        let Some(at) = self.0.previous else { return Ok(None) };
+        let source: Arc<dyn ByteSource> = Arc::new(crate::source::PrefixSource::new(self.0.source.clone(), at + TRAILER_LEN));
+        File::open_source(source, self.0.path.clone(), self.0.options).map(Some)
+    }
+
+    /// How many versions the file holds: 1, plus one for each append.
+    ///
+    /// # Errors
+    /// An earlier version's footer is invalid.
+    pub fn version_count(&self) -> Result<usize> {
+        let mut n = 1;
+        let mut at = self.previous_version()?;
+        while let Some(v) = at {
+            n += 1;
+            at = v.previous_version()?;
+        }
+        Ok(n)
     }
 
     /// The number of arrays.
@@ -514,6 +546,12 @@ impl Array {
     #[must_use]
     pub fn shape(&self) -> &[u64] {
         self.stored().schema.shape.as_deref().unwrap_or(&[])
+    }
+
+    /// Rows of each list level, outermost first (empty when the dtype has no lists).
+    #[must_use]
+    pub fn item_rows(&self) -> &[u64] {
+        &self.stored().item_rows
     }
 
     /// The schema: dtype, shape, order, metadata.

@@ -19,6 +19,12 @@ pub struct VerifyReport {
     pub chunks: usize,
     /// Stored bytes whose checksums were checked.
     pub bytes_checked: u64,
+    /// Versions of the file: 1, plus one for each append (format 1.6); the footers and chunk
+    /// tables of the earlier ones were checked too.
+    pub versions: usize,
+    /// Bytes after the last committed footer that an interrupted append left (format 1.6): not
+    /// part of any version, never read, and reclaimed by the next append.
+    pub uncommitted_bytes: u64,
 }
 
 impl File {
@@ -96,6 +102,33 @@ impl File {
                 report.chunks += col.chunks().len();
             }
         }
+        report.versions = 1;
+        let mut previous = self.previous_version()?;
+        while let Some(version) = previous {
+            // An earlier version's buffers are the current one's first chunks; what it has of its
+            // own is its footer, trailer, chunk tables and extension regions.
+            report.versions += 1;
+            let vt = version.trailer();
+            let label = |what: &str| format!("{what} of version {}", report.versions);
+            regions.push((vt.schema_offset, vt.schema_len, label("schema document")));
+            regions.push((vt.directory_offset, vt.directory_len(), label("column directory")));
+            regions.push((version.len() - TRAILER_LEN, TRAILER_LEN, label("trailer")));
+            for e in version.extensions() {
+                let computed = crate::format::checksum(crate::format::region(&whole, e.offset, e.length));
+                if computed != e.checksum {
+                    return Err(Error::ChecksumMismatch { what: label(&format!("extension region {:?}", e.name)), offset: e.offset, stored: e.checksum, computed });
+                }
+                regions.push((e.offset, e.length, label(&format!("extension region {:?}", e.name))));
+            }
+            for array in version.arrays() {
+                for (index, col) in array.columns()?.into_iter().enumerate() {
+                    let entry = version.directory()[version.stored_array(col.array).first_column + index];
+                    regions.push((entry.chunk_table_offset, u64::from(entry.chunk_count) * CHUNK_ENTRY_LEN, label(&format!("chunk table of {}", col.name()))));
+                }
+            }
+            previous = version.previous_version()?;
+        }
+        report.uncommitted_bytes = (self.len() - TRAILER_LEN).saturating_sub(t.footer_end());
         regions.retain(|r| r.1 > 0);
         regions.sort_unstable_by_key(|r| r.0);
         for w in regions.windows(2) {
@@ -117,7 +150,10 @@ impl File {
             gaps.push(at as usize..*off as usize);
             at = off + len;
         }
-        gaps.push(at as usize..bytes.len() - TRAILER_LEN as usize);
+        // After an interrupted append the trailer is a copy of the committed one, further on; the
+        // bytes between are the unfinished append's (counted, not checked).
+        let committed_end = (self.trailer().footer_end() as usize).min(bytes.len() - TRAILER_LEN as usize);
+        gaps.push(at as usize..committed_end.max(at as usize));
         let t = bytes.len() - TRAILER_LEN as usize;
         gaps.push(t + 28..t + 32);
         gaps.push(t + 36..t + 40);

@@ -5,6 +5,7 @@
 //! as a single slice. Both write to a temporary file beside the target and rename it into place
 //! only in `finish`.
 
+mod append;
 mod atomic;
 mod encode;
 mod input;
@@ -20,7 +21,7 @@ use encode::{encode_chunk, plain_chunk, ColumnPlan, EncodedBuffer, EncodedChunk,
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::format::{align_up, checksum, checksum_parts, encode_header, BufferRef, ChunkEntry, DirEntry, Trailer, HEADER_LEN, VERSION_MAJOR, VERSION_MINOR};
+use crate::format::{align_up, checksum, checksum_parts, encode_header, BufferRef, ChunkEntry, DirEntry, Trailer, APPENDED_MINOR, HEADER_LEN, VERSION_MAJOR, VERSION_MINOR};
 use crate::schema::{encode_schema, ArraySchema, ColumnDesc, Extension};
 use crate::stats::{ChunkStats, STATISTICS, STATS_INDEX_ENTRY_LEN};
 
@@ -173,6 +174,60 @@ struct ArrayState {
     /// Each chunk's statistics, beside `chunks`.
     stats: Vec<Vec<Option<ChunkStats>>>,
     plans: Vec<Option<ColumnPlan>>,
+    /// For an array of a file opened for appending: the shape after its first dimension, which
+    /// the rows grow (`[]` for one dimension); `Err` says why rows cannot be appended.
+    appended_shape: Option<std::result::Result<Vec<u64>, String>>,
+}
+
+/// Where a writer's bytes go.
+#[derive(Debug)]
+enum Sink {
+    /// A new file: a temporary beside the target until it is renamed into place.
+    Fresh(AtomicFile),
+    /// An existing file, appended to in place.
+    Append(append::AppendFile),
+}
+
+impl Sink {
+    fn as_file(&self) -> &std::fs::File {
+        match self {
+            Sink::Fresh(f) => f.as_file(),
+            Sink::Append(f) => f.as_file(),
+        }
+    }
+
+    /// Bytes up to `end` are about to be written out of order (positioned writes).
+    fn reserve(&mut self, end: u64) -> std::io::Result<()> {
+        match self {
+            Sink::Fresh(_) => Ok(()),
+            Sink::Append(f) => f.reserve(end),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Fresh(f) => f.write(buf),
+            Sink::Append(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Fresh(f) => f.flush(),
+            Sink::Append(f) => f.flush(),
+        }
+    }
+}
+
+impl Seek for Sink {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        match self {
+            Sink::Fresh(f) => f.seek(to),
+            Sink::Append(f) => f.seek(to),
+        }
+    }
 }
 
 /// A streaming, atomic writer of sheaf files.
@@ -181,10 +236,18 @@ struct ArrayState {
 /// any error leaves an existing target untouched and no partial file behind.
 pub struct Writer {
     path: PathBuf,
-    out: BufWriter<AtomicFile>,
+    out: BufWriter<Sink>,
     pos: u64,
     options: WriteOptions,
     arrays: Vec<ArrayState>,
+    /// When appending: where the trailer of the version appended to starts.
+    previous: Option<u64>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").field("path", &self.path).field("arrays", &self.arrays.len()).field("appending", &self.previous.is_some()).finish_non_exhaustive()
+    }
 }
 
 impl Writer {
@@ -195,9 +258,97 @@ impl Writer {
     pub fn create(path: impl AsRef<Path>, options: WriteOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let tmp = AtomicFile::create(&path).map_err(|e| Error::io(&path, e))?;
-        let mut out = BufWriter::with_capacity(1 << 20, tmp);
+        let mut out = BufWriter::with_capacity(1 << 20, Sink::Fresh(tmp));
         out.write_all(&encode_header()).map_err(|e| Error::io(&path, e))?;
-        Ok(Writer { path, out, pos: HEADER_LEN, options, arrays: Vec::new() })
+        Ok(Writer { path, out, pos: HEADER_LEN, options, arrays: Vec::new(), previous: None })
+    }
+
+    /// Opens the existing file `path` to append rows to its arrays (found with
+    /// [`Writer::array_id`]) or to add arrays, in time proportional to what is appended: the
+    /// file's bytes are never rewritten ([format 1.6](../../spec/format.md)).
+    ///
+    /// Nothing changes for readers until [`Writer::finish`] succeeds, which commits the new version
+    /// in one step; readers that opened the file before keep reading the old version, and a kill
+    /// at any point leaves the old version or the new one. Dropping the writer, or any error,
+    /// leaves the file as it was. One append at a time: a second one fails while the first runs.
+    /// File metadata in `options` is added to the file's.
+    ///
+    /// ```
+    /// use sheaf::{ArraySchema, ColumnInput, DType, File, LeafType, WriteOptions, Writer};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("log.sheaf");
+    /// let mut w = Writer::create(&path, WriteOptions::new())?;
+    /// let id = w.add_array(ArraySchema::new("t", DType::leaf(LeafType::Int(8))))?;
+    /// w.append(id, &[ColumnInput::fixed(&[1i64, 2])])?;
+    /// w.finish()?;
+    ///
+    /// let mut w = Writer::open_append(&path, WriteOptions::new())?;
+    /// let id = w.array_id("t")?;
+    /// w.append(id, &[ColumnInput::fixed(&[3i64])])?;
+    /// w.finish()?;
+    ///
+    /// let file = File::open(&path)?;
+    /// assert_eq!(file.array("t")?.column("")?.read()?.values_as::<i64>()?, [1, 2, 3]);
+    /// assert_eq!(file.version_count()?, 2); // the version before the append is still there
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// I/O errors, another append in progress, an invalid file, or a remote path.
+    pub fn open_append(path: impl AsRef<Path>, mut options: WriteOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let target = append::AppendFile::open(&path)?;
+        let old = crate::File::open_unmapped(&path)?;
+        let mut arrays = Vec::with_capacity(old.array_count());
+        for array in old.arrays() {
+            let mut schema = array.schema().clone();
+            let shape = schema.shape.take().unwrap_or_default();
+            let appended_shape = match shape.split_first() {
+                None => Err(format!("array {:?} is 0-dimensional", schema.name)),
+                Some(_) if schema.fortran_order && shape.len() > 1 => Err(format!("array {:?} is in Fortran order: its records are not stored row after row", schema.name)),
+                Some((_, inner)) => Ok(inner.to_vec()),
+            };
+            let columns = schema.columns();
+            let names = columns.iter().map(|c| if c.path.is_empty() { schema.name.clone() } else { c.name() }).collect();
+            let stored = array.columns()?;
+            let mut chunks = Vec::with_capacity(stored.len());
+            let mut stats = Vec::with_capacity(stored.len());
+            for c in &stored {
+                chunks.push(c.chunks().to_vec());
+                stats.push(match c.statistics()? {
+                    Some(s) => s.iter().cloned().map(Some).collect(),
+                    None => vec![None; c.chunks().len()],
+                });
+            }
+            let levels = columns.iter().filter(|c| c.is_list()).count();
+            arrays.push(ArrayState {
+                pending: columns.iter().map(encode::Pending::new).collect(),
+                names,
+                rows: array.rows(),
+                item_rows: array.item_rows().to_vec(),
+                pending_rows: vec![0; levels + 1],
+                chunks,
+                stats,
+                plans: vec![None; columns.len()],
+                columns,
+                schema,
+                appended_shape: Some(appended_shape),
+            });
+        }
+        let mut metadata = old.metadata().clone();
+        metadata.append(&mut options.metadata);
+        options.metadata = metadata;
+        let (pos, previous) = (target.base(), Some(target.committed_trailer_offset()));
+        Ok(Writer { path, out: BufWriter::with_capacity(1 << 20, Sink::Append(target)), pos, options, arrays, previous })
+    }
+
+    /// The array named `name`, to append to (see [`Writer::open_append`]).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no array has that name.
+    pub fn array_id(&self, name: &str) -> Result<ArrayId> {
+        self.arrays.iter().position(|a| a.schema.name == name).map(ArrayId).ok_or_else(|| Error::NotFound { kind: "array", name: name.to_string() })
     }
 
     /// Declares an array; its rows come from [`Writer::append`].
@@ -224,6 +375,7 @@ impl Writer {
             chunks: vec![Vec::new(); n],
             stats: vec![Vec::new(); n],
             plans: vec![None; n],
+            appended_shape: None,
         });
         Ok(ArrayId(self.arrays.len() - 1))
     }
@@ -250,6 +402,11 @@ impl Writer {
         let group = self.options.row_group_rows();
         let state = self.state(id)?;
         let counts = batch_rows(state, rows, columns)?;
+        if let Some(Err(why)) = &state.appended_shape {
+            if counts[0] > 0 {
+                return Err(Error::BadInput { column: state.schema.name.clone(), reason: format!("cannot append rows: {why}") });
+            }
+        }
         let columns = global_list_ends(&state.columns, columns, &state.item_rows);
         for ((p, c), d) in state.pending.iter_mut().zip(columns.iter()).zip(&state.columns) {
             p.push(&c.input(), counts[d.level]);
@@ -447,6 +604,14 @@ impl Writer {
                     u32::try_from(table.len()).map_err(|_| Error::LimitExceeded { what: "chunks in one column".into(), value: table.len() as u64, limit: u32::MAX.into() })?;
                 DirEntry { chunk_table_offset: offset, chunk_count: count, chunk_table_checksum: checksum(&bytes), null_count }.encode(&mut directory);
             }
+            let a = &mut self.arrays[i];
+            if let Some(Ok(inner)) = &a.appended_shape {
+                let per_row: u64 = inner.iter().product();
+                if per_row == 0 || !a.rows.is_multiple_of(per_row) {
+                    return Err(Error::schema(format!("array {:?}: {} records do not fill whole rows of shape {inner:?}", a.schema.name, a.rows)));
+                }
+                a.schema.shape = Some(std::iter::once(a.rows / per_row).chain(inner.iter().copied()).collect());
+            }
             let a = &self.arrays[i];
             if let Some(shape) = &a.schema.shape {
                 if shape.iter().try_fold(1u64, |x, &d| x.checked_mul(d)) != Some(a.rows) {
@@ -457,20 +622,24 @@ impl Writer {
         }
         let extensions = self.write_statistics()?;
         let refs: Vec<(&ArraySchema, u64, &[u64])> = summary.iter().map(|(s, r, i)| (s, *r, i.as_slice())).collect();
-        let schema = encode_schema(&refs, &self.options.metadata, &extensions);
+        let schema = encode_schema(&refs, &self.options.metadata, &extensions, self.previous);
         let schema_offset = self.write_bytes(&schema)?;
         let directory_offset = self.write_bytes(&directory)?;
         let column_count = u32::try_from(directory.len() / 32).map_err(|_| Error::schema("too many columns"))?;
-        let mut trailer =
-            Trailer { schema_offset, schema_len: schema.len() as u64, directory_offset, column_count, major: VERSION_MAJOR, minor: VERSION_MINOR, footer_checksum: 0 };
+        let minor = if self.previous.is_some() { APPENDED_MINOR } else { VERSION_MINOR };
+        let mut trailer = Trailer { schema_offset, schema_len: schema.len() as u64, directory_offset, column_count, major: VERSION_MAJOR, minor, footer_checksum: 0 };
         let head = trailer.encode();
         trailer.footer_checksum = checksum_parts(&[&schema, &directory, &head[..40]]);
         self.out.write_all(&trailer.encode()).map_err(|e| Error::io(&self.path, e))?;
-        let tmp = self.out.into_inner().map_err(|e| Error::io(&self.path, e.into_error()))?;
-        if self.options.sync {
-            tmp.as_file().sync_all().map_err(|e| Error::io(&self.path, e))?;
+        match self.out.into_inner().map_err(|e| Error::io(&self.path, e.into_error()))? {
+            Sink::Fresh(tmp) => {
+                if self.options.sync {
+                    tmp.as_file().sync_all().map_err(|e| Error::io(&self.path, e))?;
+                }
+                tmp.persist().map_err(|e| Error::io(&self.path, e))?;
+            }
+            Sink::Append(target) => target.commit(self.options.sync).map_err(|e| Error::io(&self.path, e))?,
         }
-        tmp.persist().map_err(|e| Error::io(&self.path, e))?;
         Ok(())
     }
 
@@ -562,9 +731,10 @@ impl Writer {
         }
         // Regions are filled with positioned writes; sequential writing resumes after them.
         self.out.flush().map_err(|e| Error::io(&self.path, e))?;
-        let file = self.out.get_mut().as_file_mut();
-        preallocate(file, self.pos, end - self.pos);
-        file.seek(std::io::SeekFrom::Start(end)).map_err(|e| Error::io(&self.path, e))?;
+        let sink = self.out.get_mut();
+        sink.reserve(end).map_err(|e| Error::io(&self.path, e))?;
+        preallocate(sink.as_file(), self.pos, end - self.pos);
+        sink.seek(std::io::SeekFrom::Start(end)).map_err(|e| Error::io(&self.path, e))?;
         self.pos = end;
         let hashers = regions.iter().map(|_| xxhash_rust::xxh3::Xxh3::new()).collect();
         let stats = vec![None; regions.len()];
