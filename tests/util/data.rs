@@ -171,11 +171,14 @@ pub fn assert_rows(desc: &ColumnDesc, want: &Owned, got: &ColumnData<'_>, start:
 
 /// Rows `start..end` of one column (rows of its own level), as a column of their own.
 pub fn slice_rows(d: &Owned, desc: &ColumnDesc, start: u64, end: u64) -> Owned {
+    // A row has one validity bit, or one per element where items are nullable (format 1.5).
+    let k = desc.validity_bits_per_row();
     let validity = d.validity.as_ref().map(|_| {
-        let mut v = vec![0u8; (end - start).div_ceil(8) as usize];
-        for r in start..end {
-            if d.is_valid(r) {
-                v[((r - start) / 8) as usize] |= 1 << ((r - start) % 8);
+        let mut v = vec![0u8; ((end - start) * k).div_ceil(8) as usize];
+        for bit in start * k..end * k {
+            if d.is_valid(bit) {
+                let at = bit - start * k;
+                v[(at / 8) as usize] |= 1 << (at % 8);
             }
         }
         v

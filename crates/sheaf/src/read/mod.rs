@@ -214,6 +214,9 @@ impl File {
         let span = trailer.footer_span();
         let footer = if span.start >= tail_start {
             tail.slice((span.start - tail_start) as usize..(span.end - tail_start) as usize)
+        } else if span.end <= tail_start {
+            // After an interrupted append the committed footer may lie well before the tail.
+            fetch_one(source.as_ref(), span.clone())?
         } else {
             // Only what the tail read lacks; the footer is small, so joining the two costs little.
             let rest = fetch_one(source.as_ref(), span.start..tail_start)?;

@@ -128,7 +128,9 @@ impl File {
             }
             previous = version.previous_version()?;
         }
-        report.uncommitted_bytes = (self.len() - TRAILER_LEN).saturating_sub(t.footer_end());
+        // An interrupted append wrote after the committed trailer (which it leaves in place) and
+        // ended the file with a copy of that trailer: what lies between is unfinished.
+        report.uncommitted_bytes = (self.len() - TRAILER_LEN).saturating_sub(t.footer_end() + TRAILER_LEN);
         regions.retain(|r| r.1 > 0);
         regions.sort_unstable_by_key(|r| r.0);
         for w in regions.windows(2) {
