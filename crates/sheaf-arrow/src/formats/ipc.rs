@@ -1,5 +1,6 @@
-//! Arrow IPC files and streams: the message framing checked before arrow-rs reads it (big-endian
-//! and pre-1.0 files refused by name), and IPC files read from a memory map batch by batch.
+//! Arrow IPC files and streams: the message framing checked before arrow-rs reads it (pre-1.0
+//! compression refused by name), and IPC files read from a memory map batch by batch (big-endian
+//! ones byte-swapped batch by batch, see `byte_order`).
 
 use std::fs::File;
 use std::path::Path;
@@ -8,11 +9,12 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
+use super::byte_order::{message_of, needs_swap, schema_of, ByteOrder};
 use super::{io, ArrowFormat};
 use crate::error::{ArrowInteropError, Result};
 
 /// Reads the IPC message headers (not the bodies) and refuses what the Arrow reader used here
-/// would misread without a word: big-endian data and pre-1.0 experimental compression. Returns
+/// would misread without a word: pre-1.0 experimental compression. Returns
 /// the rows of all record batches when the framing was read to its end (else `None`).
 pub(super) fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<Option<u64>> {
     use std::io::{Read, Seek, SeekFrom};
@@ -57,11 +59,6 @@ pub(super) fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<Opt
         if let Some(md) = msg.custom_metadata() {
             if md.iter().any(|kv| kv.key() == Some("ARROW:experimental_compression")) {
                 return Err(refuse("pre-1.0 experimental IPC compression (ARROW:experimental_compression)"));
-            }
-        }
-        if let Some(schema) = msg.header_as_schema() {
-            if schema.endianness() == arrow_ipc::Endianness::Big {
-                return Err(refuse("big-endian Arrow IPC data"));
             }
         }
         let body = u64::try_from(msg.bodyLength()).unwrap_or(0);
@@ -121,6 +118,8 @@ pub(super) struct MappedIpcFile {
     decoder: arrow_ipc::reader::FileDecoder,
     blocks: Vec<arrow_ipc::Block>,
     next: usize,
+    /// For big-endian data: how to swap each batch (its bytes then copied out of the map).
+    order: Option<ByteOrder>,
 }
 
 impl MappedIpcFile {
@@ -141,20 +140,32 @@ impl MappedIpcFile {
             (len - 10).checked_sub(footer_len).filter(|&s| s >= 8).ok_or_else(|| bad(format!("a footer of {footer_len} bytes does not fit in the file ({len} bytes)")))?;
         let footer = arrow_ipc::root_as_footer(&bytes[footer_start..len - 10]).map_err(|e| bad(format!("unreadable footer: {e}")))?;
         let ipc_schema = footer.schema().ok_or_else(|| bad("the footer has no schema".into()))?;
-        if !ipc_schema.endianness().equals_to_target_endianness() {
-            return Err(bad("the endianness of the source system does not match the endianness of the target system".into()));
-        }
+        let order = if needs_swap(&ipc_schema).map_err(bad)? { Some(ByteOrder::of_schema(&ipc_schema, footer.version()).map_err(bad)?) } else { None };
         // arrow 59's schema conversion panics on some malformed flatbuffers instead of returning an
         // error: contain it, so a hostile file is refused with a message.
-        let schema = std::panic::catch_unwind(|| arrow_ipc::convert::fb_to_schema(ipc_schema)).map_err(|_| bad("the footer's schema cannot be converted".into()))?;
+        let convert = || if order.is_some() { schema_of(ipc_schema) } else { arrow_ipc::convert::fb_to_schema(ipc_schema) };
+        let schema = std::panic::catch_unwind(convert).map_err(|_| bad("the footer's schema cannot be converted".into()))?;
         let schema = Arc::new(schema);
         let mut decoder = arrow_ipc::reader::FileDecoder::new(schema.clone(), footer.version());
         for block in footer.dictionaries().iter().flatten() {
-            decoder.read_dictionary(block, &block_bytes(&bytes, block)?)?;
+            decoder.read_dictionary(block, &native(order.as_ref(), block_bytes(&bytes, block)?, block)?)?;
         }
         let blocks = footer.recordBatches().ok_or_else(|| bad("the footer lists no record batches".into()))?.iter().copied().collect();
-        Ok(MappedIpcFile { bytes: bytes.clone(), schema, decoder, blocks, next: 0 })
+        Ok(MappedIpcFile { bytes: bytes.clone(), schema, decoder, blocks, next: 0, order })
     }
+}
+
+/// A block's bytes in native order: as they are, or (big-endian data) a copy with its body's
+/// numbers swapped.
+fn native(order: Option<&ByteOrder>, bytes: arrow_buffer::Buffer, block: &arrow_ipc::Block) -> Result<arrow_buffer::Buffer> {
+    let Some(order) = order else { return Ok(bytes) };
+    let bad = |reason: String| ArrowInteropError::Unreadable { format: ArrowFormat::IpcFile.name(), reason: format!("block at offset {}: {reason}", block.offset()) };
+    let mut copy = bytes.to_vec();
+    let meta_len = usize::try_from(block.metaDataLength()).ok().filter(|&m| m <= copy.len()).ok_or_else(|| bad("metadata longer than the block".into()))?;
+    let (head, body) = copy.split_at_mut(meta_len);
+    let message = message_of(head).ok_or_else(|| bad("an unreadable message header".into()))?;
+    order.swap_body(&message, body).map_err(bad)?;
+    Ok(arrow_buffer::Buffer::from(copy))
 }
 
 /// The bytes of one block (message metadata and body) of an IPC file, checked against the file.
@@ -175,7 +186,9 @@ impl Iterator for MappedIpcFile {
     fn next(&mut self) -> Option<Self::Item> {
         while let Some(block) = self.blocks.get(self.next).copied() {
             self.next += 1;
-            let batch = block_bytes(&self.bytes, &block).and_then(|buf| self.decoder.read_record_batch(&block, &buf).map_err(Into::into));
+            let batch = block_bytes(&self.bytes, &block)
+                .and_then(|buf| native(self.order.as_ref(), buf, &block))
+                .and_then(|buf| self.decoder.read_record_batch(&block, &buf).map_err(Into::into));
             match batch {
                 Ok(Some(b)) => return Some(Ok(b)),
                 Ok(None) => {}

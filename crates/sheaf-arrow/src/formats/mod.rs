@@ -1,6 +1,7 @@
 //! Arrow IPC (file = Feather V2, and stream), Parquet and CSV: readers that yield record batches
 //! in bounded memory (Parquet one batch of a row group at a time), and atomic writers. One module
-//! per format holds what only it needs: `ipc` (message checks, mapped files), `parquet` (row
+//! per format holds what only it needs: `ipc` (message checks, mapped files), `byte_order`
+//! (big-endian IPC data swapped to native order), `parquet` (row
 //! groups), `csv` (type names).
 
 use std::fs::File;
@@ -16,6 +17,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::{ArrowInteropError, Result};
 
+mod byte_order;
 mod csv;
 mod ipc;
 mod parquet;
@@ -144,6 +146,10 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
             ArrowFormat::IpcFile => {
                 drop(file);
                 let r = MappedIpcFile::open(path)?;
+                Ok(BatchReader { schema: r.schema.clone(), rows: ipc_rows, batches: Box::new(r) })
+            }
+            ArrowFormat::IpcStream if byte_order::stream_needs_swap(path)? => {
+                let r = byte_order::SwappedIpcStream::open(path)?;
                 Ok(BatchReader { schema: r.schema.clone(), rows: ipc_rows, batches: Box::new(r) })
             }
             ArrowFormat::IpcStream => {
