@@ -44,15 +44,7 @@ impl File {
         let t = self.trailer();
         let mut regions: Vec<(u64, u64, String)> =
             vec![(t.schema_offset, t.schema_len, "schema document".into()), (t.directory_offset, t.directory_len(), "column directory".into())];
-        // Extension regions, known or not: checked whole, and their bytes are not padding.
-        for e in self.extensions() {
-            let bytes = crate::format::region(&whole, e.offset, e.length);
-            let computed = crate::format::checksum(bytes);
-            if computed != e.checksum {
-                return Err(Error::ChecksumMismatch { what: format!("extension region {:?}", e.name), offset: e.offset, stored: e.checksum, computed });
-            }
-            regions.push((e.offset, e.length, format!("extension region {:?}", e.name)));
-        }
+        self.check_extensions(&whole, "", &mut regions)?;
         for array in self.arrays() {
             for (index, col) in array.columns()?.into_iter().enumerate() {
                 report.columns += 1;
@@ -113,13 +105,7 @@ impl File {
             regions.push((vt.schema_offset, vt.schema_len, label("schema document")));
             regions.push((vt.directory_offset, vt.directory_len(), label("column directory")));
             regions.push((version.len() - TRAILER_LEN, TRAILER_LEN, label("trailer")));
-            for e in version.extensions() {
-                let computed = crate::format::checksum(crate::format::region(&whole, e.offset, e.length));
-                if computed != e.checksum {
-                    return Err(Error::ChecksumMismatch { what: label(&format!("extension region {:?}", e.name)), offset: e.offset, stored: e.checksum, computed });
-                }
-                regions.push((e.offset, e.length, label(&format!("extension region {:?}", e.name))));
-            }
+            version.check_extensions(&whole, &format!(" of version {}", report.versions), &mut regions)?;
             for array in version.arrays() {
                 for (index, col) in array.columns()?.into_iter().enumerate() {
                     let entry = version.directory()[version.stored_array(col.array).first_column + index];
@@ -140,6 +126,20 @@ impl File {
         }
         self.check_padding(&whole, &regions)?;
         Ok(report)
+    }
+
+    /// Extension regions, known or not: each checked whole, and added to `regions` (their bytes
+    /// are not padding), labelled with `suffix` (which version).
+    fn check_extensions(&self, whole: &[u8], suffix: &str, regions: &mut Vec<(u64, u64, String)>) -> Result<()> {
+        for e in self.extensions() {
+            let what = format!("extension region {:?}{suffix}", e.name);
+            let computed = crate::format::checksum(crate::format::region(whole, e.offset, e.length));
+            if computed != e.checksum {
+                return Err(Error::ChecksumMismatch { what, offset: e.offset, stored: e.checksum, computed });
+            }
+            regions.push((e.offset, e.length, what));
+        }
+        Ok(())
     }
 
     /// Every byte that no region covers (header padding, alignment gaps) must be zero, so that no

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 pub use atomic::AtomicFile;
 pub use input::ColumnInput;
 
+use append::Sink;
 use encode::{encode_chunk, plain_chunk, ColumnPlan, EncodedBuffer, EncodedChunk, Slice};
 use rayon::prelude::*;
 
@@ -179,57 +180,6 @@ struct ArrayState {
     appended_shape: Option<std::result::Result<Vec<u64>, String>>,
 }
 
-/// Where a writer's bytes go.
-#[derive(Debug)]
-enum Sink {
-    /// A new file: a temporary beside the target until it is renamed into place.
-    Fresh(AtomicFile),
-    /// An existing file, appended to in place.
-    Append(append::AppendFile),
-}
-
-impl Sink {
-    fn as_file(&self) -> &std::fs::File {
-        match self {
-            Sink::Fresh(f) => f.as_file(),
-            Sink::Append(f) => f.as_file(),
-        }
-    }
-
-    /// Bytes up to `end` are about to be written out of order (positioned writes).
-    fn reserve(&mut self, end: u64) -> std::io::Result<()> {
-        match self {
-            Sink::Fresh(_) => Ok(()),
-            Sink::Append(f) => f.reserve(end),
-        }
-    }
-}
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Sink::Fresh(f) => f.write(buf),
-            Sink::Append(f) => f.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Sink::Fresh(f) => f.flush(),
-            Sink::Append(f) => f.flush(),
-        }
-    }
-}
-
-impl Seek for Sink {
-    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
-        match self {
-            Sink::Fresh(f) => f.seek(to),
-            Sink::Append(f) => f.seek(to),
-        }
-    }
-}
-
 /// A streaming, atomic writer of sheaf files.
 ///
 /// Nothing appears at the target path until [`Writer::finish`] succeeds; dropping the writer or
@@ -261,94 +211,6 @@ impl Writer {
         let mut out = BufWriter::with_capacity(1 << 20, Sink::Fresh(tmp));
         out.write_all(&encode_header()).map_err(|e| Error::io(&path, e))?;
         Ok(Writer { path, out, pos: HEADER_LEN, options, arrays: Vec::new(), previous: None })
-    }
-
-    /// Opens the existing file `path` to append rows to its arrays (found with
-    /// [`Writer::array_id`]) or to add arrays, in time proportional to what is appended: the
-    /// file's bytes are never rewritten ([format 1.6](../../spec/format.md)).
-    ///
-    /// Nothing changes for readers until [`Writer::finish`] succeeds, which commits the new version
-    /// in one step; readers that opened the file before keep reading the old version, and a kill
-    /// at any point leaves the old version or the new one. Dropping the writer, or any error,
-    /// leaves the file as it was. One append at a time: a second one fails while the first runs.
-    /// File metadata in `options` is added to the file's.
-    ///
-    /// ```
-    /// use sheaf::{ArraySchema, ColumnInput, DType, File, LeafType, WriteOptions, Writer};
-    ///
-    /// let dir = tempfile::tempdir()?;
-    /// let path = dir.path().join("log.sheaf");
-    /// let mut w = Writer::create(&path, WriteOptions::new())?;
-    /// let id = w.add_array(ArraySchema::new("t", DType::leaf(LeafType::Int(8))))?;
-    /// w.append(id, &[ColumnInput::fixed(&[1i64, 2])])?;
-    /// w.finish()?;
-    ///
-    /// let mut w = Writer::open_append(&path, WriteOptions::new())?;
-    /// let id = w.array_id("t")?;
-    /// w.append(id, &[ColumnInput::fixed(&[3i64])])?;
-    /// w.finish()?;
-    ///
-    /// let file = File::open(&path)?;
-    /// assert_eq!(file.array("t")?.column("")?.read()?.values_as::<i64>()?, [1, 2, 3]);
-    /// assert_eq!(file.version_count()?, 2); // the version before the append is still there
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// I/O errors, another append in progress, an invalid file, or a remote path.
-    pub fn open_append(path: impl AsRef<Path>, mut options: WriteOptions) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
-        let target = append::AppendFile::open(&path)?;
-        let old = crate::File::open_unmapped(&path)?;
-        let mut arrays = Vec::with_capacity(old.array_count());
-        for array in old.arrays() {
-            let mut schema = array.schema().clone();
-            let shape = schema.shape.take().unwrap_or_default();
-            let appended_shape = match shape.split_first() {
-                None => Err(format!("array {:?} is 0-dimensional", schema.name)),
-                Some(_) if schema.fortran_order && shape.len() > 1 => Err(format!("array {:?} is in Fortran order: its records are not stored row after row", schema.name)),
-                Some((_, inner)) => Ok(inner.to_vec()),
-            };
-            let columns = schema.columns();
-            let names = columns.iter().map(|c| if c.path.is_empty() { schema.name.clone() } else { c.name() }).collect();
-            let stored = array.columns()?;
-            let mut chunks = Vec::with_capacity(stored.len());
-            let mut stats = Vec::with_capacity(stored.len());
-            for c in &stored {
-                chunks.push(c.chunks().to_vec());
-                stats.push(match c.statistics()? {
-                    Some(s) => s.iter().cloned().map(Some).collect(),
-                    None => vec![None; c.chunks().len()],
-                });
-            }
-            let levels = columns.iter().filter(|c| c.is_list()).count();
-            arrays.push(ArrayState {
-                pending: columns.iter().map(encode::Pending::new).collect(),
-                names,
-                rows: array.rows(),
-                item_rows: array.item_rows().to_vec(),
-                pending_rows: vec![0; levels + 1],
-                chunks,
-                stats,
-                plans: vec![None; columns.len()],
-                columns,
-                schema,
-                appended_shape: Some(appended_shape),
-            });
-        }
-        let mut metadata = old.metadata().clone();
-        metadata.append(&mut options.metadata);
-        options.metadata = metadata;
-        let (pos, previous) = (target.base(), Some(target.committed_trailer_offset()));
-        Ok(Writer { path, out: BufWriter::with_capacity(1 << 20, Sink::Append(target)), pos, options, arrays, previous })
-    }
-
-    /// The array named `name`, to append to (see [`Writer::open_append`]).
-    ///
-    /// # Errors
-    /// [`Error::NotFound`] when no array has that name.
-    pub fn array_id(&self, name: &str) -> Result<ArrayId> {
-        self.arrays.iter().position(|a| a.schema.name == name).map(ArrayId).ok_or_else(|| Error::NotFound { kind: "array", name: name.to_string() })
     }
 
     /// Declares an array; its rows come from [`Writer::append`].
