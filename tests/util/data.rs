@@ -146,8 +146,16 @@ pub fn level_ranges(descs: &[ColumnDesc], data: &[Owned], range: std::ops::Range
 
 /// Asserts that `got` holds rows `start..start + got.rows` of `want`: validity and bytes.
 pub fn assert_rows(desc: &ColumnDesc, want: &Owned, got: &ColumnData<'_>, start: u64) {
-    for r in 0..got.rows {
-        let row = start + r;
+    let rows: Vec<u64> = (start..start + got.rows).collect();
+    assert_rows_at(desc, want, got, &rows);
+}
+
+/// Asserts that row `r` of `got` is row `rows[r]` of `want`, for every row of `got`: validity
+/// and bytes (for a list column, its length).
+pub fn assert_rows_at(desc: &ColumnDesc, want: &Owned, got: &ColumnData<'_>, rows: &[u64]) {
+    assert_eq!(got.rows, rows.len() as u64, "{}: rows", desc.name());
+    for (r, &row) in rows.iter().enumerate() {
+        let r = r as u64;
         // Every validity bit of the row: one, or its elements' (format 1.5).
         let k = desc.validity_bits_per_row();
         for j in 0..k {

@@ -11,7 +11,7 @@ use pyo3::types::PyCapsule;
 use rayon::prelude::*;
 
 use crate::arrow::{array_capsules, schema_capsule, stream_capsule, ArrayBatches};
-use crate::buffer::{borrow_bytes_mut, Buffer};
+use crate::buffer::{borrow_bytes, borrow_bytes_mut, Buffer};
 use crate::error::{PyError, Result};
 
 /// Rows of records assembled per step of a read: bounds the memory of decoded columns held
@@ -115,6 +115,16 @@ fn read_step(cols: &[sheaf::Column], itemsize: u64) -> u64 {
         Some(g) => base.div_ceil(g) * g,
         None => base,
     }
+}
+
+/// Row indices lent as the bytes of a `uint64` array.
+fn indices_of(obj: &Bound<'_, PyAny>) -> Result<Vec<u64>> {
+    let lent = borrow_bytes(obj)?;
+    let bytes = lent.bytes();
+    if !bytes.len().is_multiple_of(8) {
+        return Err(PyError::argument(format!("indices of {} bytes are not whole uint64 values", bytes.len())));
+    }
+    Ok(bytes.chunks_exact(8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])).collect())
 }
 
 impl RawArray {
@@ -286,6 +296,46 @@ impl RawArray {
                 sheaf_npy::layout::columns_to_records(&slices, &layouts, itemsize as usize, &mut records[lo..hi]);
                 at = end;
             }
+            Ok(())
+        })
+    }
+
+    /// The rows at `indices` (a C-contiguous `uint64` buffer viewed as `uint8`; any order,
+    /// repeats allowed) of leaf column `index` (outside lists), as `column` gives rows: (values,
+    /// validity bitmap or None, u64 offsets or None). Only the chunks holding them decode.
+    fn take_column(&self, py: Python<'_>, index: usize, indices: &Bound<'_, PyAny>) -> Result<(Buffer, Option<Buffer>, Option<Buffer>)> {
+        let indices = indices_of(indices)?;
+        let col = self.array.column_at(index)?;
+        let data = py.detach(|| col.take(&indices))?;
+        let values = Buffer::new(data.values.into_shared(), false);
+        let validity = data.validity.map(|v| Buffer::new(sheaf::SharedSlice::from_vec(v), false));
+        let offsets = data.offsets.map(|o| Buffer::new(sheaf::SharedSlice::from_vec(o.iter().flat_map(|x| x.to_le_bytes()).collect()), false));
+        Ok((values, validity, offsets))
+    }
+
+    /// Fills `out` (writable, C-contiguous, exactly `len(indices)` records) with the records at
+    /// `indices` (a C-contiguous `uint64` buffer viewed as `uint8`) of the columns `which`, as
+    /// NumPy records of dtype `descr`: the chunks holding them decode in parallel, the GIL
+    /// released.
+    fn take_records_into(&self, py: Python<'_>, out: &Bound<'_, PyAny>, which: Vec<usize>, descr: &str, indices: &Bound<'_, PyAny>) -> Result<()> {
+        let indices = indices_of(indices)?;
+        let dtype = sheaf_npy::dtype_of_descr(descr)?;
+        let layouts = sheaf_npy::layout::layouts(&dtype);
+        if layouts.len() != which.len() {
+            return Err(PyError::argument(format!("{} columns for a dtype of {} columns", which.len(), layouts.len())));
+        }
+        let itemsize = dtype.itemsize().ok_or_else(|| PyError::argument("a dtype without a fixed size"))?;
+        let lent = borrow_bytes_mut(out)?;
+        let records = lent.bytes_mut();
+        let want = (indices.len() as u64).checked_mul(itemsize).ok_or_else(|| PyError::argument("records too large"))?;
+        if records.len() as u64 != want {
+            return Err(PyError::argument(format!("an output of {} bytes for {want} bytes of records", records.len())));
+        }
+        let array = &self.array;
+        py.detach(|| -> Result<()> {
+            let taken = array.take(&which, &indices)?;
+            let slices: Vec<&[u8]> = taken.iter().map(|d| &*d.values).collect();
+            sheaf_npy::layout::columns_to_records(&slices, &layouts, itemsize as usize, records);
             Ok(())
         })
     }

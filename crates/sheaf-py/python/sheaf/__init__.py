@@ -382,7 +382,11 @@ class Array:
         if c["list"] or (c["variable"] and c["leaf"] != "utf8"):
             raise _error(f"column {path!r} is {c['type']}: read it through Arrow (pyarrow.table(array)) instead", "unsupported_dtype")
         values, validity, offsets = self._raw.column(index)
-        n = c["rows"]
+        return self._column_array(path, c, values, validity, offsets, c["rows"], writable, whole=True)
+
+    def _column_array(self, path: str, c: dict, values: Any, validity: Any, offsets: Any, n: int, writable: bool, whole: bool) -> Any:
+        """NumPy array of ``n`` rows of column ``c`` from its buffers (see :meth:`column`); a
+        plain array's whole column takes the array's shape, else rows and the element shape."""
         valid = _bits(validity, n) if validity is not None else None
         if c["leaf"] == "utf8":
             return _string_array(values, offsets, valid, n, self.metadata.get(_STRING_DTYPE))
@@ -392,7 +396,7 @@ class Array:
             if arr.dtype != self._dtype:
                 # An ml_dtypes array is stored as V<n>.
                 arr = arr.view(self._dtype)
-            shape = self.shape
+            shape = self.shape if whole else (n // max(1, int(np.prod(self.shape[1:]))), *self.shape[1:])
             arr = arr.reshape(shape[::-1]).T if self._raw.fortran_order else arr.reshape(shape)
         else:
             arr = arr.reshape((n, *c["shape"]))
@@ -404,6 +408,57 @@ class Array:
                 mask = np.broadcast_to(mask.reshape(mask.shape + (1,) * (arr.ndim - mask.ndim)), arr.shape)
             return np.ma.MaskedArray(arr, mask=mask)
         return arr
+
+    def take(self, indices: Any, columns: Sequence[str] | None = None) -> Any:
+        """The rows at ``indices`` (integers along the first axis, in any order, repeats and
+        negative indices allowed, as :func:`numpy.take` takes them) of fields ``columns`` (dotted
+        paths; all when None), as a new NumPy array shaped ``(len(indices), *shape[1:])``.
+
+        Only the chunks holding those rows are read and decoded, in parallel; plain columns are
+        copied from the map and one-stage random-access codecs (bitpack, dictionary) decode just
+        the rows. An array NumPy cannot hold as one dtype comes as a read-only mapping of column
+        path -> array, as :meth:`read` gives it; columns inside lists are not supported here
+        (use Arrow).
+        """
+        shape = self.shape
+        first = shape[0] if shape else 1
+        idx = np.asarray(indices)
+        if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
+            raise _error(f"take: indices must be a 1-d sequence of integers, not {idx.dtype} of shape {idx.shape}", "bad_argument")
+        idx = idx.astype(np.int64, copy=False)
+        bad = (idx < -first) | (idx >= first)
+        if bad.any():
+            raise _error(f"take: index {int(idx[bad][0])} out of range for array {self.name!r} of {first} rows", "row_range")
+        idx = np.where(idx < 0, idx + first, idx).astype(np.uint64)
+        if self._raw.fortran_order and len(shape) > 1:
+            raise _error(f"array {self.name!r}: take of a Fortran-ordered array is not supported; read it whole", "bad_argument")
+        inner = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+        records = (idx[:, None] * np.uint64(inner) + np.arange(inner, dtype=np.uint64)).reshape(-1) if inner != 1 else idx
+        records = np.ascontiguousarray(records, dtype=np.uint64)
+        dt = self._dtype
+        if dt is None or dt.kind == "T":
+            wanted = self.columns if columns is None else [p for p in self.columns if any(p == s or p.startswith(s + ".") for s in columns)]
+            out = {}
+            for p in wanted:
+                index, c = self._column_info(p)
+                if c["list"] or (c["variable"] and c["leaf"] != "utf8"):
+                    raise _error(f"column {p!r} is {c['type']}: take it through Arrow (pyarrow.table(array).take) instead", "unsupported_dtype")
+                values, validity, offsets = self._raw.take_column(index, records.view(np.uint8))
+                out[p] = self._column_array(p, c, values, validity, offsets, len(records), writable=True, whole=False)
+            if dt is not None:
+                return out[""]
+            return types.MappingProxyType(out)
+        if columns is None:
+            which, descr, out_dt = list(range(self._ncols)), self._raw.descr, dt
+        else:
+            which, descr = self._raw.select(list(columns))
+            out_dt = _dtype_of(descr)
+        out = np.zeros(len(records), dtype=_dtype_of(descr))
+        if out.dtype.itemsize and len(records):
+            self._raw.take_records_into(out.view(np.uint8), which, descr, records.view(np.uint8))
+        if out.dtype != out_dt:
+            out = out.view(out_dt)
+        return out.reshape((len(idx), *shape[1:]))
 
     def read(self, columns: Sequence[str] | None = None, rows: Any = None) -> Any:
         """Rows ``rows`` (a slice or (start, stop) of the first axis) of fields ``columns``

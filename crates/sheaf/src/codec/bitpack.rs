@@ -2,7 +2,7 @@
 //! width) are stored as `value - min` in the fewest bits that hold `max - min`, LSB first. Spec:
 //! `spec/codecs.md#bitpack`.
 
-use super::{count_bytes, le_u64, to_usize, Codec, DecodeResult};
+use super::{check_positions, count_bytes, le_u64, to_usize, Codec, DecodeResult};
 
 pub(crate) struct BitPack;
 
@@ -212,23 +212,41 @@ impl Codec for BitPack {
     }
 
     fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
-        if !matches!(width, 1 | 2 | 4 | 8) {
-            return Err(format!("bitpack needs 1, 2, 4 or 8-byte values, not {width}"));
-        }
-        let count = to_usize(le_u64(input, 0)?)?;
-        let reference = le_u64(input, 8)? as i64;
-        let bits = u32::from(*input.get(16).ok_or("header truncated")?);
-        if bits > 64 {
-            return Err(format!("bit width {bits} is over 64"));
-        }
-        let need = packed_len(count, bits).ok_or("packed length overflows")?;
-        let packed = input.get(HEADER..).ok_or("header truncated")?;
-        if packed.len() != need {
-            return Err(format!("{} packed bytes, {count} values of {bits} bits need {need}", packed.len()));
-        }
+        let (_, reference, bits, packed) = parse(input, width)?;
         unpack_into(packed, bits, reference, width, out);
         Ok(())
     }
+
+    fn take_into(&self, input: &[u8], width: usize, positions: &[usize], out: &mut [u8]) -> Option<DecodeResult<()>> {
+        Some(parse(input, width).and_then(|(count, reference, bits, packed)| {
+            check_positions(positions, count, width, out)?;
+            for (dst, &p) in out.chunks_exact_mut(width).zip(positions) {
+                let v = reference.wrapping_add(unpack_one(packed, bits, p) as i64).to_le_bytes();
+                dst.copy_from_slice(&v[..width]);
+            }
+            Ok(())
+        }))
+    }
+}
+
+/// The header of an encoded buffer, checked against its length: count, reference, bit width and
+/// the packed values.
+fn parse(input: &[u8], width: usize) -> DecodeResult<(usize, i64, u32, &[u8])> {
+    if !matches!(width, 1 | 2 | 4 | 8) {
+        return Err(format!("bitpack needs 1, 2, 4 or 8-byte values, not {width}"));
+    }
+    let count = to_usize(le_u64(input, 0)?)?;
+    let reference = le_u64(input, 8)? as i64;
+    let bits = u32::from(*input.get(16).ok_or("header truncated")?);
+    if bits > 64 {
+        return Err(format!("bit width {bits} is over 64"));
+    }
+    let need = packed_len(count, bits).ok_or("packed length overflows")?;
+    let packed = input.get(HEADER..).ok_or("header truncated")?;
+    if packed.len() != need {
+        return Err(format!("{} packed bytes, {count} values of {bits} bits need {need}", packed.len()));
+    }
+    Ok((count, reference, bits, packed))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `constant` (id 4): every value equal, stored once with the count. Spec:
 //! `spec/codecs.md#constant`.
 
-use super::{count_bytes, le_u64, Codec, DecodeResult};
+use super::{check_positions, count_bytes, le_u64, to_usize, Codec, DecodeResult};
 
 pub(crate) struct Constant;
 
@@ -31,6 +31,16 @@ impl Codec for Constant {
         let value = input.get(8..).filter(|v| v.len() == width).ok_or_else(|| format!("value must be {width} bytes"))?;
         fill(out, value);
         Ok(())
+    }
+
+    fn take_into(&self, input: &[u8], width: usize, positions: &[usize], out: &mut [u8]) -> Option<DecodeResult<()>> {
+        Some((|| {
+            let count = to_usize(le_u64(input, 0)?)?;
+            let value = input.get(8..).filter(|v| v.len() == width).ok_or_else(|| format!("value must be {width} bytes"))?;
+            check_positions(positions, count, width, out)?;
+            fill(out, value);
+            Ok(())
+        })())
     }
 }
 

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::bitpack::{pack, packed_len, unpack_into};
-use super::{count_bytes, le_u64, to_usize, Codec, DecodeResult};
+use super::bitpack::{pack, packed_len, unpack_into, unpack_one};
+use super::{check_positions, count_bytes, le_u64, to_usize, Codec, DecodeResult};
 
 pub(crate) struct Dictionary;
 
@@ -27,22 +27,7 @@ impl Codec for Dictionary {
     }
 
     fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()> {
-        let count = to_usize(le_u64(input, 0)?)?;
-        let entries = to_usize(le_u64(input, 8)?)?;
-        let bits = u32::from(*input.get(16).ok_or("header truncated")?);
-        if entries > MAX_ENTRIES || bits > 16 {
-            return Err(format!("{entries} entries of {bits}-bit codes is over the limit"));
-        }
-        let dict_len = entries.checked_mul(width).ok_or("dictionary size overflows")?;
-        let dict = input.get(HEADER..HEADER + dict_len).ok_or("dictionary truncated")?;
-        let packed = &input[HEADER + dict_len..];
-        let need = packed_len(count, bits).ok_or("packed length overflows")?;
-        if packed.len() != need {
-            return Err(format!("{} bytes of codes, {count} codes of {bits} bits need {need}", packed.len()));
-        }
-        if count > 0 && entries == 0 {
-            return Err("empty dictionary with values to decode".into());
-        }
+        let (count, bits, dict, packed) = parse(input, width)?;
         if out.len() != count.checked_mul(width).ok_or("size overflows")? {
             return Err(format!("{count} values do not fill {} bytes", out.len()));
         }
@@ -54,6 +39,36 @@ impl Codec for Dictionary {
         unpack_into(packed, bits, 0, 2, bytemuck::cast_slice_mut(&mut codes));
         expand(&codes, dict, width, out)
     }
+
+    fn take_into(&self, input: &[u8], width: usize, positions: &[usize], out: &mut [u8]) -> Option<DecodeResult<()>> {
+        Some(parse(input, width).and_then(|(count, bits, dict, packed)| {
+            check_positions(positions, count, width, out)?;
+            let codes: Vec<u16> = positions.iter().map(|&p| unpack_one(packed, bits, p) as u16).collect();
+            expand(&codes, dict, width, out)
+        }))
+    }
+}
+
+/// The parts of an encoded buffer, checked against its length: count, code width, the
+/// dictionary's entries and the packed codes.
+fn parse(input: &[u8], width: usize) -> DecodeResult<(usize, u32, &[u8], &[u8])> {
+    let count = to_usize(le_u64(input, 0)?)?;
+    let entries = to_usize(le_u64(input, 8)?)?;
+    let bits = u32::from(*input.get(16).ok_or("header truncated")?);
+    if entries > MAX_ENTRIES || bits > 16 {
+        return Err(format!("{entries} entries of {bits}-bit codes is over the limit"));
+    }
+    let dict_len = entries.checked_mul(width).ok_or("dictionary size overflows")?;
+    let dict = input.get(HEADER..HEADER + dict_len).ok_or("dictionary truncated")?;
+    let packed = &input[HEADER + dict_len..];
+    let need = packed_len(count, bits).ok_or("packed length overflows")?;
+    if packed.len() != need {
+        return Err(format!("{} bytes of codes, {count} codes of {bits} bits need {need}", packed.len()));
+    }
+    if count > 0 && entries == 0 {
+        return Err("empty dictionary with values to decode".into());
+    }
+    Ok((count, bits, dict, packed))
 }
 
 /// Writes the dictionary entry of each code to `out`, after checking once that every code has

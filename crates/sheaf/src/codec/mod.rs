@@ -72,6 +72,12 @@ pub(crate) trait Codec: Sync {
     fn decoded_len(&self, input: &[u8], width: usize) -> DecodeResult<usize>;
     /// Decodes into `out`, whose length is [`Codec::decoded_len`].
     fn decode_into(&self, input: &[u8], width: usize, out: &mut [u8]) -> DecodeResult<()>;
+    /// Decodes only the values at `positions` (indices of `width`-byte values) into `out`, one
+    /// after another, without decoding the others; `None` where the codec has no random access
+    /// (the caller decodes the whole buffer instead). A position past the end is an error.
+    fn take_into(&self, _input: &[u8], _width: usize, _positions: &[usize], _out: &mut [u8]) -> Option<DecodeResult<()>> {
+        None
+    }
 }
 
 /// A codec stage with its encode-time parameters.
@@ -189,6 +195,40 @@ pub fn pipeline_name(ids: &[u8]) -> String {
     }
     let names: Vec<String> = ids.iter().map(|&i| codec(i).map_or_else(|| format!("#{i}"), |c| c.name().to_string())).collect();
     names.join("+")
+}
+
+/// Whether a buffer coded by pipeline `ids` can be decoded at chosen positions alone
+/// ([`take_pipeline`]).
+pub(crate) fn has_random_access(ids: &[u8]) -> bool {
+    matches!(ids, [ids::BITPACK | ids::DICTIONARY | ids::CONSTANT])
+}
+
+/// The values at `positions` of a stored buffer whose pipeline is `ids`, decoded without the
+/// rest: `None` unless the pipeline is one stage with random access (`bitpack`, `dictionary`,
+/// `constant`). `decoded_len` is the buffer's declared decoded length, checked as a whole decode
+/// checks it.
+pub(crate) fn take_pipeline(ids: &[u8], stored: &[u8], width: usize, decoded_len: u64, positions: &[usize], out: &mut [u8]) -> Option<Result<(), PipelineError>> {
+    let &[id] = ids else { return None };
+    let c = codec(id).filter(|_| has_random_access(ids))?;
+    let fail = |e: String| PipelineError::Failed(c.name(), e);
+    let result = c.take_into(stored, width, positions, out)?;
+    Some(match c.decoded_len(stored, width) {
+        Err(e) => Err(fail(e)),
+        Ok(len) if len as u64 != decoded_len => Err(fail(format!("decodes to {len} bytes, the chunk declares {decoded_len}"))),
+        Ok(_) => result.map_err(fail),
+    })
+}
+
+/// Checks that `out` holds one `width`-byte value per position and that every position is below
+/// `count`: what each codec's random access relies on.
+pub(crate) fn check_positions(positions: &[usize], count: usize, width: usize, out: &[u8]) -> DecodeResult<()> {
+    if out.len() != positions.len().saturating_mul(width) {
+        return Err(format!("{} positions do not fill {} bytes", positions.len(), out.len()));
+    }
+    match positions.iter().find(|&&p| p >= count) {
+        Some(p) => Err(format!("value {p} asked for, the buffer holds {count}")),
+        None => Ok(()),
+    }
 }
 
 /// Runs `stages` over `input`. `None` if a stage does not apply.
@@ -332,6 +372,19 @@ pub(crate) mod test_support {
         let mut out = vec![0xA5u8; input.len()];
         decode_pipeline(&ids[..n], &enc, width, &mut out).unwrap();
         assert_eq!(out, input, "{stages:?} width {width}, decoded over stale bytes");
+        let ids = &ids[..n];
+        if has_random_access(ids) && width > 0 {
+            // Every value backwards, then the first twice: each as the whole decode gave it.
+            let count = input.len() / width;
+            let positions: Vec<usize> = (0..count).rev().chain([0, 0].into_iter().filter(|_| count > 0)).collect();
+            let mut got = vec![0u8; positions.len() * width];
+            take_pipeline(ids, &enc, width, input.len() as u64, &positions, &mut got).unwrap().unwrap();
+            let want: Vec<u8> = positions.iter().flat_map(|&p| input[p * width..(p + 1) * width].iter().copied()).collect();
+            assert_eq!(got, want, "{stages:?} width {width}, taken at positions");
+            let mut one = vec![0u8; width];
+            assert!(take_pipeline(ids, &enc, width, input.len() as u64, &[count], &mut one).unwrap().is_err(), "a position past the end");
+            assert!(take_pipeline(ids, &enc, width, input.len() as u64 + 1, &[], &mut []).unwrap().is_err(), "a wrong declared length");
+        }
         Some(enc.len())
     }
 }

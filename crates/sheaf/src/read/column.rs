@@ -240,7 +240,7 @@ impl Column {
         &self.table.row_starts
     }
 
-    fn ctx(&self) -> ChunkCtx<'_> {
+    pub(super) fn ctx(&self) -> ChunkCtx<'_> {
         ChunkCtx { name: &self.name, unit_width: self.desc().leaf.ty.unit_width(), row_width: self.desc().row_width(), verify_plain: self.file.options().verify_zero_copy }
     }
 

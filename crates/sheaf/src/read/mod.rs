@@ -7,6 +7,7 @@
 
 mod column;
 mod decode;
+mod take;
 mod verify;
 
 use rayon::prelude::*;
