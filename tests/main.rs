@@ -8,6 +8,7 @@
 //! - `atomic`: failed and abandoned writes leave the target untouched.
 //! - `append`: appends in place, crash-safe; `sheaf append`.
 //! - `embedding`: owned handles, the byte-source drivers, the requests a read makes.
+//! - `file_tools`: `sheaf concat`, `split` and `diff`.
 
 #![allow(missing_docs, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,6 +19,7 @@ mod atomic;
 mod cli;
 mod corrupt;
 mod embedding;
+mod file_tools;
 mod golden;
 mod interop_arrow;
 mod interop_numpy;

@@ -24,6 +24,15 @@ pub(crate) enum Command {
     /// Append the rows of files (any format convert reads) to a sheaf file, in place: atomic, in
     /// time proportional to the rows added; the inputs' dtypes must be the target's.
     Append(AppendArgs),
+    /// Join the rows of files (any format convert reads) into one sheaf file; sheaf inputs give
+    /// their stored chunks as they are, without decoding or encoding.
+    Concat(ConcatArgs),
+    /// Cut a file into pieces of N rows or about S bytes: OUT_PATTERN holds `{}` (or `{:04}`) for
+    /// the piece's number.
+    Split(SplitArgs),
+    /// Compare two files (any formats): schemas, then values; exit 0 if the same, 1 with the first
+    /// difference.
+    Diff(DiffArgs),
     /// Show a file's arrays and, per column, dtype, encoding, sizes, nulls and range.
     Inspect(InspectArgs),
     /// Print the first rows as a table, values as NumPy prints them.
@@ -117,6 +126,66 @@ pub(crate) struct AppendArgs {
     #[arg(long)]
     pub(crate) row_group_rows: Option<u64>,
     /// Print the result as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConcatArgs {
+    /// The inputs, in order, then the output (.sheaf).
+    #[arg(required = true, num_args = 2.., value_name = "INPUT... OUTPUT")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Input format: sheaf, npy, npz, arrow, arrows, parquet, csv (default: from each extension).
+    #[arg(long)]
+    pub(crate) from: Option<Format>,
+    /// Encode every row with this codec (auto, smallest, none, zstd[:LEVEL], lz4) instead of
+    /// copying sheaf inputs' stored chunks.
+    #[arg(long)]
+    pub(crate) codec: Option<CodecArg>,
+    /// Encode every row in row groups of this many rows (instead of copying stored chunks).
+    #[arg(long)]
+    pub(crate) row_group_rows: Option<u64>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SplitArgs {
+    /// The file to split (any format convert reads).
+    pub(crate) input: PathBuf,
+    /// Output names: `{}` or `{:0N}` stands for the piece's number from 0 (`part-{:03}.sheaf`).
+    pub(crate) out_pattern: String,
+    /// Rows per piece.
+    #[arg(long, conflicts_with = "size", required_unless_present = "size")]
+    pub(crate) rows: Option<u64>,
+    /// Bytes per piece, about (stored size of the rows): 64M, 1G, 500k, or bytes.
+    #[arg(long)]
+    pub(crate) size: Option<String>,
+    /// Input format (default: from the extension).
+    #[arg(long)]
+    pub(crate) from: Option<Format>,
+    /// Codec of the pieces where rows are encoded (auto, smallest, none, zstd[:LEVEL], lz4).
+    #[arg(long, default_value = "auto")]
+    pub(crate) codec: CodecArg,
+    /// Print the pieces as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The first file (any format convert reads).
+    pub(crate) a: PathBuf,
+    /// The second file.
+    pub(crate) b: PathBuf,
+    /// Format of the first file (default: from the extension).
+    #[arg(long)]
+    pub(crate) from_a: Option<Format>,
+    /// Format of the second file (default: from the extension).
+    #[arg(long)]
+    pub(crate) from_b: Option<Format>,
+    /// Print the outcome as JSON.
     #[arg(long)]
     pub(crate) json: bool,
 }

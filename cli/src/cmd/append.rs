@@ -10,7 +10,7 @@ use super::convert::{batch_rows, Plan};
 use crate::args::AppendArgs;
 use crate::progress::Progress;
 
-fn describe(dtype: &DType) -> String {
+pub(super) fn describe(dtype: &DType) -> String {
     sheaf_npy::descr_of(dtype).unwrap_or_else(|_| format!("{dtype:?}"))
 }
 

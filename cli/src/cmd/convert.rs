@@ -49,7 +49,21 @@ impl<'s, 'a> Plan<'s, 'a> {
 }
 
 impl Plan<'_, '_> {
-    fn schema(&self) -> ArraySchema {
+    /// Only rows `start..end` of the first dimension (C order: each holds the records of the
+    /// dimensions after it).
+    pub(super) fn first_dim_rows(mut self, start: u64, end: u64) -> Self {
+        let inner: u64 = self.shape.get(1..).unwrap_or_default().iter().product();
+        (self.start, self.end) = (start * inner, end * inner);
+        if let Some(first) = self.shape.first_mut() {
+            *first = end - start;
+        } else {
+            self.shape = vec![end - start];
+        }
+        self
+    }
+
+    /// The array's schema as written.
+    pub(super) fn schema(&self) -> ArraySchema {
         let mut s = ArraySchema::new(self.array.name.clone(), self.dtype.clone()).with_shape(self.shape.clone()).with_fortran_order(self.fortran);
         s.metadata = self.array.schema.metadata.clone();
         if self.dtype != self.array.schema.dtype {
@@ -265,7 +279,7 @@ const MERGE_LIMIT: u64 = 256 << 20;
 /// Row groups' worth of rows held likewise.
 const MERGE_GROUPS: u64 = 16;
 
-fn append_batch(w: &mut Writer, id: sheaf::ArrayId, n: u64, cols: &[ColumnData<'_>]) -> anyhow::Result<()> {
+pub(super) fn append_batch(w: &mut Writer, id: sheaf::ArrayId, n: u64, cols: &[ColumnData<'_>]) -> anyhow::Result<()> {
     let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
     w.append_rows(id, Some(n), &inputs)?;
     Ok(())

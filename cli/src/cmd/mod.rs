@@ -1,9 +1,12 @@
 //! One module per subcommand; each is glue between the arguments and the libraries.
 
 mod append;
+mod concat;
 mod convert;
+mod diff;
 mod head;
 mod inspect;
+mod split;
 mod sql;
 mod suggest;
 mod verify;
@@ -19,6 +22,9 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Append(a) => append::run(a, cli.quiet),
         Command::Convert(a) => convert::run(a, cli.quiet),
+        Command::Concat(a) => concat::run(a, cli.quiet),
+        Command::Split(a) => split::run(a, cli.quiet),
+        Command::Diff(a) => diff::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Head(a) => head::run(a),
         Command::Verify(a) => verify::run(a),

@@ -7,6 +7,7 @@
 
 mod append;
 mod atomic;
+mod copy;
 mod encode;
 mod input;
 
