@@ -1,7 +1,7 @@
 //! Atomic writes: nothing appears at the target before `finish`; a dropped writer or an error
 //! leaves an existing target as it was and no temporary file behind.
 
-use sheaf::{ArraySchema, ColumnInput, DType, File, LeafType, WriteOptions, Writer};
+use sheaf::{ArraySchema, Codec, ColumnInput, DType, File, LeafType, WriteOptions, Writer};
 
 fn entries(dir: &std::path::Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
@@ -129,4 +129,63 @@ fn a_convert_killed_at_any_point_leaves_the_old_file_or_the_new_and_no_debris() 
         std::fs::remove_file(&target).unwrap();
     }
     assert!(kept_old > 10 && got_new > 0, "kills fell all on one side: {kept_old} old, {got_new} new");
+}
+
+/// Readers that map the target while another process replaces it, by rename, over and over:
+/// every open sees one whole version (every value the version's number, every checksum sound),
+/// and a file held open keeps its version to the end whatever replaces it.
+#[test]
+fn readers_never_see_a_torn_file_while_another_process_replaces_it() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 300_000usize;
+    let versions: Vec<std::path::PathBuf> = (0..4i64)
+        .map(|k| {
+            let p = dir.path().join(format!("v{k}.sheaf"));
+            let values = vec![k; rows];
+            let codec = if k % 2 == 0 { Codec::None } else { Codec::Zstd(1) };
+            let schema = ArraySchema::new("x", DType::leaf(LeafType::Int(8)));
+            sheaf::write_arrays(&p, &[(schema, vec![ColumnInput::fixed(&values)])], &WriteOptions::new().with_codec(codec).with_row_group_rows(50_000)).unwrap();
+            p
+        })
+        .collect();
+    let target = dir.path().join("t.sheaf");
+    std::fs::copy(&versions[0], &target).unwrap();
+    let stop = AtomicBool::new(false);
+    let reads = AtomicU64::new(0);
+    let check = |f: &File| -> i64 {
+        f.verify().unwrap();
+        let data = f.single().unwrap().column("").unwrap().read().unwrap();
+        let v = data.values_as::<i64>().unwrap();
+        assert_eq!(v.len(), rows);
+        assert!(v.iter().all(|&x| x == v[0]) && (0..4).contains(&v[0]), "a torn read: {} then {:?}", v[0], v.iter().find(|&&x| x != v[0]));
+        v[0]
+    };
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let f = File::open(&target).unwrap();
+                    check(&f);
+                    reads.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        // One file held open across every replacement keeps reading as the version it opened.
+        s.spawn(|| {
+            let held = File::open(&target).unwrap();
+            let first = check(&held);
+            while !stop.load(Ordering::Relaxed) {
+                assert_eq!(check(&held), first);
+            }
+        });
+        for i in 1..=24 {
+            let from = &versions[i % versions.len()];
+            let o = crate::util::sheaf(&["concat", from.to_str().unwrap(), target.to_str().unwrap()]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert!(reads.load(Ordering::Relaxed) > 10, "the readers ran");
+    assert_eq!(entries(dir.path()).len(), versions.len() + 1, "no temporary left: {:?}", entries(dir.path()));
 }

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use sheaf::{ArraySchema, Codec, ColumnInput, DType, Error, Field, File, Leaf, LeafType, WriteOptions};
 
 /// A small file touching every buffer kind: fixed, subarray, nullable, variable-length, list.
-fn sample(codec: Codec) -> Vec<u8> {
+pub(crate) fn sample(codec: Codec) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.sheaf");
     let dtype = DType::structure(vec![
@@ -46,7 +46,7 @@ fn sample(codec: Codec) -> Vec<u8> {
 type Read = (Vec<u8>, Option<Vec<u64>>, Option<Vec<u8>>);
 
 /// Everything a reader can be asked, as comparable data; an `Err` anywhere ends it.
-fn read_everything(bytes: &[u8]) -> Result<Vec<Read>, Error> {
+pub(crate) fn read_everything(bytes: &[u8]) -> Result<Vec<Read>, Error> {
     let f = File::from_bytes(bytes)?;
     f.verify()?;
     let mut out = Vec::new();
@@ -103,12 +103,12 @@ fn byte_flips_anywhere_are_caught_or_harmless() {
     }
 }
 
-fn footer_fields(bytes: &[u8]) -> sheaf::format::Trailer {
+pub(crate) fn footer_fields(bytes: &[u8]) -> sheaf::format::Trailer {
     sheaf::format::Trailer::parse(bytes).unwrap()
 }
 
 /// Rewrites the trailer with a fresh footer checksum so that a deeper check is reached.
-fn reseal(bytes: &mut [u8]) {
+pub(crate) fn reseal(bytes: &mut [u8]) {
     let t = footer_fields(bytes);
     let n = bytes.len();
     let schema = &bytes[t.schema_offset as usize..(t.schema_offset + t.schema_len) as usize];

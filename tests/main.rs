@@ -6,6 +6,7 @@
 //! - `spec_reader`: an independent Python reader, written from `spec/`, reads Rust-written files.
 //! - `cli`: the `sheaf` binary's commands, exit codes and messages.
 //! - `atomic`: failed and abandoned writes leave the target untouched.
+//! - `bad_files`: the bad-file corpus of tests/data/bad and a case for every error variant.
 //! - `append`: appends in place, crash-safe; `sheaf append`.
 //! - `embedding`: owned handles, the byte-source drivers, the requests a read makes.
 //! - `file_tools`: `sheaf concat`, `split` and `diff`.
@@ -16,6 +17,7 @@ mod util;
 
 mod append;
 mod atomic;
+mod bad_files;
 mod cli;
 mod corrupt;
 mod embedding;

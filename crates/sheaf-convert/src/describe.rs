@@ -30,7 +30,7 @@ pub fn describe(path: &Path, with_stats: bool) -> Result<Value> {
 /// cannot), and column statistics when every field maps.
 fn arrow_doc(path: &Path, with_stats: bool, format: Format) -> Result<Value> {
     let af = format.arrow().ok_or_else(|| ConvertError::Internal("not an Arrow format".into()))?;
-    let reader = sheaf_arrow::formats::open_reader(path, af, &sheaf_arrow::formats::CsvOptions::default())?;
+    let reader = sheaf_arrow::formats::open_reader(path, af, &sheaf_arrow::formats::CsvOptions::default()).map_err(|e| ConvertError::in_file(path, e))?;
     let fields: Vec<_> = reader
         .schema
         .fields()

@@ -75,8 +75,12 @@ pub enum ConvertError {
 }
 
 impl ConvertError {
-    /// `e` with the file it concerned.
+    /// `e` with the file it concerned (as it is where its message names the file already).
     pub(crate) fn in_file(path: &std::path::Path, e: impl Into<ConvertError>) -> Self {
-        ConvertError::InFile { path: path.to_path_buf(), source: Box::new(e.into()) }
+        let e = e.into();
+        if e.to_string().contains(&path.display().to_string()) {
+            return e;
+        }
+        ConvertError::InFile { path: path.to_path_buf(), source: Box::new(e) }
     }
 }

@@ -138,7 +138,7 @@ impl Source {
     /// As [`Source::open`].
     pub fn open_skipping(path: &Path, format: Format, csv: &CsvOptions, skip_unsupported: bool) -> Result<Self> {
         if let Some(af) = format.arrow() {
-            let reader = open_reader(path, af, csv)?;
+            let reader = open_reader(path, af, csv).map_err(|e| ConvertError::in_file(path, e))?;
             let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             let (mut keep, mut skipped) = (None, Vec::new());
             let arrow_schema = if skip_unsupported {
@@ -266,7 +266,7 @@ impl<'a> SourceArray<'a> {
             let keep = keep.map(<[usize]>::to_vec);
             let reader = match open_reader(path, *format, csv) {
                 Ok(r) => r,
-                Err(e) => return Box::new(std::iter::once(Err(e.into()))),
+                Err(e) => return Box::new(std::iter::once(Err(ConvertError::in_file(path, e)))),
             };
             let dtype = self.schema.dtype.clone();
             let stated = self.rows;

@@ -449,7 +449,8 @@ impl DType {
                 let mut names = std::collections::HashSet::new();
                 for f in &s.fields {
                     if !names.insert(f.name.as_str()) {
-                        return Err(Error::schema(format!("{path}: duplicate field name {:?}", f.name)));
+                        let at = if path.is_empty() { String::new() } else { format!("{path}: ") };
+                        return Err(Error::schema(format!("{at}duplicate field name {:?}", f.name)));
                     }
                     let sub = if path.is_empty() { f.name.clone() } else { format!("{path}.{}", f.name) };
                     f.dtype.validate_at(depth + 1, &sub, in_subarray)?;

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::decode::{decode_chunk, decode_validity, ChunkCtx, StoredChunk};
+use super::decode::{decode_chunk, decode_validity, decode_values_into, ChunkCtx, StoredChunk};
 use super::{Array, Column, ColumnData};
 use crate::buffer::{AlignedBytes, Buf, SharedSlice};
 use crate::codec::{has_random_access, take_pipeline, PipelineError};
@@ -104,10 +104,10 @@ impl Column {
             return Ok(Taken { values, lengths: Vec::new(), valid: None });
         }
         let ids = c.values.stage_ids();
-        if !plain && !has_random_access(ids) {
-            return self.take_decoded(&ctx, g.chunk, c, &positions);
-        }
         let stored = self.fetch_stored(c)?;
+        if !plain && !has_random_access(ids) {
+            return self.take_decoded_fixed(&ctx, g.chunk, c, &stored, &positions, w);
+        }
         let valid = decode_validity(&ctx, g.chunk, c, &stored)?.map(|bits| pick_bits(&bits, &positions, self.desc().validity_bits_per_row()));
         let bytes = stored.values.as_ref().map_or(&[][..], |s| &s[..]);
         let mut values = vec![0u8; positions.len() * w as usize];
@@ -128,6 +128,40 @@ impl Column {
                 PipelineError::Failed(codec, reason) => Error::Decode { column: self.name.clone(), chunk: g.chunk, offset: c.values.offset, codec, reason },
             })?;
         }
+        Ok(Taken { values, lengths: Vec::new(), valid })
+    }
+
+    /// A fixed-width chunk decoded whole into this thread's scratch memory, then the rows copied
+    /// out. Why scratch: a chunk decoded into fresh memory each time pays for the first touch of
+    /// every page (on hosts that hand freed memory back, more than the decode itself), while the
+    /// rows taken are few.
+    fn take_decoded_fixed(&self, ctx: &ChunkCtx<'_>, chunk: usize, c: &ChunkEntry, stored: &StoredChunk, positions: &[u64], w: u64) -> Result<Taken> {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        /// Scratch larger than this is let go after use rather than kept by the thread.
+        const KEEP: usize = 64 << 20;
+        let valid = decode_validity(ctx, chunk, c, stored)?.map(|bits| pick_bits(&bits, positions, self.desc().validity_bits_per_row()));
+        let len = usize::try_from(c.values.decoded_len).map_err(|_| Error::LimitExceeded {
+            what: format!("memory for column {}, chunk {chunk}", self.name),
+            value: c.values.decoded_len,
+            limit: usize::MAX as u64,
+        })?;
+        let mut values = Vec::with_capacity(positions.len() * w as usize);
+        SCRATCH.with(|cell| -> Result<()> {
+            let mut scratch = cell.borrow_mut();
+            if scratch.len() < len {
+                scratch.resize(len, 0);
+            }
+            decode_values_into(ctx, chunk, c, stored, &mut scratch[..len])?;
+            for &p in positions {
+                values.extend_from_slice(&scratch[(p * w) as usize..((p + 1) * w) as usize]);
+            }
+            if scratch.len() > KEEP {
+                *scratch = Vec::new();
+            }
+            Ok(())
+        })?;
         Ok(Taken { values, lengths: Vec::new(), valid })
     }
 
