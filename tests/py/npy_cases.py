@@ -58,6 +58,10 @@ ticks = np.dtype([("ts", "<M8[ns]"), ("price", "<f8"), ("size", "<i4"), ("side",
 save("struct_ticks", fill(np.zeros(n, ticks)))
 nested = np.dtype([("a", [("b", ">i2"), ("c", [("d", "<f8", (2, 2)), ("e", "S3")])]), ("m", "<f8", (4, 3)), ("sub", [("x", "<f4"), ("s", "S2")], (2,))])
 save("struct_nested", fill(np.zeros(n, nested)))
+# A subarray whose base is itself a subarray, as numpy.lib.format.descr_to_dtype builds it: a
+# different dtype from the folded ('<f4', (3, 2)).
+nested_sub = np.lib.format.descr_to_dtype([("a", ("<f4", (2,)), (3,)), ("b", "<i2")])
+save("struct_nested_subarray", fill(np.zeros(n, nested_sub)))
 aligned = np.dtype([("a", "u1"), ("b", "<i8"), ("c", "u2"), ("d", "<f4")], align=True)
 save("struct_aligned", fill(np.zeros(n, aligned)))
 offsets = np.dtype({"names": ["x", "y"], "formats": ["<i4", "<f8"], "offsets": [4, 16], "itemsize": 32})

@@ -322,15 +322,11 @@ pub(crate) fn dtype_to_descr(dtype: &DType, top: bool) -> Result<String> {
                     DType::SubArray { base, shape } => (base.as_ref(), Some(shape)),
                     other => (other, None),
                 };
-                let mut flat_shape: Vec<u64> = shape.cloned().unwrap_or_default();
-                let mut base = base;
-                // NumPy folds nested subarrays into one shape.
-                while let DType::SubArray { base: inner, shape } = base {
-                    flat_shape.extend_from_slice(shape);
-                    base = inner;
-                }
+                // A subarray whose base is a subarray stays nested, as NumPy's descr_to_dtype
+                // builds it from `('a', ('<f4', (2,)), (3,))` (a different dtype from `(3, 2)`).
+                let shape = shape.cloned().unwrap_or_default();
                 let d = dtype_to_descr(base, false)?;
-                parts.push(if flat_shape.is_empty() { format!("({name}, {d})") } else { format!("({name}, {d}, {})", repr_shape(&flat_shape)) });
+                parts.push(if shape.is_empty() { format!("({name}, {d})") } else { format!("({name}, {d}, {})", repr_shape(&shape)) });
                 at += size;
             }
             if let Some(itemsize) = s.itemsize {
