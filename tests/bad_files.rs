@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use sheaf::{ArraySchema, Codec, ColumnInput, DType, Error, File, LeafType, WriteOptions};
 
-use crate::corrupt::{footer_fields, read_everything, reseal, sample};
+use crate::corrupt::{footer_fields, read_everything, reseal, sample, sample_with_schema};
 use crate::util::{repo_root, sheaf};
 
 fn corpus() -> PathBuf {
@@ -98,19 +98,6 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
-/// The sample's schema rewritten by `lie` (to the same length), resealed.
-fn with_schema(lie: impl Fn(&str) -> String) -> Vec<u8> {
-    let mut b = sample(Codec::None);
-    let t = footer_fields(&b);
-    let s = t.schema_offset as usize;
-    let schema = String::from_utf8(b[s..s + t.schema_len as usize].to_vec()).unwrap();
-    let lied = lie(&schema);
-    assert_eq!(lied.len(), schema.len());
-    b[s..s + lied.len()].copy_from_slice(lied.as_bytes());
-    reseal(&mut b);
-    b
-}
-
 /// The broken files, by name.
 fn broken_files() -> Vec<(&'static str, Vec<u8>)> {
     let plain = sample(Codec::None);
@@ -133,8 +120,8 @@ fn broken_files() -> Vec<(&'static str, Vec<u8>)> {
     let mut b = plain.clone();
     b[n - 40..n - 36].copy_from_slice(&u32::MAX.to_le_bytes());
     out.push(("absurd_column_count.sheaf", b));
-    out.push(("duplicate_field.sheaf", with_schema(|s| s.replacen("\"pos\"", "\"id\" ", 1))));
-    out.push(("unknown_dtype.sheaf", with_schema(|s| s.replacen("\"type\":\"i8\"", "\"type\":\"q8\"", 1))));
+    out.push(("duplicate_field.sheaf", sample_with_schema(|s| s.replacen("\"pos\"", "\"id\" ", 1))));
+    out.push(("unknown_dtype.sheaf", sample_with_schema(|s| s.replacen("\"type\":\"i8\"", "\"type\":\"q8\"", 1))));
     // Column 0 ("id"): one plain chunk in `plain`, three of 100 rows in `zstd`.
     let mut b = plain.clone();
     let (d, ..) = table_of(&b, 0);

@@ -172,7 +172,7 @@ fn absurd_column_count_is_refused_before_allocating() {
 
 /// The sample with its schema document rewritten by `lie` (to the same length) and the footer
 /// checksum made to match, so that only the reader's structural checks stand in the way.
-fn sample_with_schema(lie: impl Fn(&str) -> String) -> Vec<u8> {
+pub(crate) fn sample_with_schema(lie: impl Fn(&str) -> String) -> Vec<u8> {
     let mut b = sample(Codec::None);
     let t = footer_fields(&b);
     let s = t.schema_offset as usize;

@@ -3,7 +3,7 @@
 //! must be the target array's.
 
 use anyhow::{bail, Context};
-use sheaf::{ColumnInput, DType, WriteOptions, Writer};
+use sheaf::{DType, WriteOptions, Writer};
 use sheaf_convert::SourceArray;
 
 use super::convert::{batch_rows, Plan};
@@ -75,13 +75,7 @@ pub(crate) fn run(a: &AppendArgs, quiet: bool) -> anyhow::Result<()> {
             }
             let plan = Plan::whole(&array);
             let progress = Progress::rows(array.rows, quiet, "appending");
-            plan.for_each_batch(batch_rows(plan.row_bytes()), |n, cols| {
-                let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
-                w.append_rows(id, Some(n), &inputs)?;
-                progress.advance(n);
-                Ok(())
-            })
-            .with_context(|| format!("appending {}", input.display()))?;
+            plan.append_to(&mut w, id, batch_rows(plan.row_bytes()), &progress).with_context(|| format!("appending {}", input.display()))?;
             progress.finish();
             appended += array.rows;
         }

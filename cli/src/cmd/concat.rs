@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use sheaf::{ArraySchema, ColumnInput, WriteOptions, Writer};
+use sheaf::{ArraySchema, WriteOptions, Writer};
 use sheaf_convert::{Source, SourceArray};
 
 use super::append::describe;
@@ -99,12 +99,7 @@ fn output_schemas(inputs: &[Input]) -> anyhow::Result<Vec<ArraySchema>> {
 fn encode_rows(w: &mut Writer, id: sheaf::ArrayId, array: &SourceArray<'_>, quiet: bool) -> anyhow::Result<()> {
     let plan = Plan::whole(array);
     let progress = Progress::rows(array.rows, quiet, "concatenating");
-    plan.for_each_batch(batch_rows(plan.row_bytes()), |n, cols| {
-        let inputs: Vec<ColumnInput<'_>> = cols.iter().map(ColumnInput::from_data).collect();
-        w.append_rows(id, Some(n), &inputs)?;
-        progress.advance(n);
-        Ok(())
-    })?;
+    plan.append_to(w, id, batch_rows(plan.row_bytes()), &progress)?;
     progress.finish();
     Ok(())
 }

@@ -62,6 +62,15 @@ impl Plan<'_, '_> {
         self
     }
 
+    /// Feeds the planned rows, `step` rows a batch, to array `id` of `w`, advancing `progress`.
+    pub(super) fn append_to(&self, w: &mut Writer, id: sheaf::ArrayId, step: u64, progress: &Progress) -> anyhow::Result<()> {
+        self.for_each_batch(step, |n, cols| {
+            append_batch(w, id, n, &cols)?;
+            progress.advance(n);
+            Ok(())
+        })
+    }
+
     /// The array's schema as written.
     pub(super) fn schema(&self) -> ArraySchema {
         let mut s = ArraySchema::new(self.array.name.clone(), self.dtype.clone()).with_shape(self.shape.clone()).with_fortran_order(self.fortran);
@@ -262,12 +271,7 @@ fn write_sheaf(target: &Path, plans: &[Plan<'_, '_>], a: &ConvertArgs, progress:
             continue;
         }
         let id = w.add_array(p.schema())?;
-        let step = options.row_group_rows().max(batch_rows(p.row_bytes()));
-        p.for_each_batch(step, |n, cols| {
-            append_batch(&mut w, id, n, &cols)?;
-            progress.advance(n);
-            Ok(())
-        })?;
+        p.append_to(&mut w, id, options.row_group_rows().max(batch_rows(p.row_bytes())), progress)?;
     }
     w.finish()?;
     Ok(())

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use sheaf::{WriteOptions, Writer};
 use sheaf_convert::Source;
 
-use super::convert::{append_batch, batch_rows, Plan};
+use super::convert::{batch_rows, Plan};
 use crate::args::SplitArgs;
 use crate::progress::Progress;
 
@@ -93,14 +93,10 @@ pub(crate) fn run(a: &SplitArgs, quiet: bool) -> anyhow::Result<()> {
         let plan = Plan::whole(array).first_dim_rows(start, end);
         let mut w = Writer::create(&out.path, options.clone())?;
         let id = w.add_array(plan.schema())?;
-        plan.for_each_batch(options.row_group_rows().max(batch_rows(plan.row_bytes())), |n, cols| {
-            append_batch(&mut w, id, n, &cols)?;
-            progress.advance(n);
-            Ok(())
-        })
-        .and_then(|()| Ok(w.finish()?))
-        .and_then(|()| out.publish())
-        .with_context(|| format!("writing {name}"))?;
+        plan.append_to(&mut w, id, options.row_group_rows().max(batch_rows(plan.row_bytes())), &progress)
+            .and_then(|()| Ok(w.finish()?))
+            .and_then(|()| out.publish())
+            .with_context(|| format!("writing {name}"))?;
         pieces.push(serde_json::json!({"file": name, "first_row": start, "rows": end - start}));
         start = end;
         if first == 0 {

@@ -127,6 +127,33 @@ fn indices_of(obj: &Bound<'_, PyAny>) -> Result<Vec<u64>> {
     Ok(bytes.chunks_exact(8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])).collect())
 }
 
+/// A column's rows as the (values, validity, offsets) buffers Python views; `mapped`: the values
+/// are a view of the file's map.
+fn column_buffers(data: sheaf::ColumnData<'static>, mapped: bool) -> (Buffer, Option<Buffer>, Option<Buffer>) {
+    let values = Buffer::new(data.values.into_shared(), mapped);
+    let validity = data.validity.map(|v| Buffer::new(sheaf::SharedSlice::from_vec(v), false));
+    let offsets = data.offsets.map(|o| Buffer::new(sheaf::SharedSlice::from_vec(o.iter().flat_map(|x| x.to_le_bytes()).collect()), false));
+    (values, validity, offsets)
+}
+
+/// The layouts and record size of dtype `descr` for `columns` columns, and `out` lent writable
+/// after checking it holds exactly `rows` records.
+fn records_out(descr: &str, columns: usize, out: &Bound<'_, PyAny>, rows: u64) -> Result<(Vec<sheaf_npy::layout::ColumnLayout>, u64, crate::buffer::Lent)> {
+    let dtype = sheaf_npy::dtype_of_descr(descr)?;
+    let layouts = sheaf_npy::layout::layouts(&dtype);
+    if layouts.len() != columns {
+        return Err(PyError::argument(format!("{columns} columns for a dtype of {} columns", layouts.len())));
+    }
+    let itemsize = dtype.itemsize().ok_or_else(|| PyError::argument("a dtype without a fixed size"))?;
+    let lent = borrow_bytes_mut(out)?;
+    let want = rows.checked_mul(itemsize).ok_or_else(|| PyError::argument("records too large"))?;
+    let have = lent.bytes().len() as u64;
+    if have != want {
+        return Err(PyError::argument(format!("an output of {have} bytes for {want} bytes of records")));
+    }
+    Ok((layouts, itemsize, lent))
+}
+
 impl RawArray {
     fn rows_in(&self, start: Option<u64>, stop: Option<u64>) -> Result<Range<u64>> {
         let rows = self.array.rows();
@@ -228,10 +255,7 @@ impl RawArray {
         };
         let data = py.detach(|| col.read_rows(rows))?;
         let mapped = data.values.is_shared();
-        let values = Buffer::new(data.values.into_shared(), mapped);
-        let validity = data.validity.map(|v| Buffer::new(sheaf::SharedSlice::from_vec(v), false));
-        let offsets = data.offsets.map(|o| Buffer::new(sheaf::SharedSlice::from_vec(o.iter().flat_map(|x| x.to_le_bytes()).collect()), false));
-        Ok((values, validity, offsets))
+        Ok(column_buffers(data, mapped))
     }
 
     /// The leaf column indices and pruned record dtype (NumPy `descr` text) of the fields
@@ -247,18 +271,8 @@ impl RawArray {
     #[pyo3(signature = (out, which, descr, start = None, stop = None))]
     fn read_records_into(&self, py: Python<'_>, out: &Bound<'_, PyAny>, which: Vec<usize>, descr: &str, start: Option<u64>, stop: Option<u64>) -> Result<()> {
         let range = self.rows_in(start, stop)?;
-        let dtype = sheaf_npy::dtype_of_descr(descr)?;
-        let layouts = sheaf_npy::layout::layouts(&dtype);
-        if layouts.len() != which.len() {
-            return Err(PyError::argument(format!("{} columns for a dtype of {} columns", which.len(), layouts.len())));
-        }
-        let itemsize = dtype.itemsize().ok_or_else(|| PyError::argument("a dtype without a fixed size"))?;
-        let lent = borrow_bytes_mut(out)?;
+        let (layouts, itemsize, lent) = records_out(descr, which.len(), out, range.end - range.start)?;
         let records = lent.bytes_mut();
-        let want = (range.end - range.start).checked_mul(itemsize).ok_or_else(|| PyError::argument("records too large"))?;
-        if records.len() as u64 != want {
-            return Err(PyError::argument(format!("an output of {} bytes for {want} bytes of records", records.len())));
-        }
         let array = &self.array;
         py.detach(|| -> Result<()> {
             let cols = array.columns_at(&which)?;
@@ -307,10 +321,7 @@ impl RawArray {
         let indices = indices_of(indices)?;
         let col = self.array.column_at(index)?;
         let data = py.detach(|| col.take(&indices))?;
-        let values = Buffer::new(data.values.into_shared(), false);
-        let validity = data.validity.map(|v| Buffer::new(sheaf::SharedSlice::from_vec(v), false));
-        let offsets = data.offsets.map(|o| Buffer::new(sheaf::SharedSlice::from_vec(o.iter().flat_map(|x| x.to_le_bytes()).collect()), false));
-        Ok((values, validity, offsets))
+        Ok(column_buffers(data, false))
     }
 
     /// Fills `out` (writable, C-contiguous, exactly `len(indices)` records) with the records at
@@ -319,18 +330,8 @@ impl RawArray {
     /// released.
     fn take_records_into(&self, py: Python<'_>, out: &Bound<'_, PyAny>, which: Vec<usize>, descr: &str, indices: &Bound<'_, PyAny>) -> Result<()> {
         let indices = indices_of(indices)?;
-        let dtype = sheaf_npy::dtype_of_descr(descr)?;
-        let layouts = sheaf_npy::layout::layouts(&dtype);
-        if layouts.len() != which.len() {
-            return Err(PyError::argument(format!("{} columns for a dtype of {} columns", which.len(), layouts.len())));
-        }
-        let itemsize = dtype.itemsize().ok_or_else(|| PyError::argument("a dtype without a fixed size"))?;
-        let lent = borrow_bytes_mut(out)?;
+        let (layouts, itemsize, lent) = records_out(descr, which.len(), out, indices.len() as u64)?;
         let records = lent.bytes_mut();
-        let want = (indices.len() as u64).checked_mul(itemsize).ok_or_else(|| PyError::argument("records too large"))?;
-        if records.len() as u64 != want {
-            return Err(PyError::argument(format!("an output of {} bytes for {want} bytes of records", records.len())));
-        }
         let array = &self.array;
         py.detach(|| -> Result<()> {
             let taken = array.take(&which, &indices)?;
