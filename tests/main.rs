@@ -9,6 +9,8 @@
 //! - `bad_files`: the bad-file corpus of tests/data/bad and a case for every error variant.
 //! - `append`: appends in place, crash-safe; `sheaf append`.
 //! - `embedding`: owned handles, the byte-source drivers, the requests a read makes.
+//! - `dataset`: directories and globs of sheaf files as one table (hive partitions, added
+//!   columns) in the library, head, inspect, convert and sql.
 //! - `file_tools`: `sheaf concat`, `split` and `diff`.
 
 #![allow(missing_docs, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
@@ -20,6 +22,7 @@ mod atomic;
 mod bad_files;
 mod cli;
 mod corrupt;
+mod dataset;
 mod embedding;
 mod file_tools;
 mod golden;

@@ -58,7 +58,7 @@ impl std::str::FromStr for CodecArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct ConvertArgs {
-    /// Input file.
+    /// Input file, or a dataset: a directory or glob (quoted: 'data/*.sheaf') of .sheaf files.
     pub(crate) input: PathBuf,
     /// Output file, or `-` for stdout (then --to is needed).
     pub(crate) output: PathBuf,
@@ -192,7 +192,7 @@ pub(crate) struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct InspectArgs {
-    /// The file to inspect (.sheaf, .npy, .npz).
+    /// The file to inspect (any format convert reads), or a directory or glob of .sheaf files.
     pub(crate) file: PathBuf,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -204,7 +204,7 @@ pub(crate) struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct HeadArgs {
-    /// The file (.sheaf, .npy, .npz).
+    /// The file (any format convert reads), or a directory or glob of .sheaf files.
     pub(crate) file: PathBuf,
     /// Rows to print.
     #[arg(short = 'n', long, default_value_t = 10)]

@@ -7,7 +7,9 @@ use crate::args::InspectArgs;
 use crate::human::{size, table};
 
 pub(crate) fn run(a: &InspectArgs) -> anyhow::Result<()> {
-    let doc = if crate::place::format_of(&a.file)? == sheaf_convert::Format::Sheaf {
+    let doc = if sheaf_convert::Dataset::is_dataset(&a.file) {
+        sheaf_convert::describe(&a.file, !a.no_stats)?
+    } else if crate::place::format_of(&a.file)? == sheaf_convert::Format::Sheaf {
         sheaf_convert::describe_file(&crate::place::open_sheaf(&a.file)?, !a.no_stats)?
     } else {
         let copy = crate::place::local_copy(&a.file)?;
@@ -54,6 +56,21 @@ fn print_table(doc: &serde_json::Value) {
         size(n(&doc["memory_bytes"])),
         doc["ratio"].as_f64().unwrap_or(1.0)
     );
+    if let Some(files) = doc["files"].as_array() {
+        let partitions: Vec<&str> = doc["partitions"].as_array().into_iter().flatten().filter_map(|p| p.as_str()).collect();
+        let rows: Vec<Vec<String>> = files
+            .iter()
+            .map(|f| {
+                let mut cells = vec![s(&f["path"]), n(&f["rows"]).to_string(), size(n(&f["bytes"]))];
+                cells.extend(partitions.iter().map(|p| f["partition"][*p].as_str().unwrap_or("null").to_string()));
+                cells
+            })
+            .collect();
+        let mut header = vec!["file", "rows", "size"];
+        header.extend(&partitions);
+        println!("\n{} files:", files.len());
+        print!("{}", table(&header, &rows));
+    }
     for array in doc["arrays"].as_array().into_iter().flatten() {
         let shape: Vec<String> = array["shape"].as_array().into_iter().flatten().map(|d| d.to_string()).collect();
         println!(

@@ -42,7 +42,7 @@ async fn query(a: &SqlArgs) -> anyhow::Result<()> {
         config = config.with_target_partitions(p);
     }
     let ctx = sheaf_datafusion::session_context(config)?;
-    register_converted(&ctx, &a.query)?;
+    register_converted(&ctx, &a.query).await?;
     let frame = ctx.sql(&a.query).await?;
     let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
     let mut stream = frame.execute_stream().await?;
@@ -92,9 +92,13 @@ async fn query(a: &SqlArgs) -> anyhow::Result<()> {
 
 /// Registers every quoted file name in `sql` whose format DataFusion does not read, as an
 /// in-memory table named as quoted (so `FROM 'a.npy'` finds it).
-fn register_converted(ctx: &SessionContext, sql: &str) -> anyhow::Result<()> {
+async fn register_converted(ctx: &SessionContext, sql: &str) -> anyhow::Result<()> {
     for name in sql.split('\'').skip(1).step_by(2) {
         let path = Path::new(name);
+        if name.contains(['*', '?', '[']) && !ctx.table_exist(name)? {
+            register_glob(ctx, name).await?;
+            continue;
+        }
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         let local = !name.contains("://") && !name.contains(['*', '?', '[']);
         // DataFusion would say only "table not found" of a file that is not there.
@@ -119,6 +123,35 @@ fn register_converted(ctx: &SessionContext, sql: &str) -> anyhow::Result<()> {
         }
         ctx.register_table(name, Arc::new(MemTable::try_new(arrow, vec![batches])?))?;
     }
+    Ok(())
+}
+
+/// Registers the glob `pattern` of sheaf files as a listing table of the files it matches, named
+/// as quoted. The files are listed as datasets list them (hidden and `_` names passed over);
+/// DataFusion's own patterns match paths with their `key=value` folders taken out, which is
+/// not what the pattern says. Hive partition columns come with directory tables.
+async fn register_glob(ctx: &SessionContext, pattern: &str) -> anyhow::Result<()> {
+    use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+    if Path::new(pattern).extension().and_then(|e| e.to_str()) != Some(sheaf_datafusion::EXTENSION) {
+        bail!("{pattern}: a pattern in a query names .sheaf files (end it in .sheaf)");
+    }
+    let (_, files) = sheaf_convert::Dataset::list(Path::new(pattern))?;
+    if files.is_empty() {
+        bail!("{pattern}: no .sheaf files match");
+    }
+    let urls = files.iter().map(|f| ListingTableUrl::parse(std::path::absolute(f)?.to_string_lossy())).collect::<Result<Vec<_>, _>>()?;
+    let format = Arc::new(sheaf_datafusion::SheafFormat);
+    let options = ListingOptions::new(format.clone()).with_file_extension(format!(".{}", sheaf_datafusion::EXTENSION));
+    let state = ctx.state();
+    // The schema of every file (ListingTableConfig would infer it from the first path's only).
+    let store = ctx.runtime_env().object_store(&urls[0])?;
+    let mut objects = Vec::with_capacity(urls.len());
+    for u in &urls {
+        objects.push(datafusion::object_store::ObjectStoreExt::head(store.as_ref(), u.prefix()).await?);
+    }
+    let schema = datafusion::datasource::file_format::FileFormat::infer_schema(format.as_ref(), &state, &store, &objects).await.map_err(|e| anyhow::anyhow!("{pattern}: {e}"))?;
+    let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema);
+    ctx.register_table(pattern, Arc::new(ListingTable::try_new(config)?))?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
+use crate::dataset::{partition_column, Dataset, LeafSource};
 use crate::error::{ConvertError, Result};
 use crate::{min_max, Format, RangeAcc, Source};
 
@@ -120,7 +121,114 @@ fn numpy_doc(path: &Path, with_stats: bool, format: Format) -> Result<Value> {
 }
 
 fn sheaf_doc(path: &Path, with_stats: bool) -> Result<Value> {
+    if Dataset::is_dataset(path) {
+        let mut doc = describe_dataset(&Dataset::open(path)?, with_stats)?;
+        doc["file"] = json!(path.display().to_string());
+        return Ok(doc);
+    }
     describe_file(&sheaf::File::open(path)?, with_stats)
+}
+
+/// The description of a dataset, as [`describe_file`] gives one file's, plus its `files` (path,
+/// rows, bytes, partition values) and `partitions`; per column, totals over the files, the
+/// encodings met, and `in_files`: how many files hold it (the others read it as nulls).
+///
+/// # Errors
+/// A member's chunk table or statistics cannot be read.
+pub fn describe_dataset(dataset: &Dataset, with_stats: bool) -> Result<Value> {
+    let descs = dataset.schema().columns();
+    let mut cols: Vec<ColumnTotals> = descs
+        .iter()
+        .map(|d| ColumnTotals { range: RangeAcc::new(d), encodings: Vec::new(), in_files: 0, chunks: 0, stored: 0, memory: 0, mapped: 0, nulls: 0, rows: 0, zero_copy: true })
+        .collect();
+    let mut files = Vec::new();
+    let mut file_bytes = 0u64;
+    for m in dataset.members() {
+        let array = m.file().arrays().next().ok_or_else(|| ConvertError::Internal("a dataset member without its array".into()))?;
+        let own = array.columns().map_err(|e| ConvertError::in_file(&m.path, e))?;
+        for (i, (d, t)) in descs.iter().zip(&mut cols).enumerate() {
+            match m.leaf(i) {
+                LeafSource::File(j) => {
+                    let c = &own[j];
+                    t.in_files += 1;
+                    t.chunks += c.chunks().len();
+                    t.stored += c.stored_bytes();
+                    t.memory += c.memory_bytes();
+                    t.nulls += c.null_count();
+                    t.rows += c.rows();
+                    t.zero_copy &= c.is_zero_copy();
+                    t.mapped += if c.is_zero_copy() { c.memory_bytes() } else { 0 };
+                    let enc = c.encoding();
+                    if !t.encodings.contains(&enc) {
+                        t.encodings.push(enc);
+                    }
+                    if with_stats {
+                        t.range.add_column(c).map_err(|e| ConvertError::in_file(&m.path, e))?;
+                    }
+                }
+                LeafSource::Nulls => {
+                    t.nulls += m.rows;
+                    t.rows += m.rows;
+                    t.memory += d.row_width().unwrap_or(0) * m.rows;
+                    t.zero_copy = false;
+                }
+                LeafSource::Partition(k) => {
+                    t.rows += m.rows;
+                    t.memory += d.row_width().unwrap_or(0) * m.rows;
+                    t.zero_copy = false;
+                    if m.partition[k].is_none() {
+                        t.nulls += m.rows;
+                    }
+                    t.range.add(&partition_column(dataset, m, k, 1));
+                }
+            }
+        }
+        file_bytes += m.file().len();
+        let partition: serde_json::Map<String, Value> = dataset.partition_columns().iter().zip(&m.partition).map(|(k, v)| ((*k).to_string(), json!(v))).collect();
+        files.push(json!({"path": m.path.display().to_string(), "rows": m.rows, "bytes": m.file().len(), "partition": partition}));
+    }
+    let (total_stored, total_memory) = cols.iter().fold((0, 0), |(s, m), t| (s + t.stored, m + t.memory));
+    let columns: Vec<Value> = descs
+        .iter()
+        .zip(&cols)
+        .map(|(d, t)| {
+            let stats = t.range.finish();
+            json!({
+                "name": d.name(), "dtype": d.type_text(), "rows": t.rows,
+                "encoding": if t.encodings.is_empty() { "-".to_string() } else { t.encodings.join(" | ") },
+                "chunks": t.chunks, "stored_bytes": t.stored, "memory_bytes": t.memory, "ratio": ratio(t.memory, t.stored),
+                "zero_copy": t.zero_copy, "mapped_bytes": t.mapped, "decoded_bytes": t.memory - t.mapped,
+                "nulls": t.nulls, "in_files": t.in_files,
+                "min": stats.as_ref().map(|s| s.0.clone()), "max": stats.as_ref().map(|s| s.1.clone()),
+            })
+        })
+        .collect();
+    let schema = dataset.schema();
+    Ok(json!({
+        "file": dataset.root().display().to_string(),
+        "format_version": "sheaf dataset",
+        "file_bytes": file_bytes, "memory_bytes": total_memory, "stored_bytes": total_stored,
+        "ratio": ratio(total_memory, file_bytes),
+        "files": files,
+        "partitions": dataset.partition_columns(),
+        "arrays": [{
+            "name": dataset.name(), "rows": dataset.rows(), "shape": schema.shape, "fortran_order": schema.fortran_order, "columns": columns,
+        }],
+    }))
+}
+
+/// One dataset column's totals over the files.
+struct ColumnTotals {
+    range: RangeAcc,
+    encodings: Vec<String>,
+    in_files: usize,
+    chunks: usize,
+    stored: u64,
+    memory: u64,
+    mapped: u64,
+    nulls: u64,
+    rows: u64,
+    zero_copy: bool,
 }
 
 /// The description of an open sheaf file (local or remote), as [`describe`] gives it; the

@@ -69,6 +69,14 @@ pub enum ConvertError {
         /// What is wrong.
         reason: String,
     },
+    /// A dataset (directory or glob of sheaf files) whose files cannot be one table.
+    #[error("{}: {reason}", path.display())]
+    Dataset {
+        /// The directory or pattern.
+        path: PathBuf,
+        /// Why (naming the files concerned).
+        reason: String,
+    },
     /// A fault of this library (a bug to report).
     #[error("internal error (a bug in sheaf, please report it): {0}")]
     Internal(String),

@@ -8,6 +8,8 @@
 //! - [`select`] and [`row_range`]: column selection by dotted path and row ranges.
 //! - [`advise`] / [`plan`] / [`Narrowing`]: the narrowest exact dtype of each column
 //!   (`sheaf suggest`, `convert --shrink`).
+//! - [`Dataset`]: a directory or glob of sheaf files (hive partitions, added columns) as one
+//!   array of a [`Source`].
 //! - [`describe`]: a file described as data (`sheaf inspect --json`, Python's `sheaf.info`).
 //! - [`min_max`] / [`RangeAcc`]: a column's value range as text, from the stored statistics
 //!   (format 1.5) or by scanning.
@@ -38,6 +40,7 @@
 
 #![forbid(unsafe_code)]
 
+mod dataset;
 mod describe;
 mod error;
 mod narrow;
@@ -45,7 +48,8 @@ mod select;
 mod source;
 mod stats;
 
-pub use describe::{describe, describe_file};
+pub use dataset::{Dataset, Member};
+pub use describe::{describe, describe_dataset, describe_file};
 pub use error::{ConvertError, Result};
 pub use narrow::{advise, plan, ColumnAdvice, Narrowing};
 pub use select::{row_range, select};

@@ -10,7 +10,11 @@ use sheaf_arrow::formats::{open_reader, ArrowFormat, CsvOptions};
 use sheaf_npy::layout::{records_to_columns, ColumnLayout};
 use sheaf_npy::NpyFile;
 
+use crate::dataset::{null_column, partition_column, Dataset, LeafSource};
 use crate::error::{ConvertError, Result};
+
+/// The extension of sheaf files, as datasets list them.
+pub(crate) const SHEAF_EXTENSION: &str = "sheaf";
 
 /// A file format sheaf reads or writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,11 +65,15 @@ impl Format {
         })
     }
 
-    /// The format named by a path's extension.
+    /// The format named by a path's extension (a directory: sheaf, as a [`Dataset`]).
     ///
     /// # Errors
     /// [`ConvertError::UnknownFormat`] for an unknown or missing extension.
     pub fn from_path(path: &Path) -> Result<Self> {
+        // A directory is a dataset of sheaf files; a pattern's extension is its files'.
+        if path.is_dir() {
+            return Ok(Format::Sheaf);
+        }
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         Ok(match ext.as_deref() {
             Some("sheaf") => Format::Sheaf,
@@ -94,6 +102,8 @@ pub enum Source {
     Sheaf(sheaf::File),
     /// `.npy` (one member) or `.npz` members, by name.
     Npy(Vec<(String, NpyFile)>),
+    /// A directory or glob of sheaf files, one array.
+    Dataset(Dataset),
     /// An Arrow IPC, Parquet or CSV file: its schema as sheaf sees it and its rows.
     Arrow {
         /// The file.
@@ -171,6 +181,7 @@ impl Source {
             return Ok(Source::Arrow { path: path.to_path_buf(), format: af, csv: csv.clone(), schema, rows, keep, skipped });
         }
         Ok(match format {
+            Format::Sheaf if Dataset::is_dataset(path) => Source::Dataset(Dataset::open(path)?),
             Format::Sheaf => Source::Sheaf(sheaf::File::open(path)?),
             Format::Npy => {
                 let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -202,6 +213,15 @@ impl Source {
                     out.push(SourceArray { name: a.name().to_string(), schema: a.schema().clone(), rows: a.rows(), kind: Kind::Sheaf(a.clone(), a.columns()?) });
                 }
             }
+            Source::Dataset(d) => {
+                let mut members = Vec::with_capacity(d.members().len());
+                for m in d.members() {
+                    let a = m.file().arrays().next().ok_or_else(|| ConvertError::Internal("a dataset member without its array".into()))?;
+                    let columns = a.columns().map_err(|e| ConvertError::in_file(&m.path, e))?;
+                    members.push(SourceArray { name: a.name().to_string(), schema: a.schema().clone(), rows: a.rows(), kind: Kind::Sheaf(a, columns) });
+                }
+                out.push(SourceArray { name: d.name(), schema: d.schema().clone(), rows: d.rows(), kind: Kind::Dataset(d, members) });
+            }
             Source::Arrow { path, format, csv, schema, rows, keep, .. } => {
                 out.push(SourceArray { name: schema.name.clone(), schema: schema.clone(), rows: *rows, kind: Kind::Arrow { path, format: *format, csv, keep: keep.as_deref() } });
             }
@@ -228,8 +248,15 @@ impl Source {
 
 enum Kind<'a> {
     Sheaf(sheaf::Array, Vec<Column>),
+    /// The dataset and each member file's array.
+    Dataset(&'a Dataset, Vec<SourceArray<'a>>),
     Npy(&'a NpyFile),
-    Arrow { path: &'a Path, format: ArrowFormat, csv: &'a CsvOptions, keep: Option<&'a [usize]> },
+    Arrow {
+        path: &'a Path,
+        format: ArrowFormat,
+        csv: &'a CsvOptions,
+        keep: Option<&'a [usize]>,
+    },
 }
 
 /// Rows `start..end` of the selected columns, batch by batch.
@@ -311,6 +338,9 @@ impl<'a> SourceArray<'a> {
             });
             return Box::new(it.filter_map(|r| r.transpose()).chain(short.flatten()));
         }
+        if let Kind::Dataset(dataset, members) = &self.kind {
+            return dataset_batches(dataset, members, self.schema.columns(), which, start, end, step);
+        }
         let chunk_ends = self.chunk_ends(&which);
         let mut at = start;
         Box::new(std::iter::from_fn(move || {
@@ -346,7 +376,7 @@ impl<'a> SourceArray<'a> {
     /// Rows `start..end` of the leaf columns `which` (indices in depth-first order).
     fn read(&self, which: &[usize], start: u64, end: u64) -> Result<Vec<ColumnData<'a>>> {
         match &self.kind {
-            Kind::Arrow { .. } => Err(ConvertError::Internal("Arrow sources are read in batches".into())),
+            Kind::Arrow { .. } | Kind::Dataset(..) => Err(ConvertError::Internal("Arrow sources and datasets are read in batches".into())),
             // Columns inside lists read the items of these rows, found through the lists.
             Kind::Sheaf(array, _) if array.schema().dtype.has_list() => Ok(array.read_columns(which, start..end)?),
             Kind::Sheaf(_, cols) => which.iter().map(|&i| cols[i].read_rows(start..end).map_err(Into::into)).collect(),
@@ -359,6 +389,57 @@ impl<'a> SourceArray<'a> {
             }
         }
     }
+}
+
+/// Rows `start..end` of a dataset's columns `which`: each member's rows in turn, its own columns
+/// read as a file's are, the ones it lacks as nulls, partition columns as its folder's value.
+fn dataset_batches<'b>(dataset: &'b Dataset, members: &'b [SourceArray<'b>], descs: Vec<sheaf::ColumnDesc>, which: Vec<usize>, start: u64, end: u64, step: u64) -> Batches<'b> {
+    let mut parts = Vec::new();
+    let mut base = 0u64;
+    for (i, m) in dataset.members().iter().enumerate() {
+        let (s, e) = (start.max(base), end.min(base + m.rows));
+        if s < e {
+            parts.push((i, s - base, e - base));
+        }
+        base += m.rows;
+    }
+    Box::new(parts.into_iter().flat_map(move |(i, s, e)| {
+        let member = &dataset.members()[i];
+        let own: Vec<usize> = which
+            .iter()
+            .filter_map(|&c| match member.leaf(c) {
+                LeafSource::File(j) => Some(j),
+                _ => None,
+            })
+            .collect();
+        let inner: Batches<'b> = if own.is_empty() {
+            // No column of the file is read: only the row counts.
+            let mut at = s;
+            Box::new(std::iter::from_fn(move || {
+                (at < e).then(|| {
+                    let n = step.max(1).min(e - at);
+                    at += n;
+                    Ok((n, Vec::new()))
+                })
+            }))
+        } else {
+            members[i].batches(&own, s, e, step)
+        };
+        let (which, descs) = (which.clone(), descs.clone());
+        inner.map(move |b| {
+            let (n, cols) = b.map_err(|e| ConvertError::in_file(&member.path, e))?;
+            let mut own = cols.into_iter();
+            let out = which
+                .iter()
+                .map(|&c| match member.leaf(c) {
+                    LeafSource::File(_) => own.next().unwrap_or_else(|| empty()),
+                    LeafSource::Nulls => null_column(&descs[c], n),
+                    LeafSource::Partition(k) => partition_column(dataset, member, k, n),
+                })
+                .collect();
+            Ok((n, out))
+        })
+    }))
 }
 
 fn empty() -> ColumnData<'static> {

@@ -6,21 +6,8 @@ use sheaf::{Column, ColumnData, LeafType, StatValue, TimeUnit};
 /// Min and max as display text, `None` when the type has no order we show: from the statistics
 /// the file stores (format 1.5, no data read), else by scanning chunk by chunk.
 pub fn min_max(col: &Column) -> sheaf::Result<Option<(String, String)>> {
-    let ty = col.desc().leaf.ty;
-    let shown = matches!(ty, LeafType::Bool | LeafType::Int(_) | LeafType::UInt(_) | LeafType::Float(_) | LeafType::Datetime(..) | LeafType::Timedelta(..));
-    if let Some(stats) = col.column_statistics()?.filter(|_| shown) {
-        let range = match (stats.min, stats.max) {
-            (Some(StatValue::Int(lo)), Some(StatValue::Int(hi))) => Some((lo as f64, hi as f64, i128::from(lo), i128::from(hi))),
-            (Some(StatValue::UInt(lo)), Some(StatValue::UInt(hi))) => Some((lo as f64, hi as f64, i128::from(lo), i128::from(hi))),
-            (Some(StatValue::Float(lo)), Some(StatValue::Float(hi))) => Some((lo, hi, 0, 0)),
-            _ => None,
-        };
-        return Ok(range.map(|(lo, hi, ilo, ihi)| format_range(ty, lo, hi, ilo, ihi)));
-    }
     let mut r = RangeAcc::new(col.desc());
-    for i in 0..col.chunks().len() {
-        r.add(&col.read_chunk(i)?);
-    }
+    r.add_column(col)?;
     Ok(r.finish())
 }
 
@@ -40,7 +27,38 @@ impl RangeAcc {
 
     /// Widens the range by one batch's values (null rows, NaN and NaT left out).
     pub fn add(&mut self, d: &ColumnData<'_>) {
-        let Some((lo, hi, ilo, ihi)) = chunk_range(self.ty, d, self.per_row) else { return };
+        if let Some(range) = chunk_range(self.ty, d, self.per_row) {
+            self.widen(range);
+        }
+    }
+
+    /// Widens the range by a whole column: from the statistics the file stores (format 1.5, no
+    /// data read), else by scanning chunk by chunk.
+    ///
+    /// # Errors
+    /// A chunk or the statistics cannot be read.
+    pub fn add_column(&mut self, col: &Column) -> sheaf::Result<()> {
+        let ty = col.desc().leaf.ty;
+        let shown = matches!(ty, LeafType::Bool | LeafType::Int(_) | LeafType::UInt(_) | LeafType::Float(_) | LeafType::Datetime(..) | LeafType::Timedelta(..));
+        if let Some(stats) = col.column_statistics()?.filter(|_| shown) {
+            let range = match (stats.min, stats.max) {
+                (Some(StatValue::Int(lo)), Some(StatValue::Int(hi))) => Some((lo as f64, hi as f64, i128::from(lo), i128::from(hi))),
+                (Some(StatValue::UInt(lo)), Some(StatValue::UInt(hi))) => Some((lo as f64, hi as f64, i128::from(lo), i128::from(hi))),
+                (Some(StatValue::Float(lo)), Some(StatValue::Float(hi))) => Some((lo, hi, 0, 0)),
+                _ => None,
+            };
+            if let Some(range) = range {
+                self.widen(range);
+            }
+            return Ok(());
+        }
+        for i in 0..col.chunks().len() {
+            self.add(&col.read_chunk(i)?);
+        }
+        Ok(())
+    }
+
+    fn widen(&mut self, (lo, hi, ilo, ihi): (f64, f64, i128, i128)) {
         self.acc = Some(match self.acc {
             None => (lo, hi, ilo, ihi),
             Some((a, b, c, e)) => (a.min(lo), b.max(hi), c.min(ilo), e.max(ihi)),

@@ -53,14 +53,19 @@ pub use registry::UrlStoreRegistry;
 pub use sheaf_remote::ObjectStoreSource;
 pub use source::SheafSource;
 
-/// A session with DataFusion's defaults, `.sheaf` registered as a file format, URL tables
+/// A session with DataFusion's defaults but listing tables that read folders recursively,
+/// `.sheaf` registered as a file format, URL tables
 /// enabled (`SELECT ... FROM 'path/or/url.sheaf'`), and a [`UrlStoreRegistry`]: tables named by
 /// `s3://`, `gs://`, `az://` or `http(s)://` URLs reach their stores, configured from the
 /// environment, with nothing registered first.
 ///
 /// # Errors
 /// When the format cannot be registered or the runtime cannot be built.
-pub fn session_context(config: SessionConfig) -> Result<SessionContext> {
+pub fn session_context(mut config: SessionConfig) -> Result<SessionContext> {
+    // A directory or glob is every file under it, as `sheaf_convert::Dataset` lists it (the
+    // default would pass over files below the first level that are not hive partitions, and
+    // glob patterns across folders would find nothing).
+    config.options_mut().execution.listing_table_ignore_subdirectory = false;
     let runtime = RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(UrlStoreRegistry::new())).build_arc()?;
     let mut state = SessionStateBuilder::new().with_config(config).with_runtime_env(runtime).with_default_features().build();
     state.register_file_format(Arc::new(SheafFormatFactory), true)?;

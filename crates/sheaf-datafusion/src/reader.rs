@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow_array::{RecordBatch, RecordBatchOptions};
+use arrow_array::{new_null_array, RecordBatch, RecordBatchOptions};
 use arrow_schema::{Schema, SchemaRef};
 use datafusion::common::{DataFusionError, Result, Statistics};
 use datafusion::physical_optimizer::pruning::PruningPredicate;
@@ -172,15 +172,27 @@ impl FileFacts {
         out
     }
 
-    /// Rows `rows` of the fields `fields` (indices into [`FileFacts::schema`]) as one batch of
-    /// `target` (the projected table schema: same names and types).
-    pub(crate) fn read(&self, fields: &[usize], rows: Range<u64>, target: &SchemaRef) -> Result<RecordBatch> {
+    /// Rows `rows` of the fields `fields` (indices into [`FileFacts::schema`]; `None`: a column
+    /// of the table that this file lacks, read as nulls) as one batch of `target` (the projected
+    /// table schema: same names and types).
+    pub(crate) fn read(&self, fields: &[Option<usize>], rows: Range<u64>, target: &SchemaRef) -> Result<RecordBatch> {
+        let n = (rows.end - rows.start) as usize;
+        let present: Vec<usize> = fields.iter().flatten().copied().collect();
         if fields.is_empty() {
-            let options = RecordBatchOptions::new().with_row_count(Some((rows.end - rows.start) as usize));
+            let options = RecordBatchOptions::new().with_row_count(Some(n));
             return Ok(RecordBatch::try_new_with_options(Arc::clone(target), Vec::new(), &options)?);
         }
-        let batch = sheaf_arrow::read_record_batch(&self.array, Some(fields), rows).map_err(external)?;
-        Ok(RecordBatch::try_new(Arc::clone(target), batch.columns().to_vec())?)
+        let mut read =
+            if present.is_empty() { Vec::new() } else { sheaf_arrow::read_record_batch(&self.array, Some(&present), rows).map_err(external)?.columns().to_vec() }.into_iter();
+        let columns = fields
+            .iter()
+            .zip(target.fields())
+            .map(|(f, field)| match f {
+                Some(_) => read.next().ok_or_else(|| DataFusionError::Internal("a sheaf read returned fewer columns than asked".into())),
+                None => Ok(new_null_array(field.data_type(), n)),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RecordBatch::try_new(Arc::clone(target), columns)?)
     }
 }
 

@@ -245,7 +245,7 @@ struct SheafOpener {
 /// Where the batch stream of one partition stands.
 struct Progress {
     facts: Arc<FileFacts>,
-    fields: Vec<usize>,
+    fields: Vec<Option<usize>>,
     pieces: VecDeque<Range<u64>>,
     ready: VecDeque<RecordBatch>,
     left: Option<usize>,
@@ -267,14 +267,9 @@ impl FileOpener for SheafOpener {
             let progress = blocking(move || {
                 let sheaf_file = open_object(&store, &object, local.as_deref(), runtime)?;
                 let facts = FileFacts::of(&sheaf_file)?;
-                // Table columns by name in this file.
-                let fields = indices
-                    .iter()
-                    .map(|&i| {
-                        let name = file_schema.field(i).name();
-                        facts.schema.index_of(name).map_err(|_| datafusion::common::DataFusionError::Execution(format!("{}: no column {name} (the table has it)", object.location)))
-                    })
-                    .collect::<Result<Vec<usize>>>()?;
+                // Table columns by name in this file; those it lacks (added in later files of
+                // the dataset) read as nulls.
+                let fields: Vec<Option<usize>> = indices.iter().map(|&i| facts.schema.index_of(file_schema.field(i).name()).ok()).collect();
                 let rows = facts.partition_rows(range);
                 let (kept, segments, pruned) = match &pruning {
                     Some(p) => facts.prune(rows.clone(), p)?,
@@ -284,7 +279,7 @@ impl FileOpener for SheafOpener {
                 metrics.segments_pruned.add(pruned);
                 let read: u64 = kept.iter().map(|r| r.end - r.start).sum();
                 metrics.rows_pruned.add((rows.end - rows.start - read) as usize);
-                let leaves: Vec<usize> = fields.iter().flat_map(|&f| facts.fields[f].clone()).collect();
+                let leaves: Vec<usize> = fields.iter().flatten().flat_map(|&f| facts.fields[f].clone()).collect();
                 let pieces = facts.pieces(&kept, &leaves).into();
                 Ok(Progress { facts: Arc::new(facts), fields, pieces, ready: VecDeque::new(), left: limit })
             })
