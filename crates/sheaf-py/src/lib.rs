@@ -7,6 +7,7 @@
 //!   memory map that stay valid after the file is closed), records assembled into NumPy memory
 //!   in parallel with the GIL released, Arrow C streams out.
 //! - [`writer`]: NumPy records and Arrow streams into files, whole or batch by batch, atomically.
+//! - [`dataset`]: a directory or glob of sheaf files as one table, its rows as Arrow streams.
 //! - [`buffer`]: the buffer protocol both ways. [`arrow`]: the Arrow PyCapsule interface.
 //! - [`error`]: `sheaf.SheafError` (a `ValueError` with a `kind`) and `OSError`s.
 //!
@@ -16,6 +17,7 @@
 
 mod arrow;
 mod buffer;
+mod dataset;
 mod error;
 mod reader;
 mod writer;
@@ -49,6 +51,8 @@ fn _sheaf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reader::RawFile>()?;
     m.add_class::<reader::RawArray>()?;
     m.add_class::<writer::RawWriter>()?;
+    m.add_class::<dataset::RawDataset>()?;
+    m.add_function(wrap_pyfunction!(dataset::open_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(reader::open_file, m)?)?;
     m.add_function(wrap_pyfunction!(writer::save_records, m)?)?;
     m.add_function(wrap_pyfunction!(writer::save_arrow, m)?)?;

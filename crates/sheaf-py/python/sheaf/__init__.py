@@ -13,8 +13,9 @@ Quick start::
     with sheaf.open("points.sheaf") as f:
         pos = f[""].column("pos")                      # a view of the map when stored plain
 
-Functions: :func:`save`, :func:`load`, :func:`open`, :func:`info`; classes :class:`File`,
-:class:`Array`, :class:`Writer`; errors are :class:`SheafError` (a ``ValueError``) for a file's
+Functions: :func:`save`, :func:`load`, :func:`open`, :func:`open_dataset` (a directory or glob
+of files as one table), :func:`info`; classes :class:`File`, :class:`Array`, :class:`Writer`,
+:class:`Dataset`, :class:`Split`; errors are :class:`SheafError` (a ``ValueError``) for a file's
 content or a bad argument, and ``OSError`` (``FileNotFoundError``, ...) for the system's errors.
 """
 
@@ -33,7 +34,7 @@ from numpy.lib import format as _npformat
 from . import _sheaf
 from ._sheaf import SheafError
 
-__all__ = ["save", "load", "append", "open", "info", "File", "Array", "Writer", "SheafError", "__version__"]
+__all__ = ["save", "load", "append", "open", "open_dataset", "info", "File", "Array", "Writer", "Dataset", "Split", "SheafError", "__version__"]
 __version__: str = _sheaf.__version__
 
 # Array metadata keys that carry NumPy facts the descr cannot: the ml_dtypes type of a `V<n>`
@@ -654,3 +655,5 @@ def append(
     with Writer(path, mode="a", name=name, codec=codec, row_group_rows=row_group_rows) as w:
         w.append(batch)
 
+
+from ._dataset import Dataset, Split, open_dataset  # noqa: E402  (uses open and _rows_range)
