@@ -43,7 +43,7 @@ fn write_part(path: &Path, first: i64, rows: i64, with_label: bool) {
 
 /// A hive dataset: `year=2023/` holds ids 0..250 without labels, `year=2024/` ids 250..400 and
 /// 400..700 with labels, beside files a dataset reader passes over.
-fn hive(dir: &Path) -> PathBuf {
+pub(crate) fn hive(dir: &Path) -> PathBuf {
     let root = dir.join("events");
     write_part(&root.join("year=2023/part-0.sheaf"), 0, 250, false);
     write_part(&root.join("year=2024/part-0.sheaf"), 250, 150, true);

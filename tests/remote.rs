@@ -246,3 +246,31 @@ fn s3_urls_work_wherever_a_path_does() {
     // Credentials are never printed.
     assert!(!err.contains("testing-secret"), "{err}");
 }
+
+#[test]
+fn a_dataset_folder_on_s3_reads_as_the_local_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = moto("sheaf-ds");
+    let env = s3_env(server.port);
+    let root = crate::dataset::hive(dir.path());
+    let (_, files) = sheaf_convert::Dataset::list(&root).unwrap();
+    for f in &files {
+        let rel = f.strip_prefix(&root).unwrap().to_str().unwrap();
+        ok(&["convert", f.to_str().unwrap(), &format!("s3://sheaf-ds/events/{rel}")], &env);
+    }
+    // Passed over there as here.
+    ok(&["convert", files[0].to_str().unwrap(), "s3://sheaf-ds/events/year=2024/_ignored.sheaf"], &env);
+    let url = "s3://sheaf-ds/events/";
+    let local = root.to_str().unwrap();
+    let head_of = |p: &str, env: &[(&str, String)]| -> serde_json::Value { serde_json::from_str(&ok(&["head", p, "-n", "700", "--json"], env)).unwrap() };
+    assert_eq!(head_of(url, &env)[0]["head"], head_of(local, &[])[0]["head"]);
+    let doc: serde_json::Value = serde_json::from_str(&ok(&["inspect", "--json", url], &env)).unwrap();
+    let paths: Vec<&str> = doc["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["s3://sheaf-ds/events/year=2023/part-0.sheaf", "s3://sheaf-ds/events/year=2024/part-0.sheaf", "s3://sheaf-ds/events/year=2024/part-1.sheaf"]);
+    assert_eq!(doc["partitions"], serde_json::json!(["year"]));
+    let q = "SELECT year, count(*) AS n, count(label) AS l, sum(x) AS s FROM 'ROOT' GROUP BY year ORDER BY year";
+    assert_eq!(ok(&["sql", "--csv", &q.replace("ROOT", url)], &env), ok(&["sql", "--csv", &q.replace("ROOT", &format!("{local}/"))], &[]));
+    let out = dir.path().join("all.sheaf");
+    ok(&["convert", url, out.to_str().unwrap()], &env);
+    assert_eq!(sheaf::File::open(&out).unwrap().single().unwrap().rows(), 700);
+}

@@ -38,6 +38,9 @@ pub(crate) fn resolve(arg: &Path) -> anyhow::Result<Location> {
 /// The format `arg`'s extension names; for a URL, the extension of its object's name (a query
 /// string is not part of it).
 pub(crate) fn format_of(arg: &Path) -> anyhow::Result<Format> {
+    if is_remote_folder(arg) {
+        return Ok(Format::Sheaf);
+    }
     match resolve(arg)? {
         Location::Local(p) => Ok(Format::from_path(&p)?),
         Location::Remote(o) => Ok(Format::from_path(Path::new(o.file_name())).map_err(|_| sheaf_convert::ConvertError::UnknownFormat {
@@ -45,6 +48,26 @@ pub(crate) fn format_of(arg: &Path) -> anyhow::Result<Format> {
             reason: "the URL's object name has no known extension (pass the format)".into(),
         })?),
     }
+}
+
+/// Whether `arg` is a URL naming a folder (ending in `/`): a dataset on a store.
+fn is_remote_folder(arg: &Path) -> bool {
+    arg.to_str().is_some_and(|t| sheaf_remote::is_url(t) && t.ends_with('/') && !t.starts_with("file://"))
+}
+
+/// The dataset `arg` names, if it names one: a local directory or glob of sheaf files, or a
+/// store folder (`s3://bucket/events/`), whose files are opened by range.
+pub(crate) fn open_dataset(arg: &Path) -> anyhow::Result<Option<sheaf_convert::Dataset>> {
+    if sheaf_convert::Dataset::is_dataset(arg) {
+        return Ok(Some(sheaf_convert::Dataset::open(arg)?));
+    }
+    if !is_remote_folder(arg) {
+        return Ok(None);
+    }
+    let Location::Remote(object) = resolve(arg)? else { return Ok(None) };
+    let (root, files) = sheaf_remote::open_folder(&object)?;
+    let files = files.into_iter().map(|(url, f)| (PathBuf::from(url), f)).collect();
+    Ok(Some(sheaf_convert::Dataset::from_files(arg, Path::new(&root), files)?))
 }
 
 /// Opens the sheaf file `arg` names: memory-mapped when local, by range requests when remote.
@@ -74,6 +97,11 @@ fn spool(object: &RemoteObject) -> anyhow::Result<(PathBuf, tempfile::TempDir)> 
 /// Opens `arg` as `format`: a sheaf file by range (local: memory-mapped), others from a local
 /// file (spooled when remote).
 pub(crate) fn open_source(arg: &Path, format: Format, csv: &CsvOptions, skip_unsupported: bool) -> anyhow::Result<(Source, Input)> {
+    if format == Format::Sheaf {
+        if let Some(d) = open_dataset(arg)? {
+            return Ok((Source::Dataset(d), Input { local: None, _spool: None }));
+        }
+    }
     match resolve(arg)? {
         Location::Local(path) => {
             let source = Source::open_skipping(&path, format, csv, skip_unsupported)?;

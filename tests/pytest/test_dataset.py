@@ -67,6 +67,54 @@ def test_open_dataset_equals_pyarrow_dataset_over_the_same_parquet(hive):
     assert len(g) == 600 and g.columns == ["id", "x", "t", "label"]
 
 
+@pytest.fixture
+def s3(monkeypatch):
+    """moto's S3 server on 127.0.0.1 with bucket ``sheaf-ds``, and the environment pointing at it."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    moto = os.path.join(os.path.dirname(sys.executable), "moto_server")
+    proc = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "moto did not start"
+                time.sleep(0.2)
+        _s3_client(port).create_bucket(Bucket="sheaf-ds")
+        for k, v in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ALLOW_HTTP": "true", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing-secret", "AWS_REGION": "us-east-1"}.items():
+            monkeypatch.setenv(k, v)
+        yield port
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _s3_client(port):
+    import boto3
+
+    return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing-secret")
+
+
+def test_a_dataset_folder_on_s3_reads_as_the_local_one(hive, s3):
+    sroot, _ = hive
+    client = _s3_client(s3)
+    for p in sorted(sroot.rglob("*")):
+        if p.is_file():
+            client.upload_file(str(p), "sheaf-ds", "events/" + p.relative_to(sroot).as_posix())
+    remote = sheaf.open_dataset("s3://sheaf-ds/events/")
+    assert [f["path"] for f in remote.files] == [f"s3://sheaf-ds/events/{k}" for k in ["year=2023/part-0.sheaf", "year=2024/part-0.sheaf", "year=2024/part-1.sheaf"]]
+    assert pa.table(remote).equals(pa.table(sheaf.open_dataset(sroot)))
+
+
 def test_dataset_errors_name_the_files(tmp_path):
     (tmp_path / "d").mkdir()
     sheaf.save(tmp_path / "d" / "a.sheaf", pa.table({"id": pa.array([1, 2], pa.int64())}))

@@ -7,8 +7,10 @@ use crate::args::InspectArgs;
 use crate::human::{size, table};
 
 pub(crate) fn run(a: &InspectArgs) -> anyhow::Result<()> {
-    let doc = if sheaf_convert::Dataset::is_dataset(&a.file) {
-        sheaf_convert::describe(&a.file, !a.no_stats)?
+    let doc = if let Some(d) = crate::place::open_dataset(&a.file)? {
+        let mut doc = sheaf_convert::describe_dataset(&d, !a.no_stats)?;
+        doc["file"] = serde_json::json!(a.file.display().to_string());
+        doc
     } else if crate::place::format_of(&a.file)? == sheaf_convert::Format::Sheaf {
         sheaf_convert::describe_file(&crate::place::open_sheaf(&a.file)?, !a.no_stats)?
     } else {

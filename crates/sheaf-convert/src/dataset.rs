@@ -69,12 +69,30 @@ impl Dataset {
     /// schemas or partitions that do not agree ([`ConvertError::Dataset`], naming the files).
     pub fn open(path: &Path) -> Result<Self> {
         let (root, files) = list(path)?;
+        let mut opened = Vec::with_capacity(files.len());
+        for f in files {
+            let file = sheaf::File::open(&f)?;
+            opened.push((f, file));
+        }
+        Self::from_files(path, &root, opened)
+    }
+
+    /// A dataset of files opened already (from an object store, say): each named by a path
+    /// under `root` (`bucket/events/year=2024/a.sheaf` under `bucket/events`), whose folders
+    /// give the partitions; `given` is what the user named, for messages. The order given is the
+    /// order of the rows.
+    ///
+    /// # Errors
+    /// As [`Dataset::open`].
+    pub fn from_files(given: &Path, root: &Path, files: Vec<(PathBuf, sheaf::File)>) -> Result<Self> {
+        let path = given;
         if files.is_empty() {
             return Err(dataset_error(path, "no .sheaf files there".into()));
         }
-        let keys = partition_keys(&root, &files[0]);
-        let mut opened = Vec::with_capacity(files.len());
-        for f in files {
+        let root = root.to_path_buf();
+        let keys = partition_keys(&root, &files[0].0);
+        let mut opened: Vec<Opened> = Vec::with_capacity(files.len());
+        for (f, file) in files {
             let pairs = partition_pairs(&root, &f);
             if pairs.iter().map(|(k, _)| k).ne(keys.iter()) {
                 return Err(dataset_error(
@@ -88,7 +106,6 @@ impl Dataset {
                     ),
                 ));
             }
-            let file = sheaf::File::open(&f)?;
             let arrays: Vec<sheaf::Array> = file.arrays().collect();
             let [array] = arrays.as_slice() else {
                 return Err(dataset_error(path, format!("{} holds {} arrays; a dataset's files hold one each", f.display(), arrays.len())));
@@ -268,7 +285,13 @@ fn list(path: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
 /// Names that readers of datasets pass over: dot files (our own temporaries among them) and
 /// `_`-prefixed ones (`_SUCCESS`, `_metadata`).
 fn hidden(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(['.', '_']))
+    path.file_name().and_then(|n| n.to_str()).is_some_and(is_passed_over)
+}
+
+/// Whether a dataset listing passes over a file named `name` (`.` and `_` names).
+#[must_use]
+pub fn is_passed_over(name: &str) -> bool {
+    name.starts_with(['.', '_'])
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {

@@ -48,7 +48,7 @@ mod select;
 mod source;
 mod stats;
 
-pub use dataset::{Dataset, Member};
+pub use dataset::{is_passed_over, Dataset, Member};
 pub use describe::{describe, describe_dataset, describe_file};
 pub use error::{ConvertError, Result};
 pub use narrow::{advise, plan, ColumnAdvice, Narrowing};

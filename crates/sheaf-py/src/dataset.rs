@@ -38,11 +38,21 @@ pub(crate) struct RawDataset {
     schema: SchemaRef,
 }
 
-/// Opens the dataset `path` names (a directory or a glob of `.sheaf` files).
+/// Opens the dataset `path` names: a directory or a glob of `.sheaf` files, or a store folder
+/// (`s3://bucket/events/`: a URL ending in `/`), whose files are opened by range.
 #[pyfunction]
 pub(crate) fn open_dataset(py: Python<'_>, path: std::path::PathBuf) -> Result<RawDataset> {
     let (dataset, schema) = py.detach(|| -> Result<_> {
-        let dataset = Dataset::open(&path)?;
+        let dataset = match path.to_str().filter(|t| sheaf_remote::is_url(t) && t.ends_with('/') && !t.starts_with("file://")) {
+            Some(url) => {
+                let sheaf_remote::Location::Remote(object) = sheaf_remote::resolve(url)? else {
+                    return Err(PyError::argument(format!("{url}: not a store folder")));
+                };
+                let (root, files) = sheaf_remote::open_folder(&object)?;
+                Dataset::from_files(&path, std::path::Path::new(&root), files.into_iter().map(|(u, f)| (std::path::PathBuf::from(u), f)).collect())?
+            }
+            None => Dataset::open(&path)?,
+        };
         let schema = table_schema(&dataset)?;
         Ok((dataset, schema))
     })?;

@@ -77,6 +77,73 @@ pub fn open_file(text: &str) -> Result<sheaf::File> {
     }
 }
 
+/// The objects under the folder `prefix` names, at any depth, whose names end in `.{extension}`,
+/// in path order.
+///
+/// # Errors
+/// [`RemoteError::Store`] when the store cannot list (plain HTTP servers cannot).
+pub fn list_objects(prefix: &RemoteObject, extension: &str) -> Result<Vec<RemoteObject>> {
+    use futures::StreamExt;
+    let shown = prefix.display();
+    let store = Arc::clone(prefix.store());
+    let base = prefix.path().clone();
+    let (lister, seen) = (Arc::clone(&store), shown.clone());
+    let work = async move {
+        let at = (!base.as_ref().is_empty()).then_some(&base);
+        let mut stream = lister.list(at);
+        let mut found = Vec::new();
+        while let Some(meta) = stream.next().await {
+            let meta = meta.map_err(|e| RemoteError::store(&seen, e))?;
+            if meta.location.extension() == Some(extension) {
+                found.push(meta.location);
+            }
+        }
+        Ok::<_, RemoteError>(found)
+    };
+    let mut paths = block_on(runtime()?.handle(), work, &shown)??;
+    paths.sort();
+    Ok(paths
+        .into_iter()
+        .map(|p| {
+            let mut url = prefix.url().clone();
+            url.set_path(&format!("/{p}"));
+            RemoteObject::new(url, Arc::clone(&store), p)
+        })
+        .collect())
+}
+
+/// Opens every object of `objects` as a sheaf file (a footer request each, up to 16 at a time),
+/// in their order.
+///
+/// # Errors
+/// The first object that cannot be opened, naming its URL.
+pub fn open_all(objects: &[RemoteObject]) -> Result<Vec<sheaf::File>> {
+    let mut out = Vec::with_capacity(objects.len());
+    for batch in objects.chunks(16) {
+        let opened: Vec<Result<sheaf::File>> = std::thread::scope(|s| {
+            let handles: Vec<_> = batch.iter().map(|o| s.spawn(move || open_remote(o))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(RemoteError::Runtime(std::io::Error::other("a footer request thread failed"))))).collect()
+        });
+        for f in opened {
+            out.push(f?);
+        }
+    }
+    Ok(out)
+}
+
+/// The `.sheaf` files under the folder `prefix` names (a dataset on a store), opened: each with
+/// its URL, in path order, names starting with `.` or `_` passed over as dataset readers do.
+/// Returns the folder's URL (no trailing `/`) too, where partition folders start.
+///
+/// # Errors
+/// As [`list_objects`] and [`open_all`].
+pub fn open_folder(prefix: &RemoteObject) -> Result<(String, Vec<(String, sheaf::File)>)> {
+    let objects: Vec<RemoteObject> = list_objects(prefix, "sheaf")?.into_iter().filter(|o| !o.file_name().starts_with(['.', '_'])).collect();
+    let files = open_all(&objects)?;
+    let root = prefix.display().trim_end_matches('/').to_string();
+    Ok((root, objects.iter().map(RemoteObject::display).zip(files).collect()))
+}
+
 /// Opens the sheaf file `object` through range requests.
 ///
 /// # Errors

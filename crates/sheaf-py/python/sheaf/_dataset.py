@@ -22,7 +22,8 @@ DEFAULT_SPLIT_ROWS = 1 << 20
 
 def open_dataset(path: str | os.PathLike) -> Dataset:
     """Open a dataset: a directory of ``.sheaf`` files (recursively; hive ``key=value`` folders
-    become columns) or a glob such as ``"events/*/*.sheaf"``.
+    become columns), a glob such as ``"events/*/*.sheaf"``, or a folder on an object store
+    (``"s3://bucket/events/"``: a URL ending in ``/``; its files are read by range requests).
 
     Files may differ by added nullable columns (they read as nulls where absent); any other
     difference raises :class:`SheafError` naming the files. Names starting with ``.`` or ``_``
