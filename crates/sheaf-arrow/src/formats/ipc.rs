@@ -45,8 +45,10 @@ pub(super) fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<Opt
             // End of stream (or, in a file, the footer follows).
             return Ok(Some(rows));
         }
+        // A reader allocates what a message declares before it reads: a length past the end of
+        // the file is refused here, before it can ask for gigabytes.
         if u64::from(header_len) > len.saturating_sub(at) {
-            return Ok(None);
+            return Err(refuse(&format!("the message at offset {at} declares a {header_len}-byte header, past the end of the {len}-byte file")));
         }
         let mut buf = vec![0u8; header_len as usize];
         if f.read_exact(&mut buf).is_err() {
@@ -61,8 +63,11 @@ pub(super) fn check_ipc_messages(path: &Path, format: ArrowFormat) -> Result<Opt
                 return Err(refuse("pre-1.0 experimental IPC compression (ARROW:experimental_compression)"));
             }
         }
-        let body = u64::try_from(msg.bodyLength()).unwrap_or(0);
         let body_at = at.saturating_add(skip + u64::from(header_len));
+        let body = u64::try_from(msg.bodyLength()).map_err(|_| refuse(&format!("the message at offset {at} declares a negative body length")))?;
+        if body > len.saturating_sub(body_at) {
+            return Err(refuse(&format!("the message at offset {at} declares a {body}-byte body, past the end of the {len}-byte file")));
+        }
         let batch = msg.header_as_record_batch().or_else(|| msg.header_as_dictionary_batch().and_then(|d| d.data()));
         if let Some(b) = batch.filter(|b| b.compression().is_some()) {
             check_compressed_sizes(&mut f, path, &b, body_at, body)?;
