@@ -105,6 +105,19 @@ fn check_compressed_sizes(f: &mut (impl std::io::Read + std::io::Seek), path: &P
     Ok(())
 }
 
+/// [`check_compressed_sizes`] for one block of an IPC file, found through the footer (which may
+/// point at messages the sequential scan of [`check_ipc_messages`] never met).
+fn check_block(path: &Path, block_bytes: &arrow_buffer::Buffer, block: &arrow_ipc::Block) -> Result<()> {
+    let Ok(meta_len) = usize::try_from(block.metaDataLength()) else { return Ok(()) };
+    let Some(message) = block_bytes.get(..meta_len).and_then(super::byte_order::message_of) else { return Ok(()) };
+    let batch = message.header_as_record_batch().or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()));
+    if let Some(b) = batch.filter(|b| b.compression().is_some()) {
+        let body_len = (block_bytes.len() - meta_len) as u64;
+        check_compressed_sizes(&mut std::io::Cursor::new(block_bytes.as_slice()), path, &b, meta_len as u64, body_len)?;
+    }
+    Ok(())
+}
+
 /// A memory map's bytes as an Arrow buffer's owner.
 struct MapOwner(sheaf::MappedFile);
 
@@ -123,6 +136,7 @@ pub(super) struct MappedIpcFile {
     decoder: arrow_ipc::reader::FileDecoder,
     blocks: Vec<arrow_ipc::Block>,
     next: usize,
+    path: std::path::PathBuf,
     /// For big-endian data: how to swap each batch (its bytes then copied out of the map).
     order: Option<ByteOrder>,
 }
@@ -153,10 +167,12 @@ impl MappedIpcFile {
         let schema = Arc::new(schema);
         let mut decoder = arrow_ipc::reader::FileDecoder::new(schema.clone(), footer.version());
         for block in footer.dictionaries().iter().flatten() {
-            decoder.read_dictionary(block, &native(order.as_ref(), block_bytes(&bytes, block)?, block)?)?;
+            let raw = block_bytes(&bytes, block)?;
+            check_block(path, &raw, block)?;
+            decoder.read_dictionary(block, &native(order.as_ref(), raw, block)?)?;
         }
         let blocks = footer.recordBatches().ok_or_else(|| bad("the footer lists no record batches".into()))?.iter().copied().collect();
-        Ok(MappedIpcFile { bytes: bytes.clone(), schema, decoder, blocks, next: 0, order })
+        Ok(MappedIpcFile { bytes: bytes.clone(), schema, decoder, blocks, next: 0, path: path.to_path_buf(), order })
     }
 }
 
@@ -192,6 +208,7 @@ impl Iterator for MappedIpcFile {
         while let Some(block) = self.blocks.get(self.next).copied() {
             self.next += 1;
             let batch = block_bytes(&self.bytes, &block)
+                .and_then(|buf| check_block(&self.path, &buf, &block).map(|()| buf))
                 .and_then(|buf| native(self.order.as_ref(), buf, &block))
                 .and_then(|buf| self.decoder.read_record_batch(&block, &buf).map_err(Into::into));
             match batch {
