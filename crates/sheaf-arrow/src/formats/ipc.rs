@@ -109,7 +109,10 @@ fn check_compressed_sizes(f: &mut (impl std::io::Read + std::io::Seek), path: &P
 /// point at messages the sequential scan of [`check_ipc_messages`] never met).
 fn check_block(path: &Path, block_bytes: &arrow_buffer::Buffer, block: &arrow_ipc::Block) -> Result<()> {
     let Ok(meta_len) = usize::try_from(block.metaDataLength()) else { return Ok(()) };
-    let Some(message) = block_bytes.get(..meta_len).and_then(super::byte_order::message_of) else { return Ok(()) };
+    // The message as arrow-rs's FileDecoder finds it (after the length prefix, the whole block:
+    // it does not cut at the prefix's length), so that the check sees what the decoder will.
+    let prefix = if block_bytes.get(..4) == Some(&[0xff; 4][..]) { 8 } else { 4 };
+    let Some(message) = block_bytes.get(prefix..).and_then(|b| arrow_ipc::root_as_message(b).ok()) else { return Ok(()) };
     let batch = message.header_as_record_batch().or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()));
     if let Some(b) = batch.filter(|b| b.compression().is_some()) {
         let body_len = (block_bytes.len() - meta_len) as u64;
