@@ -52,7 +52,7 @@ pub(crate) fn format_of(arg: &Path) -> anyhow::Result<Format> {
 
 /// Whether `arg` is a URL naming a folder (ending in `/`): a dataset on a store.
 fn is_remote_folder(arg: &Path) -> bool {
-    arg.to_str().is_some_and(|t| sheaf_remote::is_url(t) && t.ends_with('/') && !t.starts_with("file://"))
+    arg.to_str().is_some_and(sheaf_remote::is_folder_url)
 }
 
 /// The dataset `arg` names, if it names one: a local directory or glob of sheaf files, or a

@@ -79,13 +79,12 @@ impl Dataset {
 
     /// A dataset of files opened already (from an object store, say): each named by a path
     /// under `root` (`bucket/events/year=2024/a.sheaf` under `bucket/events`), whose folders
-    /// give the partitions; `given` is what the user named, for messages. The order given is the
+    /// give the partitions; `path` is what the user named, for messages. The order given is the
     /// order of the rows.
     ///
     /// # Errors
     /// As [`Dataset::open`].
-    pub fn from_files(given: &Path, root: &Path, files: Vec<(PathBuf, sheaf::File)>) -> Result<Self> {
-        let path = given;
+    pub fn from_files(path: &Path, root: &Path, files: Vec<(PathBuf, sheaf::File)>) -> Result<Self> {
         if files.is_empty() {
             return Err(dataset_error(path, "no .sheaf files there".into()));
         }

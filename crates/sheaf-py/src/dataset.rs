@@ -43,7 +43,7 @@ pub(crate) struct RawDataset {
 #[pyfunction]
 pub(crate) fn open_dataset(py: Python<'_>, path: std::path::PathBuf) -> Result<RawDataset> {
     let (dataset, schema) = py.detach(|| -> Result<_> {
-        let dataset = match path.to_str().filter(|t| sheaf_remote::is_url(t) && t.ends_with('/') && !t.starts_with("file://")) {
+        let dataset = match path.to_str().filter(|t| sheaf_remote::is_folder_url(t)) {
             Some(url) => {
                 let sheaf_remote::Location::Remote(object) = sheaf_remote::resolve(url)? else {
                     return Err(PyError::argument(format!("{url}: not a store folder")));

@@ -33,7 +33,7 @@ mod transfer;
 use std::sync::{Arc, OnceLock};
 
 pub use error::{RemoteError, Result};
-pub use location::{is_url, resolve, store_for, Location, RemoteObject};
+pub use location::{is_folder_url, is_url, resolve, store_for, Location, RemoteObject};
 pub use source::{ObjectStoreSource, COALESCE_GAP, TAIL_READ};
 pub use transfer::{download, upload};
 

@@ -77,6 +77,13 @@ fn redact(url: &Url) -> String {
     shown.to_string()
 }
 
+/// Whether `text` is a URL naming a folder of a store (`s3://bucket/events/`: ending in `/`,
+/// not `file://`), which dataset readers list.
+#[must_use]
+pub fn is_folder_url(text: &str) -> bool {
+    is_url(text) && text.ends_with('/') && !text.starts_with("file://")
+}
+
 /// Whether `text` is a URL (`scheme://...`) rather than a path. A one-letter scheme is a Windows
 /// drive, not a URL.
 #[must_use]
