@@ -2,7 +2,7 @@
 //! in bounded memory (Parquet one batch of a row group at a time), and atomic writers. One module
 //! per format holds what only it needs: `ipc` (message checks, mapped files), `byte_order`
 //! (big-endian IPC data swapped to native order), `parquet` (row
-//! groups), `csv` (type names).
+//! groups), `parquet_sizes` (declared sizes checked before decoding), `csv` (type names).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -21,6 +21,7 @@ mod byte_order;
 mod csv;
 mod ipc;
 mod parquet;
+mod parquet_sizes;
 
 use self::parquet::RowGroups;
 pub use csv::parse_type;
@@ -166,7 +167,7 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
                         reason: format!("{groups} top-level columns, of which the Arrow reader sees {} (empty groups are dropped)", b.schema().fields().len()),
                     });
                 }
-                check_parquet_sizes(path, b.metadata())?;
+                parquet_sizes::check_declared_sizes(path, b.metadata())?;
                 // The row groups' counts, not the file's: some writers left the file total at 0.
                 let rows = b.metadata().row_groups().iter().try_fold(0u64, |n, g| n.checked_add(u64::try_from(g.num_rows()).ok()?));
                 let schema = b.schema().clone();
@@ -200,33 +201,6 @@ pub fn open_reader(path: &Path, format: ArrowFormat, csv: &CsvOptions) -> Result
         Err(p) => return Err(ArrowInteropError::unsupported("", "file", format!("the Arrow/Parquet reader failed on this file: {}", panic_text(&p)))),
     };
     r.map_err(ctx)
-}
-
-/// Checks what each Parquet row group declares before any of it is decoded: every column
-/// chunk's stored bytes lie inside the file, and the row group's uncompressed size (what decoding
-/// it holds in memory) is within [`sheaf::memory_limit`]. A 4 KB file declaring a 2 GiB string
-/// column (a decompression bomb) is refused here, not after the allocation.
-fn check_parquet_sizes(path: &Path, metadata: &::parquet::file::metadata::ParquetMetaData) -> Result<()> {
-    let file_len = std::fs::metadata(path).map_err(|e| io(path, e))?.len();
-    let limit = sheaf::memory_limit();
-    let bad = |reason: String| ArrowInteropError::Unreadable { format: ArrowFormat::Parquet.name(), reason };
-    for (g, group) in metadata.row_groups().iter().enumerate() {
-        let mut declared = 0u64;
-        for col in group.columns() {
-            let name = col.column_path().string();
-            let stored = u64::try_from(col.compressed_size()).map_err(|_| bad(format!("row group {g}, column {name}: negative stored size")))?;
-            let (start, _) = col.byte_range();
-            if start.checked_add(stored).is_none_or(|end| end > file_len) {
-                return Err(bad(format!("row group {g}, column {name}: {stored} stored bytes at offset {start} pass the end of the {file_len}-byte file")));
-            }
-            let size = u64::try_from(col.uncompressed_size()).map_err(|_| bad(format!("row group {g}, column {name}: negative uncompressed size")))?;
-            declared = declared.saturating_add(size);
-        }
-        if declared > limit {
-            return Err(ArrowInteropError::MemoryLimit { what: format!("{}: Parquet row group {g}", path.display()), declared, limit });
-        }
-    }
-    Ok(())
 }
 
 enum Inner {

@@ -33,7 +33,23 @@ impl RowGroups {
         let unreadable = |reason: String| ArrowInteropError::Unreadable { format: ArrowFormat::Parquet.name(), reason };
         let file = File::open(path).map_err(|e| io(path, e))?;
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata).with_row_groups(vec![group]).with_batch_size(BATCH_ROWS).build()?;
-        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.map(|b| b.map_err(|e| unreadable(e.to_string()))).collect::<Result<Vec<_>>>()));
+        // The declared sizes were checked before; this also bounds what they cannot foresee
+        // (dictionary strings longer than their average), one batch at a time.
+        let limit = sheaf::memory_limit();
+        let collect = || {
+            let mut held = 0u64;
+            let mut batches = Vec::new();
+            for b in reader {
+                let b = b.map_err(|e| unreadable(e.to_string()))?;
+                held = held.saturating_add(b.get_array_memory_size() as u64);
+                if held > limit {
+                    return Err(ArrowInteropError::MemoryLimit { what: format!("{}: Parquet row group {group} as decoded", path.display()), declared: held, limit });
+                }
+                batches.push(b);
+            }
+            Ok(batches)
+        };
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(collect));
         decoded.unwrap_or_else(|p| Err(unreadable(format!("the Parquet reader failed on this file: {}", panic_text(&p)))))
     }
 

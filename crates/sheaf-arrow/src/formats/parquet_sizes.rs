@@ -1,0 +1,375 @@
+//! What a Parquet file declares it will take to decode, checked before the arrow-rs decoder
+//! runs: column chunks inside the file, every page header of every chunk (read here with a small
+//! Thrift compact-protocol walker, since parquet-rs keeps its page header type private), and per
+//! row group the memory the pages can make the decoder hold. The decoder allocates each page's
+//! declared `uncompressed_page_size` before decompressing it, and a few bytes of run-length
+//! encoding can declare billions of values, so a 1 KB file can otherwise demand gigabytes.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use ::parquet::basic::Type as PhysicalType;
+use ::parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaData};
+
+use super::{io, ArrowFormat};
+use crate::error::{ArrowInteropError, Result};
+
+/// Thrift structs nest only a few levels in a page header; deeper is hostile.
+const MAX_DEPTH: u32 = 16;
+
+/// Checks every row group of `metadata` (read from `path`) against the file and
+/// [`sheaf::memory_limit`]: each column chunk's stored bytes lie inside the file; each page
+/// header parses, and its page lies inside its chunk; and a row group's decoded size (declared
+/// uncompressed page bytes, plus declared values times their decoded width, with dictionary
+/// strings counted at their average length) stays within the limit.
+pub(super) fn check_declared_sizes(path: &Path, metadata: &ParquetMetaData) -> Result<()> {
+    let file = File::open(path).map_err(|e| io(path, e))?;
+    let file_len = file.metadata().map_err(|e| io(path, e))?.len();
+    let mut reader = BufReader::with_capacity(8 << 10, file);
+    let limit = sheaf::memory_limit();
+    for (g, group) in metadata.row_groups().iter().enumerate() {
+        let mut declared = 0u64;
+        for col in group.columns() {
+            let pages = check_chunk(path, &mut reader, file_len, g, col)?;
+            declared = declared.saturating_add(pages.decoded_bytes(col.column_type(), col.column_descr().type_length()));
+            if declared > limit {
+                return Err(ArrowInteropError::MemoryLimit {
+                    what: format!("{}: Parquet row group {g} (at column {})", path.display(), col.column_path().string()),
+                    declared,
+                    limit,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What one column chunk's page headers declare.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ChunkPages {
+    /// Sum of the pages' `uncompressed_page_size`.
+    uncompressed: u64,
+    /// Values the data pages declare (nulls and list items included).
+    values: u64,
+    /// The dictionary page's uncompressed size and entry count, when there is one.
+    dictionary: Option<(u64, u64)>,
+}
+
+impl ChunkPages {
+    /// Bytes the decoder can hold for this chunk: its decompressed pages, plus each value at its
+    /// Arrow width (dictionary-encoded strings are expanded, at the dictionary's average length).
+    fn decoded_bytes(&self, physical: PhysicalType, type_length: i32) -> u64 {
+        let width = match physical {
+            PhysicalType::BOOLEAN => 1,
+            PhysicalType::INT32 | PhysicalType::FLOAT => 4,
+            PhysicalType::INT64 | PhysicalType::DOUBLE => 8,
+            PhysicalType::INT96 => 12,
+            PhysicalType::FIXED_LEN_BYTE_ARRAY => u64::try_from(type_length).unwrap_or(0).max(1),
+            PhysicalType::BYTE_ARRAY => 8 + self.dictionary.map_or(0, |(bytes, entries)| bytes / entries.max(1)),
+        };
+        self.uncompressed.saturating_add(self.values.saturating_mul(width))
+    }
+}
+
+fn check_chunk(path: &Path, reader: &mut BufReader<File>, file_len: u64, g: usize, col: &ColumnChunkMetaData) -> Result<ChunkPages> {
+    let name = col.column_path().string();
+    let bad = |reason: String| ArrowInteropError::Unreadable { format: ArrowFormat::Parquet.name(), reason: format!("{}: row group {g}, column {name}: {reason}", path.display()) };
+    let stored = u64::try_from(col.compressed_size()).map_err(|_| bad("negative stored size".into()))?;
+    let (start, _) = col.byte_range();
+    let end =
+        start.checked_add(stored).filter(|&end| end <= file_len).ok_or_else(|| bad(format!("{stored} stored bytes at offset {start} pass the end of the {file_len}-byte file")))?;
+    let mut pages = ChunkPages::default();
+    let mut at = start;
+    while at < end {
+        reader.seek(SeekFrom::Start(at)).map_err(|e| io(path, e))?;
+        let mut bytes = CountingReader { inner: reader.by_ref().take(end - at), read: 0 };
+        let header = PageHeader::read(&mut bytes).map_err(|e| bad(format!("page header at offset {at}: {e}")))?;
+        let body = u64::try_from(header.compressed_page_size).map_err(|_| bad(format!("page at offset {at}: negative compressed size {}", header.compressed_page_size)))?;
+        let uncompressed =
+            u64::try_from(header.uncompressed_page_size).map_err(|_| bad(format!("page at offset {at}: negative uncompressed size {}", header.uncompressed_page_size)))?;
+        let values = u64::try_from(header.num_values).map_err(|_| bad(format!("page at offset {at}: negative value count {}", header.num_values)))?;
+        let next =
+            (at + bytes.read).checked_add(body).filter(|&n| n <= end).ok_or_else(|| bad(format!("page at offset {at}: {body} bytes pass the end of the column chunk at {end}")))?;
+        pages.uncompressed = pages.uncompressed.saturating_add(uncompressed);
+        if header.is_dictionary {
+            pages.dictionary = Some((uncompressed, values));
+        } else {
+            pages.values = pages.values.saturating_add(values);
+        }
+        at = next;
+    }
+    Ok(pages)
+}
+
+/// A reader that counts the bytes taken from it: the length of the page header just parsed.
+struct CountingReader<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> CountingReader<R> {
+    fn byte(&mut self) -> std::result::Result<u8, String> {
+        let mut b = [0u8];
+        match self.inner.read_exact(&mut b) {
+            Ok(()) => {
+                self.read += 1;
+                Ok(b[0])
+            }
+            Err(_) => Err("it runs past the end of its column chunk".into()),
+        }
+    }
+
+    fn skip(&mut self, n: u64) -> std::result::Result<(), String> {
+        let copied = std::io::copy(&mut self.inner.by_ref().take(n), &mut std::io::sink()).map_err(|e| e.to_string())?;
+        self.read += copied;
+        if copied < n {
+            return Err("a field runs past the end of its column chunk".into());
+        }
+        Ok(())
+    }
+
+    /// An unsigned LEB128 varint of at most 64 bits.
+    fn varint(&mut self) -> std::result::Result<u64, String> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err("a varint longer than 10 bytes".into())
+    }
+
+    /// A zigzag-encoded signed integer, cut to 32 bits.
+    fn int32(&mut self) -> std::result::Result<i32, String> {
+        let v = self.varint()?;
+        let n = ((v >> 1) as i64) ^ -((v & 1) as i64);
+        i32::try_from(n).map_err(|_| format!("{n} does not fit the 32-bit field"))
+    }
+}
+
+/// The fields of a Parquet `PageHeader` that bound what decoding the page allocates.
+#[derive(Debug, Default)]
+struct PageHeader {
+    uncompressed_page_size: i32,
+    compressed_page_size: i32,
+    /// From the data, data v2 or dictionary page header.
+    num_values: i32,
+    is_dictionary: bool,
+}
+
+// Thrift compact-protocol type codes.
+const STOP: u8 = 0;
+const TRUE: u8 = 1;
+const FALSE: u8 = 2;
+const BYTE: u8 = 3;
+const I16: u8 = 4;
+const I32: u8 = 5;
+const I64: u8 = 6;
+const DOUBLE: u8 = 7;
+const BINARY: u8 = 8;
+const LIST: u8 = 9;
+const SET: u8 = 10;
+const MAP: u8 = 11;
+const STRUCT: u8 = 12;
+
+/// Parquet's `PageType.DICTIONARY_PAGE`.
+const DICTIONARY_PAGE: i32 = 2;
+
+impl PageHeader {
+    fn read<R: Read>(r: &mut CountingReader<R>) -> std::result::Result<Self, String> {
+        let mut header = PageHeader::default();
+        let (mut has_uncompressed, mut has_compressed) = (false, false);
+        let mut id = 0i16;
+        while let Some((field, kind)) = field_header(r, &mut id)? {
+            match (field, kind) {
+                (1, I32) => header.is_dictionary = r.int32()? == DICTIONARY_PAGE,
+                (2, I32) => {
+                    header.uncompressed_page_size = r.int32()?;
+                    has_uncompressed = true;
+                }
+                (3, I32) => {
+                    header.compressed_page_size = r.int32()?;
+                    has_compressed = true;
+                }
+                // DataPageHeader, DictionaryPageHeader, DataPageHeaderV2: num_values is field 1 of each.
+                (5 | 7 | 8, STRUCT) => header.num_values = header.num_values.max(first_int32_field(r)?),
+                _ => skip(r, kind, 0)?,
+            }
+        }
+        if !(has_uncompressed && has_compressed) {
+            return Err("it lacks the page sizes".into());
+        }
+        Ok(header)
+    }
+}
+
+/// The next field's id and type in a struct, `None` at its end. `last` is the previous field's id
+/// (ids are sent as deltas).
+fn field_header<R: Read>(r: &mut CountingReader<R>, last: &mut i16) -> std::result::Result<Option<(i16, u8)>, String> {
+    let b = r.byte()?;
+    let kind = b & 0x0f;
+    if kind == STOP {
+        return Ok(None);
+    }
+    let delta = b >> 4;
+    *last = if delta == 0 { i16::try_from(r.int32()?).map_err(|_| "a field id out of range".to_string())? } else { last.wrapping_add(i16::from(delta)) };
+    Ok(Some((*last, kind)))
+}
+
+/// Reads a nested struct, returning its field 1 when that is an i32 (0 otherwise).
+fn first_int32_field<R: Read>(r: &mut CountingReader<R>) -> std::result::Result<i32, String> {
+    let mut id = 0i16;
+    let mut value = 0;
+    while let Some((field, kind)) = field_header(r, &mut id)? {
+        if (field, kind) == (1, I32) {
+            value = r.int32()?;
+        } else {
+            skip(r, kind, 1)?;
+        }
+    }
+    Ok(value)
+}
+
+/// Skips one value of compact-protocol type `kind`.
+fn skip<R: Read>(r: &mut CountingReader<R>, kind: u8, depth: u32) -> std::result::Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("fields nested deeper than {MAX_DEPTH}"));
+    }
+    match kind {
+        TRUE | FALSE => Ok(()),
+        BYTE => r.byte().map(drop),
+        I16 | I32 | I64 => r.varint().map(drop),
+        DOUBLE => r.skip(8),
+        BINARY => {
+            let n = r.varint()?;
+            r.skip(n)
+        }
+        LIST | SET => {
+            let b = r.byte()?;
+            let n = if b >> 4 == 15 { r.varint()? } else { u64::from(b >> 4) };
+            let item = b & 0x0f;
+            // Booleans in a list take a byte each.
+            let item = if item == TRUE || item == FALSE { BYTE } else { item };
+            (0..n).try_for_each(|_| skip(r, item, depth + 1))
+        }
+        MAP => {
+            let n = r.varint()?;
+            if n == 0 {
+                return Ok(());
+            }
+            let kinds = r.byte()?;
+            (0..n).try_for_each(|_| {
+                skip(r, kinds >> 4, depth + 1)?;
+                skip(r, kinds & 0x0f, depth + 1)
+            })
+        }
+        STRUCT => {
+            let mut id = 0i16;
+            while let Some((_, k)) = field_header(r, &mut id)? {
+                skip(r, k, depth + 1)?;
+            }
+            Ok(())
+        }
+        other => Err(format!("unknown Thrift type {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    use super::*;
+
+    /// A Parquet file of a non-null int64 column and a dictionary-encoded string column, with
+    /// small pages so that each chunk has several.
+    fn sample(dir: &Path) -> std::path::PathBuf {
+        let path = dir.join("pages.parquet");
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false), Field::new("s", DataType::Utf8, true)]));
+        let ids: ArrayRef = Arc::new(Int64Array::from_iter_values(0..10_000));
+        let s: ArrayRef = Arc::new(StringArray::from_iter((0..10_000).map(|i| (i % 5 != 0).then(|| format!("name-{}", i % 40)))));
+        let props = WriterProperties::builder().set_data_page_row_count_limit(1000).set_write_batch_size(1000).build();
+        let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema.clone(), Some(props)).unwrap();
+        w.write(&RecordBatch::try_new(schema, vec![ids, s]).unwrap()).unwrap();
+        w.close().unwrap();
+        path
+    }
+
+    fn metadata(path: &Path) -> ParquetMetaData {
+        let file = File::open(path).unwrap();
+        parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&file).unwrap()
+    }
+
+    #[test]
+    fn the_page_walk_finds_every_value_of_a_written_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = sample(dir.path());
+        let meta = metadata(&path);
+        let file = File::open(&path).unwrap();
+        let len = file.metadata().unwrap().len();
+        let mut reader = BufReader::new(file);
+        let group = &meta.row_groups()[0];
+        let ids = check_chunk(&path, &mut reader, len, 0, group.column(0)).unwrap();
+        assert_eq!(ids.values, 10_000);
+        assert!(ids.dictionary.is_none() || ids.dictionary.unwrap().1 == 10_000, "{ids:?}");
+        let s = check_chunk(&path, &mut reader, len, 0, group.column(1)).unwrap();
+        assert_eq!(s.values, 10_000, "nulls count as values");
+        assert_eq!(s.dictionary.map(|d| d.1), Some(32), "the 32 residues of i % 40 that are not multiples of 5");
+        let uncompressed = u64::try_from(group.column(1).uncompressed_size()).unwrap();
+        assert!(s.uncompressed > 0 && s.uncompressed < uncompressed, "pages {} within the chunk's {uncompressed} (which counts headers)", s.uncompressed);
+        check_declared_sizes(&path, &meta).unwrap();
+    }
+
+    #[test]
+    fn a_page_declaring_more_than_its_chunk_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = sample(dir.path());
+        let meta = metadata(&path);
+        // The first page header of the id column: find its compressed_page_size field (field 3,
+        // an i32 right after field 2) and make it larger than the chunk.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let start = usize::try_from(meta.row_groups()[0].column(0).byte_range().0).unwrap();
+        let mut r = CountingReader { inner: &bytes[start..], read: 0 };
+        let mut id = 0;
+        let mut size_at = None;
+        while let Some((field, kind)) = field_header(&mut r, &mut id).unwrap() {
+            let at = start + usize::try_from(r.read).unwrap();
+            if field == 3 {
+                size_at = Some(at);
+                break;
+            }
+            skip(&mut r, kind, 0).unwrap();
+        }
+        let at = size_at.expect("a compressed_page_size field");
+        let old_len = bytes[at..].iter().position(|b| b & 0x80 == 0).unwrap() + 1;
+        // zigzag(2^30) as a varint; the bytes after it shift, which this check of the first chunk never reads.
+        let mut varint = Vec::new();
+        let mut v: u64 = 1 << 31;
+        while v >= 0x80 {
+            varint.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        varint.push(v as u8);
+        bytes.splice(at..at + old_len, varint);
+        std::fs::write(&path, &bytes).unwrap();
+        let file = File::open(&path).unwrap();
+        let len = file.metadata().unwrap().len();
+        let err = check_chunk(&path, &mut BufReader::new(file), len, 0, meta.row_groups()[0].column(0)).unwrap_err().to_string();
+        assert!(err.contains("pass the end of the column chunk") && err.contains("column id"), "{err}");
+    }
+
+    #[test]
+    fn a_run_length_bomb_is_refused_by_its_declared_values() {
+        let pages = ChunkPages { uncompressed: 100, values: 1 << 40, dictionary: None };
+        assert_eq!(pages.decoded_bytes(PhysicalType::INT64, 0), 100 + (8 << 40));
+        let strings = ChunkPages { uncompressed: 10, values: 1000, dictionary: Some((4000, 4)) };
+        assert_eq!(strings.decoded_bytes(PhysicalType::BYTE_ARRAY, 0), 10 + 1000 * (8 + 1000));
+    }
+}
