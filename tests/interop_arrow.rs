@@ -33,8 +33,9 @@ for a, b in zip(args[::2], args[1::2]):
         y = y.cast(x.schema)
     assert x.schema.equals(y.schema, check_metadata=False), (a, x.schema, y.schema)
     assert cast or x.schema.metadata == y.schema.metadata, (a, x.schema.metadata, y.schema.metadata)
-    for n in x.column_names:
-        assert x[n].combine_chunks().equals(y[n].combine_chunks()) or x[n].to_pylist() == y[n].to_pylist(), (a, n)
+    for i in range(x.num_columns):  # by position: a name may repeat
+        p, q = x.column(i).combine_chunks(), y.column(i).combine_chunks()
+        assert p.equals(q) or p.to_pylist() == q.to_pylist(), (a, x.field(i).name)
     print("same", b)
 "#;
     let dir = tempfile::tempdir().unwrap();
@@ -119,10 +120,19 @@ fn every_corpus_parquet_and_arrow_file_converts_or_is_refused_cleanly() {
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let counts = &summary["counts"];
     eprintln!("corpus: {counts}");
-    // 303 since big-endian IPC files and streams are byte-swapped instead of refused (44 files).
-    assert!(counts["converted exactly"].as_u64().unwrap() >= 300, "{counts}");
+    // 303 since big-endian IPC files and streams are byte-swapped instead of refused (44 files),
+    // 317 since repeated field names and unions map.
+    assert!(counts["converted exactly"].as_u64().unwrap() >= 315, "{counts}");
     let reasons = summary["refusal_reasons"].to_string();
     assert!(!reasons.contains("endian"), "no file is refused for its byte order: {reasons}");
+    // Unions, dictionaries of nested values and repeated names map (spec/arrow.md): 317 exact
+    // and 31 by a documented mapping. What is left is listed in spec/arrow.md, "Files the
+    // readers refuse": pre-1.0 compression and what arrow-rs cannot parse.
+    for kind in ["union", "duplicate field name", "dictionary-encoded nested"] {
+        assert!(!reasons.contains(kind), "no file is refused for {kind}: {reasons}");
+    }
+    assert!(counts["refused"].as_u64().unwrap_or(0) <= 8, "{counts}: {reasons}");
+    assert!(counts["converted with documented mapping"].as_u64().unwrap() >= 31, "{counts}");
     assert!(counts["bad file: clean error"].as_u64().unwrap() >= 250, "{counts}");
 }
 
@@ -291,7 +301,7 @@ fn skip_unsupported_drops_only_the_columns_sheaf_cannot_hold_with_a_warning_each
     let py = python(&["pyarrow"]);
     let make = r#"
 import sys, pyarrow as pa, pyarrow.ipc as ipc
-u = pa.UnionArray.from_sparse(pa.array([0, 1, 0], pa.int8()), [pa.array([1, 2, 3]), pa.array(["a", "b", "c"])])
+u = pa.array([{}, {}, {}], pa.struct([]))
 t = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "u": u, "s": pa.array(["x", None, "z"])})
 with ipc.new_file(sys.argv[1], t.schema) as w:
     w.write_table(t)
@@ -299,7 +309,7 @@ with ipc.new_file(sys.argv[1], t.schema) as w:
     let st = std::process::Command::new(&py).args(["-c", make, src.to_str().unwrap()]).status().unwrap();
     assert!(st.success());
     let refused = sheaf(&["convert", src.to_str().unwrap(), out.to_str().unwrap()]);
-    assert_eq!(refused.status.code(), Some(1), "a union column refuses the file by default");
+    assert_eq!(refused.status.code(), Some(1), "a struct of no fields (no columns to store) refuses the file by default");
     let o = sheaf(&["convert", "--skip-unsupported", src.to_str().unwrap(), out.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");

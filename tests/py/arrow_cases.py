@@ -74,3 +74,29 @@ ipc_only = pa.table({
     "interval_mdn": pa.array([None if mask[i] else pa.MonthDayNano([i % 12, i % 28, i * 1000]) for i in range(n)], pa.month_day_nano_interval()),
 })
 feather.write_feather(ipc_only, out / "ipc_only.arrow", compression="uncompressed", chunksize=1000)
+
+# Unions (sparse and dense, a nested child, null children), dictionaries of nested values and a
+# repeated column name: Arrow IPC only (Parquet has none of them). spec/arrow.md maps each.
+codes = np.where(rng.random(n) < 0.5, 3, 7).astype(np.int8)
+sparse = pa.UnionArray.from_sparse(
+    pa.array(codes), [arr(ints, pa.int64()), pa.array([f"s{i}" for i in range(n)])], field_names=["num", "text"], type_codes=[3, 7])
+dense_codes = np.where(rng.random(n) < 0.3, 0, 1).astype(np.int8)
+dense_offsets = np.zeros(n, dtype=np.int32)
+counts = [0, 0]
+for i, c in enumerate(dense_codes):
+    dense_offsets[i] = counts[c]
+    counts[c] += 1
+dense = pa.UnionArray.from_dense(
+    pa.array(dense_codes), pa.array(dense_offsets),
+    [pa.array([None if i % 5 == 0 else [i, None, i + 1] for i in range(counts[0])], pa.list_(pa.int32())), pa.array([None if i % 9 == 0 else i / 4 for i in range(counts[1])], pa.float64())],
+    field_names=["items", "x"])
+words = pa.array([["a", "b"], [], None, ["c"], ["a", None]], pa.list_(pa.string()))
+keys = pa.array([None if mask[i] else i % 5 for i in range(n)], pa.int8())
+points = pa.array([{"x": 1.0, "tag": "p"}, {"x": None, "tag": "q"}, None], pa.struct([("x", pa.float64()), ("tag", pa.string())]))
+unions = pa.Table.from_arrays(
+    [sparse, dense, pa.DictionaryArray.from_arrays(keys, words), pa.DictionaryArray.from_arrays(pa.array([None if mask[i] else i % 3 for i in range(n)], pa.int16()), points),
+     arr(ints, pa.int32()), pa.array([f"d{i}" for i in range(n)])],
+    names=["sparse", "dense", "dict_list", "dict_struct", "dup", "dup"])
+with ipc.new_file(out / "unions.arrow", unions.schema) as w:
+    for b in unions.to_batches(max_chunksize=700):
+        w.write_batch(b)

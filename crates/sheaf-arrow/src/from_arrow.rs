@@ -1,6 +1,8 @@
 //! Arrow arrays into sheaf column data: one [`ColumnData`] per sheaf leaf, in leaf order.
 //! Struct and fixed-size-list nulls are carried down into every leaf below them.
 
+use std::sync::Arc;
+
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_buffer::NullBuffer;
@@ -55,6 +57,10 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
     if let DataType::RunEndEncoded(_, values) = array.data_type() {
         let decoded = arrow_cast::cast(array, values.data_type())?;
         return walk(&decoded, dtype, parent, path, rows, per_row, out);
+    }
+    if let DataType::Union(..) = array.data_type() {
+        let stored: ArrayRef = Arc::new(union_as_struct(array, path)?);
+        return walk(&stored, dtype, parent, path, rows, per_row, out);
     }
     match dtype {
         DType::Struct(s) => {
@@ -128,6 +134,35 @@ fn walk(array: &ArrayRef, dtype: &DType, parent: Option<&NullBuffer>, path: &str
             Ok(())
         }
     }
+}
+
+/// A union as the struct sheaf stores ([`crate::types::union_storage`]): its type ids, then
+/// each child with one value per row (a dense union's children taken through its offsets,
+/// null under the rows that select another child).
+fn union_as_struct(array: &ArrayRef, path: &str) -> Result<arrow_array::StructArray> {
+    let DataType::Union(fields, mode) = array.data_type() else {
+        return Err(ArrowInteropError::unsupported(path, array.data_type(), "expected a union"));
+    };
+    let union = array.as_any().downcast_ref::<arrow_array::UnionArray>().ok_or_else(|| ArrowInteropError::unsupported(path, array.data_type(), "expected a union"))?;
+    let ids = union.type_ids();
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(arrow_array::Int8Array::new(ids.clone(), None))];
+    for (id, _) in fields.iter() {
+        let child = union.child(id);
+        let column = match mode {
+            arrow_schema::UnionMode::Sparse if child.len() < union.len() => {
+                return Err(ArrowInteropError::unsupported(path, array.data_type(), format!("a sparse union child of {} values for {} rows", child.len(), union.len())));
+            }
+            arrow_schema::UnionMode::Sparse => child.slice(0, union.len()),
+            arrow_schema::UnionMode::Dense => {
+                let offset =
+                    |row: usize| u32::try_from(union.value_offset(row)).map_err(|_| ArrowInteropError::unsupported(path, "dense union", format!("row {row}: offset out of range")));
+                let indices = ids.iter().enumerate().map(|(row, &t)| (t == id).then(|| offset(row)).transpose()).collect::<Result<arrow_array::UInt32Array>>()?;
+                arrow_select::take::take(child, &indices, Some(arrow_select::take::TakeOptions { check_bounds: true }))?
+            }
+        };
+        columns.push(column);
+    }
+    Ok(arrow_array::StructArray::try_new(crate::types::union_storage(fields, *mode), columns, None)?)
 }
 
 /// A fixed-size list of leaves whose items are nullable one by one (format 1.5): the rows' own

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::{make_array, ArrayRef, RecordBatch};
+use arrow_array::{make_array, Array, ArrayRef, RecordBatch};
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer};
 use arrow_data::ArrayData;
 use arrow_schema::{DataType, Field, Schema};
@@ -132,6 +132,16 @@ fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuf
             let l = leaves.next().ok_or_else(|| ArrowInteropError::unsupported(path, dt, "missing column data"))?;
             leaf_array(leaf, dt, l, rows, path)
         }
+        (DType::Struct(_), DataType::Union(ufields, mode)) => {
+            let storage = Field::new(field.name(), DataType::Struct(crate::types::union_storage(ufields, *mode)), false);
+            let stored = build(dtype, &storage, leaves, rows, path, false)?;
+            union_from_struct(&stored, ufields, *mode, path)
+        }
+        (d, DataType::Dictionary(keys, value)) if !matches!(d, DType::Leaf(_)) => {
+            // Nested values: built plain, then encoded here (Arrow's cast encodes scalars only).
+            let plain = build(d, &Field::new(field.name(), (**value).clone(), field.is_nullable()), leaves, rows, path, under_nullable)?;
+            dictionary_encode(&plain, keys, path)
+        }
         (d, dt) => {
             // The original schema no longer matches (e.g. after --select): use the default mapping.
             let f = arrow_field(field.name(), d, path)?;
@@ -141,6 +151,72 @@ fn build(dtype: &DType, field: &Field, leaves: &mut impl Iterator<Item = LeafBuf
             build(d, &f, leaves, rows, path, under_nullable)
         }
     }
+}
+
+/// A union from the struct it is stored as ([`crate::types::union_storage`]): a dense union's
+/// children keep only the rows that select them.
+fn union_from_struct(stored: &ArrayRef, fields: &arrow_schema::UnionFields, mode: arrow_schema::UnionMode, path: &str) -> Result<ArrayRef> {
+    let bad = |why: String| ArrowInteropError::unsupported(path, "union", why);
+    let st = stored.as_any().downcast_ref::<arrow_array::StructArray>().ok_or_else(|| bad("its stored struct".into()))?;
+    let ids = st.column(0).as_any().downcast_ref::<arrow_array::Int8Array>().ok_or_else(|| bad("type ids must be int8".into()))?;
+    if ids.null_count() > 0 {
+        return Err(bad("null type ids".into()));
+    }
+    let type_ids = ids.values().clone();
+    let (offsets, children) = match mode {
+        arrow_schema::UnionMode::Sparse => (None, st.columns()[1..].to_vec()),
+        arrow_schema::UnionMode::Dense => {
+            let mut next = vec![0i32; fields.len()];
+            let mut offsets = Vec::with_capacity(type_ids.len());
+            for &t in type_ids.iter() {
+                let k = fields.iter().position(|(id, _)| id == t).ok_or_else(|| bad(format!("type id {t} is none of the union's")))?;
+                offsets.push(next[k]);
+                next[k] += 1;
+            }
+            let children = fields
+                .iter()
+                .zip(&st.columns()[1..])
+                .map(|((id, _), full)| {
+                    let selects: arrow_array::BooleanArray = type_ids.iter().map(|&t| Some(t == id)).collect();
+                    Ok(arrow_select::filter::filter(full, &selects)?)
+                })
+                .collect::<Result<Vec<ArrayRef>>>()?;
+            (Some(arrow_buffer::ScalarBuffer::from(offsets)), children)
+        }
+    };
+    Ok(Arc::new(arrow_array::UnionArray::try_new(fields.clone(), type_ids, offsets, children)?))
+}
+
+/// Dictionary-encodes any array (nested values too): equal values share one key, in order of
+/// first appearance; null rows get null keys.
+fn dictionary_encode(values: &ArrayRef, keys: &DataType, path: &str) -> Result<ArrayRef> {
+    let converter = arrow_row::RowConverter::new(vec![arrow_row::SortField::new(values.data_type().clone())])?;
+    let rows = converter.convert_columns(std::slice::from_ref(values))?;
+    let mut first: std::collections::HashMap<arrow_row::Row<'_>, u64> = std::collections::HashMap::new();
+    let mut distinct = Vec::new();
+    let codes: Vec<Option<u64>> = (0..values.len())
+        .map(|i| {
+            values.is_valid(i).then(|| {
+                *first.entry(rows.row(i)).or_insert_with(|| {
+                    distinct.push(i as u64);
+                    distinct.len() as u64 - 1
+                })
+            })
+        })
+        .collect();
+    let dictionary = arrow_select::take::take(values, &arrow_array::UInt64Array::from(distinct), None)?;
+    let codes: ArrayRef = Arc::new(arrow_array::UInt64Array::from(codes));
+    // Narrowed to the key type, which fails (rather than wraps) when there are too many values.
+    let keys_array = arrow_cast::cast_with_options(&codes, keys, &arrow_cast::CastOptions { safe: false, ..Default::default() })
+        .map_err(|_| ArrowInteropError::unsupported(path, keys, format!("{} distinct values do not fit the dictionary's keys", first.len())))?;
+    let keys_data = keys_array.to_data();
+    let data = ArrayData::builder(DataType::Dictionary(Box::new(keys.clone()), Box::new(values.data_type().clone())))
+        .len(values.len())
+        .add_buffer(keys_data.buffers()[0].clone())
+        .nulls(keys_data.nulls().cloned())
+        .add_child_data(dictionary.to_data())
+        .build()?;
+    Ok(make_array(data))
 }
 
 /// Gives every non-nullable struct among `children` the nulls of its parent (`nulls`): Arrow

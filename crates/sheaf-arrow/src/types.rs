@@ -41,7 +41,8 @@ fn unit_to_arrow(u: TimeUnit) -> Option<ArrowUnit> {
 /// The sheaf dtype of an Arrow field (`path` names it in errors).
 ///
 /// # Errors
-/// [`ArrowInteropError::Unsupported`] for lists, maps, unions, intervals and the like.
+/// [`ArrowInteropError::Unsupported`] for types with no sheaf form: structs of no fields, run-end
+/// encoded nested values, lists inside fixed-size lists.
 pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
     if let Some(text) = field.metadata().get(SHEAF_DTYPE) {
         let ty = LeafType::parse(text).map_err(|e| ArrowInteropError::unsupported(path, field.data_type(), e.to_string()))?;
@@ -75,9 +76,6 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
         DataType::Decimal64(..) => leaf(LeafType::Void(8)),
         DataType::Decimal128(..) => leaf(LeafType::Void(16)),
         DataType::Decimal256(..) => leaf(LeafType::Void(32)),
-        DataType::Dictionary(_, value) if value.is_nested() => {
-            Err(ArrowInteropError::unsupported(path, field.data_type(), "dictionary-encoded nested values (sheaf stores dictionaries decoded and could not re-encode these)"))
-        }
         // Run-end encoding, like dictionaries: stored decoded, re-encoded on export.
         DataType::RunEndEncoded(_, values) if values.data_type().is_nested() => Err(ArrowInteropError::unsupported(path, field.data_type(), "run-end encoded nested values")),
         DataType::RunEndEncoded(_, values) => dtype_from_arrow(&Field::new(field.name(), values.data_type().clone(), field.is_nullable()), path),
@@ -114,31 +112,63 @@ pub fn dtype_from_arrow(field: &Field, path: &str) -> Result<DType> {
         DataType::Map(entries, _) => Ok(DType::list(dtype_from_arrow(entries, &format!("{path}[]"))?, field.is_nullable())),
         DataType::Struct(fields) if fields.is_empty() => Err(ArrowInteropError::unsupported(path, field.data_type(), "a struct with no fields has no columns to store")),
         DataType::Struct(fields) => {
-            check_unique(fields.iter().map(|f| f.name().as_str()), path, field.data_type())?;
+            let names = sibling_names(fields.iter().map(|f| f.name().as_str()));
             let mut out = Vec::with_capacity(fields.len());
-            for f in fields {
-                let sub = if path.is_empty() { f.name().clone() } else { format!("{path}.{}", f.name()) };
+            for (f, name) in fields.iter().zip(names) {
+                let sub = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
                 let mut d = dtype_from_arrow(f, &sub)?;
                 if field.is_nullable() {
                     // Struct-level nulls are carried by every leaf below (spec/arrow.md).
                     d = set_nullable(d);
                 }
-                out.push(sheaf::Field::new(f.name().clone(), d));
+                out.push(sheaf::Field::new(name, d));
             }
             Ok(DType::Struct(StructType { fields: out, itemsize: None, aligned: false, nullable: field.is_nullable() }))
         }
-        other => Err(ArrowInteropError::unsupported(path, other, "no sheaf type holds it (unions are not supported in format v1)")),
+        DataType::Union(fields, mode) => {
+            let storage = union_storage(fields, *mode);
+            let names = sibling_names(storage.iter().map(|f| f.name().as_str()));
+            let mut out = Vec::with_capacity(storage.len());
+            for (f, name) in storage.iter().zip(names) {
+                let sub = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+                out.push(sheaf::Field::new(name, dtype_from_arrow(f, &sub)?));
+            }
+            Ok(DType::Struct(StructType { fields: out, itemsize: None, aligned: false, nullable: false }))
+        }
     }
 }
 
-fn check_unique<'n>(names: impl Iterator<Item = &'n str>, path: &str, what: impl std::fmt::Display) -> Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    for n in names {
-        if !seen.insert(n) {
-            return Err(ArrowInteropError::unsupported(path, what, format!("duplicate field name {n:?} (sheaf addresses fields by name)")));
-        }
+/// The name of the type-id field of a union's stored struct.
+pub const UNION_TYPE_ID: &str = "type_id";
+
+/// The struct fields a union is stored as: its type ids (`i1`, one per row) then every child at
+/// full length, in the union's order. A dense union's children are spread out to one value per
+/// row, null where the row selects another child, so they become nullable; a sparse union's are
+/// stored as they are, values under unselected rows included.
+pub(crate) fn union_storage(fields: &arrow_schema::UnionFields, mode: arrow_schema::UnionMode) -> Fields {
+    let mut out = vec![Field::new(UNION_TYPE_ID, DataType::Int8, false)];
+    out.extend(fields.iter().map(|(_, f)| match mode {
+        arrow_schema::UnionMode::Dense => f.as_ref().clone().with_nullable(true),
+        arrow_schema::UnionMode::Sparse => f.as_ref().clone(),
+    }));
+    Fields::from(out)
+}
+
+/// Sheaf names for sibling Arrow fields. Sheaf addresses fields by name and Arrow allows a name
+/// twice, so a name already taken gets `~2`, `~3`, ... (the first that is free); the array's
+/// `arrow:schema` keeps the original names, and export restores them.
+pub(crate) fn sibling_names<'n>(names: impl Iterator<Item = &'n str>) -> Vec<String> {
+    let names: Vec<&str> = names.collect();
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(names.len());
+    for (i, &n) in names.iter().enumerate() {
+        // A later sibling's own name is never taken by a rename of an earlier one.
+        let later = |c: &str| names[i + 1..].contains(&c);
+        let name = if taken.contains(n) { (2u64..).map(|k| format!("{n}~{k}")).find(|c| !taken.contains(c) && !later(c)).unwrap_or_default() } else { n.to_string() };
+        taken.insert(name.clone());
+        out.push(name);
     }
-    Ok(())
+    out
 }
 
 /// The shape of an `arrow.fixed_shape_tensor` field whose elements are stored in row-major
@@ -190,8 +220,8 @@ pub fn schema_from_arrow(name: &str, schema: &Schema) -> Result<ArraySchema> {
             "pre-1.0 experimental IPC compression (ARROW:experimental_compression), which the Arrow reader used here does not decode",
         ));
     }
-    check_unique(schema.fields().iter().map(|f| f.name().as_str()), "", "schema")?;
-    let fields = schema.fields().iter().map(|f| Ok(sheaf::Field::new(f.name().clone(), dtype_from_arrow(f, f.name())?))).collect::<Result<Vec<_>>>()?;
+    let names = sibling_names(schema.fields().iter().map(|f| f.name().as_str()));
+    let fields = schema.fields().iter().zip(names).map(|(f, name)| Ok(sheaf::Field::new(name.clone(), dtype_from_arrow(f, &name)?))).collect::<Result<Vec<_>>>()?;
     let mut a = ArraySchema::new(name, DType::Struct(StructType { fields, itemsize: None, aligned: false, nullable: false }));
     a.metadata.insert(ARROW_SCHEMA.into(), encode_schema(schema)?);
     Ok(a)
