@@ -161,3 +161,36 @@ fn object_arrays_are_refused_and_never_unpickled() {
     }
     assert!(!marker.exists(), "the pickle ran");
 }
+
+/// A header's `descr` comes back in its own words, not only as an equal dtype: NumPy reads
+/// `'<V2'` and `'float64'` but writes `'|V2'` and `'<f8'` for them. Every byte of the `.npy`
+/// written back, from `.npy` and `.npz` alike, is the original's.
+#[test]
+fn descr_strings_round_trip_byte_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let descrs = ["'<V2'", "'float64'", "'=i4'", "[('a', '<V2'), ('b', 'int32'), ('c', ('>u2', (2,)))]", "'<f8'"];
+    for (i, descr) in descrs.iter().enumerate() {
+        let dtype = sheaf_npy::dtype_of_descr(descr).unwrap();
+        let rows = 5u64;
+        let mut original = sheaf_npy::NpyHeader::encode_descr(descr, &[rows], false).unwrap();
+        original.extend((0..rows * dtype.itemsize().unwrap()).map(|b| (b * 7 + i as u64) as u8));
+        let src = dir.path().join(format!("{i}.npy"));
+        std::fs::write(&src, &original).unwrap();
+        let mid = dir.path().join(format!("{i}.sheaf"));
+        let back = dir.path().join(format!("{i}.back.npy"));
+        convert(&["convert", "-q", src.to_str().unwrap(), mid.to_str().unwrap()]);
+        convert(&["convert", "-q", mid.to_str().unwrap(), back.to_str().unwrap()]);
+        let header_text = |b: &[u8]| String::from_utf8_lossy(&b[10..b.len().min(120)]).into_owned();
+        let written = std::fs::read(&back).unwrap();
+        assert!(written == original, "{descr}: wrote {:?}", header_text(&written));
+        // And through an .npz member.
+        let npz = dir.path().join(format!("{i}.npz"));
+        convert(&["convert", "-q", mid.to_str().unwrap(), npz.to_str().unwrap()]);
+        let mid2 = dir.path().join(format!("{i}.2.sheaf"));
+        let back2 = dir.path().join(format!("{i}.2.npy"));
+        convert(&["convert", "-q", npz.to_str().unwrap(), mid2.to_str().unwrap()]);
+        convert(&["convert", "-q", mid2.to_str().unwrap(), back2.to_str().unwrap()]);
+        let written = std::fs::read(&back2).unwrap();
+        assert!(written == original, "{descr} via .npz: wrote {:?}", header_text(&written));
+    }
+}

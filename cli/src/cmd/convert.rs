@@ -351,7 +351,8 @@ fn write_records(p: &Plan<'_, '_>, sink: impl FnMut(&[u8]) -> anyhow::Result<()>
 
 fn write_npy(target: &Path, p: &Plan<'_, '_>, progress: &Progress) -> anyhow::Result<()> {
     check_numpy(p)?;
-    let mut w = NpyWriter::create(target, &p.dtype, &p.shape, p.fortran)?;
+    let descr = sheaf_npy::descr_for(&p.dtype, &p.array.schema.metadata)?;
+    let mut w = NpyWriter::create_with_descr(target, &descr, &p.dtype, &p.shape, p.fortran)?;
     write_records(p, |r| w.write_records(r).map_err(Into::into), progress)?;
     w.finish()?;
     Ok(())
@@ -361,7 +362,7 @@ fn write_npz(target: &Path, plans: &[Plan<'_, '_>], deflate: bool, progress: &Pr
     let mut z = NpzWriter::create(target, deflate)?;
     for p in plans {
         check_numpy(p)?;
-        let header = NpyHeader::encode(&p.dtype, &p.shape, p.fortran)?;
+        let header = NpyHeader::encode_descr(&sheaf_npy::descr_for(&p.dtype, &p.array.schema.metadata)?, &p.shape, p.fortran)?;
         let name = if p.array.name.is_empty() { "arr_0" } else { &p.array.name };
         let member = z.member(name)?;
         member.write_all(&header)?;

@@ -228,7 +228,10 @@ impl Source {
             Source::Npy(members) => {
                 for (name, npy) in members {
                     let h = npy.header();
-                    let schema = ArraySchema::new(name.clone(), h.dtype.clone()).with_shape(h.shape.clone()).with_fortran_order(h.fortran_order);
+                    let mut schema = ArraySchema::new(name.clone(), h.dtype.clone()).with_shape(h.shape.clone()).with_fortran_order(h.fortran_order);
+                    if sheaf_npy::descr_of(&h.dtype).ok().as_deref() != Some(h.descr.as_str()) {
+                        schema.metadata.insert(sheaf_npy::NUMPY_DESCR.into(), h.descr.clone());
+                    }
                     out.push(SourceArray { name: name.clone(), schema, rows: npy.rows(), kind: Kind::Npy(npy) });
                 }
             }

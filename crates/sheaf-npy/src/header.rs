@@ -4,7 +4,7 @@
 use sheaf::{ByteOrder, DType, Field, Leaf, LeafType, StructType};
 
 use crate::error::{NpyError, Result};
-use crate::pyliteral::{parse, repr_shape, repr_str, PyValue};
+use crate::pyliteral::{parse, repr, repr_shape, repr_str, PyValue};
 
 /// `\x93NUMPY`.
 pub const MAGIC: &[u8; 6] = b"\x93NUMPY";
@@ -20,6 +20,10 @@ pub struct NpyHeader {
     pub version: (u8, u8),
     /// The element dtype.
     pub dtype: DType,
+    /// The header's `descr` as Python literal text (`repr` of the value read). It can differ
+    /// from [`descr_of`] of `dtype` for the same dtype (`'<V2'` for `'|V2'`, `'float64'` for
+    /// `'<f8'`): kept so that a header written again says what this one said.
+    pub descr: String,
     /// Whether the data is in Fortran order.
     pub fortran_order: bool,
     /// The array's shape.
@@ -94,7 +98,7 @@ impl NpyHeader {
         };
         let dtype = descr_to_dtype(descr, 0)?;
         dtype.validate().map_err(NpyError::Sheaf)?;
-        Ok(NpyHeader { version: (major, minor), dtype, fortran_order, shape, data_offset: end })
+        Ok(NpyHeader { version: (major, minor), dtype, descr: repr(descr), fortran_order, shape, data_offset: end })
     }
 
     /// Encodes a header for `dtype` and `shape`, choosing the oldest version that fits as NumPy
@@ -103,7 +107,15 @@ impl NpyHeader {
     /// # Errors
     /// Dtypes NumPy cannot hold (variable-length, nullable, fields out of offset order).
     pub fn encode(dtype: &DType, shape: &[u64], fortran_order: bool) -> Result<Vec<u8>> {
-        let descr = dtype_to_descr(dtype, true)?;
+        Self::encode_descr(&dtype_to_descr(dtype, true)?, shape, fortran_order)
+    }
+
+    /// Encodes a header whose `descr` is `descr` (Python literal text, e.g. a [`NpyHeader::descr`]
+    /// read before), as [`NpyHeader::encode`] does.
+    ///
+    /// # Errors
+    /// A header too large for any version.
+    pub fn encode_descr(descr: &str, shape: &[u64], fortran_order: bool) -> Result<Vec<u8>> {
         let mut text = format!("{{'descr': {descr}, 'fortran_order': {}, 'shape': {}, }}", if fortran_order { "True" } else { "False" }, repr_shape(shape));
         if !shape.is_empty() {
             let axis = if fortran_order { shape[shape.len() - 1] } else { shape[0] };

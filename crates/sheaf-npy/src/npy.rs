@@ -122,8 +122,20 @@ impl NpyWriter {
     /// # Errors
     /// Dtypes NumPy cannot hold; I/O errors.
     pub fn create(path: impl AsRef<Path>, dtype: &DType, shape: &[u64], fortran_order: bool) -> Result<Self> {
+        Self::create_with_descr(path, &crate::descr_of(dtype)?, dtype, shape, fortran_order)
+    }
+
+    /// As [`NpyWriter::create`], with the header's `descr` given as Python literal text (that of
+    /// the `.npy` the records came from, [`crate::NpyHeader::descr`]); it must describe `dtype`.
+    ///
+    /// # Errors
+    /// A `descr` that is not `dtype`'s; I/O errors.
+    pub fn create_with_descr(path: impl AsRef<Path>, descr: &str, dtype: &DType, shape: &[u64], fortran_order: bool) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let header = NpyHeader::encode(dtype, shape, fortran_order)?;
+        if crate::dtype_of_descr(descr)? != *dtype {
+            return Err(NpyError::BadHeader { reason: format!("descr {descr} does not describe the records written") });
+        }
+        let header = NpyHeader::encode_descr(descr, shape, fortran_order)?;
         let itemsize = dtype.itemsize().unwrap_or(0);
         let expected = shape.iter().product::<u64>() * itemsize;
         let mut out = BufWriter::with_capacity(1 << 20, temp_beside(&path)?);

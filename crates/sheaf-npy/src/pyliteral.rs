@@ -220,6 +220,24 @@ pub fn repr_str(s: &str) -> String {
     out
 }
 
+/// Python's `repr` of a value: what `repr(numpy.lib.format.dtype_to_descr(dt))` prints for a
+/// descr, so a descr read from a header is written back as it was.
+#[must_use]
+pub fn repr(value: &PyValue) -> String {
+    let seq = |items: &[PyValue]| items.iter().map(repr).collect::<Vec<_>>().join(", ");
+    match value {
+        PyValue::Str(s) => repr_str(s),
+        PyValue::Int(n) => n.to_string(),
+        PyValue::Bool(true) => "True".into(),
+        PyValue::Bool(false) => "False".into(),
+        PyValue::None => "None".into(),
+        PyValue::Tuple(items) if items.len() == 1 => format!("({},)", repr(&items[0])),
+        PyValue::Tuple(items) => format!("({})", seq(items)),
+        PyValue::List(items) => format!("[{}]", seq(items)),
+        PyValue::Dict(items) => format!("{{{}}}", items.iter().map(|(k, v)| format!("{}: {}", repr(k), repr(v))).collect::<Vec<_>>().join(", ")),
+    }
+}
+
 /// Python's `repr` of a tuple of integers: `()`, `(3,)`, `(2, 3)`.
 #[must_use]
 pub fn repr_shape(shape: &[u64]) -> String {
