@@ -343,3 +343,21 @@ fn hostile_files_fail_cleanly_under_a_1_gib_memory_cap() {
         }
     }
 }
+
+/// Plain chunks are handed out unchecked by reads (that is what zero-copy is), but a conversion
+/// copies them into a new file: a damaged one must stop it, in every output format, with the
+/// column, chunk and offset named and no output left behind.
+#[test]
+fn converting_a_file_with_a_damaged_plain_chunk_fails_and_names_it() {
+    let src = repo_root().join("tests/data/bad/data_checksum.sheaf");
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["sheaf", "arrow", "parquet", "csv"] {
+        let out = dir.path().join(format!("out.{ext}"));
+        let o = sheaf(&["convert", "-q", src.to_str().unwrap(), out.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "to .{ext}: {err}");
+        assert!(err.contains("checksum mismatch in column t/id, chunk 0 at offset 64") && err.contains("data_checksum.sheaf"), "to .{ext}: {err}");
+        assert!(!out.exists(), "to .{ext}: no output is left");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no temporary files either");
+}

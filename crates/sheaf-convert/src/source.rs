@@ -210,7 +210,13 @@ impl Source {
         match self {
             Source::Sheaf(f) => {
                 for a in f.arrays() {
-                    out.push(SourceArray { name: a.name().to_string(), schema: a.schema().clone(), rows: a.rows(), kind: Kind::Sheaf(a.clone(), a.columns()?) });
+                    out.push(SourceArray {
+                        name: a.name().to_string(),
+                        schema: a.schema().clone(),
+                        rows: a.rows(),
+                        kind: Kind::Sheaf(a.clone(), a.columns()?),
+                        checked: Default::default(),
+                    });
                 }
             }
             Source::Dataset(d) => {
@@ -218,12 +224,24 @@ impl Source {
                 for m in d.members() {
                     let a = m.file().arrays().next().ok_or_else(|| ConvertError::Internal("a dataset member without its array".into()))?;
                     let columns = a.columns().map_err(|e| ConvertError::in_file(&m.path, e))?;
-                    members.push(SourceArray { name: a.name().to_string(), schema: a.schema().clone(), rows: a.rows(), kind: Kind::Sheaf(a, columns) });
+                    members.push(SourceArray {
+                        name: a.name().to_string(),
+                        schema: a.schema().clone(),
+                        rows: a.rows(),
+                        kind: Kind::Sheaf(a, columns),
+                        checked: Default::default(),
+                    });
                 }
-                out.push(SourceArray { name: d.name(), schema: d.schema().clone(), rows: d.rows(), kind: Kind::Dataset(d, members) });
+                out.push(SourceArray { name: d.name(), schema: d.schema().clone(), rows: d.rows(), kind: Kind::Dataset(d, members), checked: Default::default() });
             }
             Source::Arrow { path, format, csv, schema, rows, keep, .. } => {
-                out.push(SourceArray { name: schema.name.clone(), schema: schema.clone(), rows: *rows, kind: Kind::Arrow { path, format: *format, csv, keep: keep.as_deref() } });
+                out.push(SourceArray {
+                    name: schema.name.clone(),
+                    schema: schema.clone(),
+                    rows: *rows,
+                    kind: Kind::Arrow { path, format: *format, csv, keep: keep.as_deref() },
+                    checked: Default::default(),
+                });
             }
             Source::Npy(members) => {
                 for (name, npy) in members {
@@ -232,7 +250,7 @@ impl Source {
                     if sheaf_npy::descr_of(&h.dtype).ok().as_deref() != Some(h.descr.as_str()) {
                         schema.metadata.insert(sheaf_npy::NUMPY_DESCR.into(), h.descr.clone());
                     }
-                    out.push(SourceArray { name: name.clone(), schema, rows: npy.rows(), kind: Kind::Npy(npy) });
+                    out.push(SourceArray { name: name.clone(), schema, rows: npy.rows(), kind: Kind::Npy(npy), checked: Default::default() });
                 }
             }
         }
@@ -274,6 +292,9 @@ pub struct SourceArray<'a> {
     /// Its rows.
     pub rows: u64,
     kind: Kind<'a>,
+    /// The (column, chunk) pairs of a sheaf source whose plain buffers were checked against
+    /// their checksums: once each, however many batches read from them.
+    checked: std::sync::Mutex<std::collections::HashSet<(usize, usize)>>,
 }
 
 impl<'a> SourceArray<'a> {
@@ -376,13 +397,40 @@ impl<'a> SourceArray<'a> {
             .collect()
     }
 
+    /// Checks the plain buffers of the chunks that rows `start..end` of columns `which` read
+    /// (all of a column's chunks for a column inside a list), each chunk once: a plain read hands
+    /// the stored bytes out unchecked, and what is read here is written somewhere else.
+    fn check_plain(&self, cols: &[Column], which: &[usize], start: u64, end: u64) -> Result<()> {
+        let mut checked = self.checked.lock().map_err(|_| ConvertError::Internal("a reader thread failed".into()))?;
+        for &i in which {
+            let col = &cols[i];
+            let chunks = if col.desc().level == 0 { col.chunks_for_rows(start..end) } else { 0..col.chunks().len() };
+            for k in chunks {
+                if !checked.contains(&(i, k)) {
+                    col.verify_plain_chunk(k).map_err(|e| match col.file().path() {
+                        Some(p) => ConvertError::in_file(p, e),
+                        None => e.into(),
+                    })?;
+                    checked.insert((i, k));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Rows `start..end` of the leaf columns `which` (indices in depth-first order).
     fn read(&self, which: &[usize], start: u64, end: u64) -> Result<Vec<ColumnData<'a>>> {
         match &self.kind {
             Kind::Arrow { .. } | Kind::Dataset(..) => Err(ConvertError::Internal("Arrow sources and datasets are read in batches".into())),
             // Columns inside lists read the items of these rows, found through the lists.
-            Kind::Sheaf(array, _) if array.schema().dtype.has_list() => Ok(array.read_columns(which, start..end)?),
-            Kind::Sheaf(_, cols) => which.iter().map(|&i| cols[i].read_rows(start..end).map_err(Into::into)).collect(),
+            Kind::Sheaf(array, cols) if array.schema().dtype.has_list() => {
+                self.check_plain(cols, which, start, end)?;
+                Ok(array.read_columns(which, start..end)?)
+            }
+            Kind::Sheaf(_, cols) => {
+                self.check_plain(cols, which, start, end)?;
+                which.iter().map(|&i| cols[i].read_rows(start..end).map_err(Into::into)).collect()
+            }
             Kind::Npy(npy) => {
                 let itemsize = npy.header().itemsize().unwrap_or(0) as usize;
                 let layouts: Vec<ColumnLayout> = which.iter().map(|&i| npy.layouts()[i].clone()).collect();

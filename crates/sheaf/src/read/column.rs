@@ -249,6 +249,24 @@ impl Column {
         self.ctx().check_sum(chunk, r, bytes)
     }
 
+    /// Checks chunk `chunk`'s plain buffers against their checksums. Reads hand plain bytes out
+    /// unchecked (that is what makes them zero-copy); something that copies them into another
+    /// file calls this once per chunk first, so damage is never carried over under a new name.
+    /// Encoded buffers are checked whenever they are decoded.
+    ///
+    /// # Errors
+    /// [`Error::ChecksumMismatch`] naming the column, chunk and offset; I/O errors.
+    pub fn verify_plain_chunk(&self, chunk: usize) -> Result<()> {
+        let Some(entry) = self.chunks().get(chunk) else { return Ok(()) };
+        let plain: Vec<&crate::format::BufferRef> = [&entry.validity, &entry.offsets, &entry.values].into_iter().filter(|r| !r.is_absent() && r.is_plain()).collect();
+        if plain.is_empty() {
+            return Ok(());
+        }
+        let ranges: Vec<Range<u64>> = plain.iter().map(|r| r.offset..r.offset + r.stored_len).collect();
+        let got = self.file.fetch(&ranges)?;
+        plain.iter().zip(&got).try_for_each(|(r, bytes)| self.check_plain_sum(chunk, r, bytes))
+    }
+
     /// Per-chunk statistics as the writer stored them (format 1.5): bounds, null and NaN counts,
     /// read for this column alone and checked once. `None` for files before 1.5 and leaves
     /// without statistics (complex numbers, list columns), where a caller scans instead.
