@@ -233,6 +233,16 @@ fn first_int32_field<R: Read>(r: &mut CountingReader<R>) -> std::result::Result<
     Ok(value)
 }
 
+/// The type an element of a list, set or map is read as: booleans there take a byte each
+/// (in a struct their value is in the field header).
+fn in_collection(kind: u8) -> u8 {
+    if kind == TRUE || kind == FALSE {
+        BYTE
+    } else {
+        kind
+    }
+}
+
 /// Skips one value of compact-protocol type `kind`.
 fn skip<R: Read>(r: &mut CountingReader<R>, kind: u8, depth: u32) -> std::result::Result<(), String> {
     if depth > MAX_DEPTH {
@@ -250,9 +260,7 @@ fn skip<R: Read>(r: &mut CountingReader<R>, kind: u8, depth: u32) -> std::result
         LIST | SET => {
             let b = r.byte()?;
             let n = if b >> 4 == 15 { r.varint()? } else { u64::from(b >> 4) };
-            let item = b & 0x0f;
-            // Booleans in a list take a byte each.
-            let item = if item == TRUE || item == FALSE { BYTE } else { item };
+            let item = in_collection(b & 0x0f);
             (0..n).try_for_each(|_| skip(r, item, depth + 1))
         }
         MAP => {
@@ -261,9 +269,12 @@ fn skip<R: Read>(r: &mut CountingReader<R>, kind: u8, depth: u32) -> std::result
                 return Ok(());
             }
             let kinds = r.byte()?;
+            // As in lists, a boolean key or value takes a byte: none takes nothing, so a huge
+            // count runs out of bytes instead of spinning.
+            let (key, value) = (in_collection(kinds >> 4), in_collection(kinds & 0x0f));
             (0..n).try_for_each(|_| {
-                skip(r, kinds >> 4, depth + 1)?;
-                skip(r, kinds & 0x0f, depth + 1)
+                skip(r, key, depth + 1)?;
+                skip(r, value, depth + 1)
             })
         }
         STRUCT => {
@@ -363,6 +374,21 @@ mod tests {
         let len = file.metadata().unwrap().len();
         let err = check_chunk(&path, &mut BufReader::new(file), len, 0, meta.row_groups()[0].column(0)).unwrap_err().to_string();
         assert!(err.contains("pass the end of the column chunk") && err.contains("column id"), "{err}");
+    }
+
+    /// The parquet fuzz target's hang: a map of 2^62 boolean pairs in a page header was skipped
+    /// without reading a byte per entry, so it spun for ever on a 1 KB file.
+    #[test]
+    fn a_huge_collection_of_booleans_runs_out_of_bytes() {
+        for header in [
+            // field 9 (delta 9), MAP: count 2^62 (varint), key and value types TRUE (1) and FALSE (2).
+            vec![0x9b, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x12, 0x01, 0x00],
+            // field 9, LIST of 2^62 (size nibble 15, then a varint) booleans.
+            vec![0x99, 0xf1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x01, 0x00],
+        ] {
+            let err = PageHeader::read(&mut CountingReader { inner: &header[..], read: 0 }).unwrap_err();
+            assert!(err.contains("past the end"), "{err}");
+        }
     }
 
     #[test]
