@@ -273,4 +273,21 @@ fn a_dataset_folder_on_s3_reads_as_the_local_one() {
     let out = dir.path().join("all.sheaf");
     ok(&["convert", url, out.to_str().unwrap()], &env);
     assert_eq!(sheaf::File::open(&out).unwrap().single().unwrap().rows(), 700);
+
+    // A glob on the store is the same table as the same glob here: listed under its fixed part
+    // (where partitions start), `*` within one folder, `_` names passed over.
+    let glob = "s3://sheaf-ds/events/*/part-*.sheaf";
+    let local_glob = format!("{local}/*/part-*.sheaf");
+    let doc: serde_json::Value = serde_json::from_str(&ok(&["inspect", "--json", glob], &env)).unwrap();
+    let paths: Vec<&str> = doc["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["s3://sheaf-ds/events/year=2023/part-0.sheaf", "s3://sheaf-ds/events/year=2024/part-0.sheaf", "s3://sheaf-ds/events/year=2024/part-1.sheaf"]);
+    assert_eq!(doc["partitions"], serde_json::json!(["year"]));
+    assert_eq!(head_of(glob, &env)[0]["head"], head_of(&local_glob, &[])[0]["head"]);
+    let one_year = "s3://sheaf-ds/events/year=2024/*.sheaf";
+    let doc: serde_json::Value = serde_json::from_str(&ok(&["inspect", "--json", one_year], &env)).unwrap();
+    assert_eq!(doc["files"].as_array().unwrap().len(), 2, "{doc}");
+    let q = "SELECT count(*) AS n, sum(x) AS s FROM 'ROOT'";
+    assert_eq!(ok(&["sql", "--csv", &q.replace("ROOT", glob)], &env), ok(&["sql", "--csv", &q.replace("ROOT", &local_glob)], &[]));
+    let err = failure(&["inspect", "s3://sheaf-ds/events/*/nothing-*.sheaf"], &env);
+    assert!(err.contains("no .sheaf objects match"), "{err}");
 }

@@ -50,22 +50,19 @@ pub(crate) fn format_of(arg: &Path) -> anyhow::Result<Format> {
     }
 }
 
-/// Whether `arg` is a URL naming a folder (ending in `/`): a dataset on a store.
+/// Whether `arg` is a URL naming a dataset on a store: a folder (ending in `/`) or a glob.
 fn is_remote_folder(arg: &Path) -> bool {
-    arg.to_str().is_some_and(sheaf_remote::is_folder_url)
+    arg.to_str().is_some_and(sheaf_remote::is_dataset_url)
 }
 
 /// The dataset `arg` names, if it names one: a local directory or glob of sheaf files, or a
-/// store folder (`s3://bucket/events/`), whose files are opened by range.
+/// store folder or glob (`s3://bucket/events/`, `s3://bucket/events/*/part-*.sheaf`), whose
+/// files are opened by range.
 pub(crate) fn open_dataset(arg: &Path) -> anyhow::Result<Option<sheaf_convert::Dataset>> {
-    if sheaf_convert::Dataset::is_dataset(arg) {
-        return Ok(Some(sheaf_convert::Dataset::open(arg)?));
-    }
-    if !is_remote_folder(arg) {
-        return Ok(None);
-    }
-    let Location::Remote(object) = resolve(arg)? else { return Ok(None) };
-    let (root, files) = sheaf_remote::open_folder(&object)?;
+    let Some(url) = arg.to_str().filter(|t| sheaf_remote::is_dataset_url(t)) else {
+        return Ok(sheaf_convert::Dataset::is_dataset(arg).then(|| sheaf_convert::Dataset::open(arg)).transpose()?);
+    };
+    let (root, files) = sheaf_remote::open_dataset_url(url)?;
     let files = files.into_iter().map(|(url, f)| (PathBuf::from(url), f)).collect();
     Ok(Some(sheaf_convert::Dataset::from_files(arg, Path::new(&root), files)?))
 }

@@ -113,6 +113,11 @@ def test_a_dataset_folder_on_s3_reads_as_the_local_one(hive, s3):
     remote = sheaf.open_dataset("s3://sheaf-ds/events/")
     assert [f["path"] for f in remote.files] == [f"s3://sheaf-ds/events/{k}" for k in ["year=2023/part-0.sheaf", "year=2024/part-0.sheaf", "year=2024/part-1.sheaf"]]
     assert pa.table(remote).equals(pa.table(sheaf.open_dataset(sroot)))
+    # A glob on the store: partitions start at its fixed part, as for a local glob.
+    glob = sheaf.open_dataset("s3://sheaf-ds/events/*/part-*.sheaf")
+    assert glob.partitions == ["year"] and len(glob.files) == 3
+    assert pa.table(glob).equals(pa.table(sheaf.open_dataset(str(sroot / "*" / "part-*.sheaf"))))
+    assert len(sheaf.open_dataset("s3://sheaf-ds/events/year=2024/*.sheaf").files) == 2
 
 
 def test_dataset_errors_name_the_files(tmp_path):

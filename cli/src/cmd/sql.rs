@@ -135,11 +135,16 @@ async fn register_glob(ctx: &SessionContext, pattern: &str) -> anyhow::Result<()
     if Path::new(pattern).extension().and_then(|e| e.to_str()) != Some(sheaf_datafusion::EXTENSION) {
         bail!("{pattern}: a pattern in a query names .sheaf files (end it in .sheaf)");
     }
-    let (_, files) = sheaf_convert::Dataset::list(Path::new(pattern))?;
-    if files.is_empty() {
+    let urls = if sheaf_remote::is_dataset_url(pattern) {
+        let (_, objects) = sheaf_remote::glob_objects(pattern)?;
+        objects.iter().map(|o| ListingTableUrl::parse(o.url().as_str())).collect::<Result<Vec<_>, _>>()?
+    } else {
+        let (_, files) = sheaf_convert::Dataset::list(Path::new(pattern))?;
+        files.iter().map(|f| ListingTableUrl::parse(std::path::absolute(f)?.to_string_lossy())).collect::<Result<Vec<_>, _>>()?
+    };
+    if urls.is_empty() {
         bail!("{pattern}: no .sheaf files match");
     }
-    let urls = files.iter().map(|f| ListingTableUrl::parse(std::path::absolute(f)?.to_string_lossy())).collect::<Result<Vec<_>, _>>()?;
     let format = Arc::new(sheaf_datafusion::SheafFormat);
     let options = ListingOptions::new(format.clone()).with_file_extension(format!(".{}", sheaf_datafusion::EXTENSION));
     let state = ctx.state();

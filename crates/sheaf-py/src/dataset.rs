@@ -39,16 +39,14 @@ pub(crate) struct RawDataset {
 }
 
 /// Opens the dataset `path` names: a directory or a glob of `.sheaf` files, or a store folder
-/// (`s3://bucket/events/`: a URL ending in `/`), whose files are opened by range.
+/// or glob (`s3://bucket/events/`, `s3://bucket/events/*/part-*.sheaf`), whose files are opened
+/// by range.
 #[pyfunction]
 pub(crate) fn open_dataset(py: Python<'_>, path: std::path::PathBuf) -> Result<RawDataset> {
     let (dataset, schema) = py.detach(|| -> Result<_> {
-        let dataset = match path.to_str().filter(|t| sheaf_remote::is_folder_url(t)) {
+        let dataset = match path.to_str().filter(|t| sheaf_remote::is_dataset_url(t)) {
             Some(url) => {
-                let sheaf_remote::Location::Remote(object) = sheaf_remote::resolve(url)? else {
-                    return Err(PyError::argument(format!("{url}: not a store folder")));
-                };
-                let (root, files) = sheaf_remote::open_folder(&object)?;
+                let (root, files) = sheaf_remote::open_dataset_url(url)?;
                 Dataset::from_files(&path, std::path::Path::new(&root), files.into_iter().map(|(u, f)| (std::path::PathBuf::from(u), f)).collect())?
             }
             None => Dataset::open(&path)?,

@@ -144,6 +144,53 @@ pub fn open_folder(prefix: &RemoteObject) -> Result<(String, Vec<(String, sheaf:
     Ok((root, objects.iter().map(RemoteObject::display).zip(files).collect()))
 }
 
+/// Whether `text` is a URL naming a dataset on a store: a folder (ending in `/`) or a glob, whose
+/// path holds `*` (`**` crosses folders) or a `[...]` class.
+#[must_use]
+pub fn is_dataset_url(text: &str) -> bool {
+    is_folder_url(text) || (is_url(text) && !text.starts_with("file://") && text.split_once("://").is_some_and(|(_, rest)| rest.contains(['*', '['])))
+}
+
+/// The `.sheaf` objects a glob URL matches (`s3://bucket/events/*/part-*.sheaf`), in path order,
+/// names starting with `.` or `_` passed over, with the URL of the glob's fixed part (the folder
+/// before the first segment with a pattern: where partition folders start). The listing asks
+/// for that folder only; `*` and `[...]` stay inside one path segment, `**` crosses them.
+///
+/// # Errors
+/// A bad URL or pattern; the listing's errors.
+pub fn glob_objects(text: &str) -> Result<(String, Vec<RemoteObject>)> {
+    let bad = |reason: String| RemoteError::BadUrl { url: text.to_string(), reason };
+    let (scheme, rest) = text.split_once("://").ok_or_else(|| bad("not a URL".into()))?;
+    let (authority, path) = rest.split_once('/').ok_or_else(|| bad("no path to match".into()))?;
+    let segments: Vec<&str> = path.split('/').collect();
+    let fixed = segments.iter().position(|s| s.contains(['*', '['])).ok_or_else(|| bad("no pattern in the path".into()))?;
+    let folder = segments[..fixed].iter().map(|s| format!("{s}/")).collect::<String>();
+    let root = format!("{scheme}://{authority}/{folder}");
+    let Location::Remote(prefix) = resolve(&root)? else { return Err(bad("not a store URL".into())) };
+    let pattern = glob::Pattern::new(path).map_err(|e| bad(format!("bad pattern: {e}")))?;
+    let options = glob::MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: true };
+    let objects = list_objects(&prefix, "sheaf")?.into_iter().filter(|o| !o.file_name().starts_with(['.', '_']) && pattern.matches_with(o.path().as_ref(), options)).collect();
+    Ok((root.trim_end_matches('/').to_string(), objects))
+}
+
+/// The files of the dataset a store URL names ([`is_dataset_url`]: a folder or a glob), opened
+/// by range, each with its URL, and the URL partition folders start from.
+///
+/// # Errors
+/// As [`open_folder`] and [`glob_objects`]; a glob that matches nothing.
+pub fn open_dataset_url(text: &str) -> Result<(String, Vec<(String, sheaf::File)>)> {
+    if is_folder_url(text) {
+        let Location::Remote(prefix) = resolve(text)? else { return Err(RemoteError::BadUrl { url: text.to_string(), reason: "not a store folder".into() }) };
+        return open_folder(&prefix);
+    }
+    let (root, objects) = glob_objects(text)?;
+    if objects.is_empty() {
+        return Err(RemoteError::BadUrl { url: text.to_string(), reason: "no .sheaf objects match".into() });
+    }
+    let files = open_all(&objects)?;
+    Ok((root, objects.iter().map(RemoteObject::display).zip(files).collect()))
+}
+
 /// Opens the sheaf file `object` through range requests.
 ///
 /// # Errors
