@@ -182,3 +182,38 @@ fn dataset_files_that_cannot_be_one_table_are_refused_naming_them() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no .sheaf files"), "{}", stderr(&o));
 }
+
+/// Files converted from Parquet carry their Arrow schema; a dataset of them keeps those types
+/// (int32 stays int32, utf8 stays utf8) and still has its partition columns and the columns some
+/// files lack. The first file's schema alone named fewer fields than the table has, so convert
+/// dropped the partition column without a word.
+#[test]
+fn a_dataset_of_files_from_parquet_keeps_their_arrow_types_and_its_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let py = crate::util::python(&["pyarrow"]);
+    let make = r#"
+import sys, pyarrow as pa, pyarrow.parquet as pq
+d = sys.argv[1]
+pq.write_table(pa.table({"id": pa.array([1, 2, 3], pa.int32()), "s": pa.array(["a", "b", None])}), f"{d}/a.parquet")
+pq.write_table(pa.table({"id": pa.array([4, 5], pa.int32())}), f"{d}/b.parquet")
+"#;
+    assert!(std::process::Command::new(&py).args(["-c", make, dir.path().to_str().unwrap()]).status().unwrap().success());
+    let ds = dir.path().join("ds");
+    for (src, part) in [("a", "year=2023"), ("b", "year=2024")] {
+        std::fs::create_dir_all(ds.join(part)).unwrap();
+        let o = sheaf(&["convert", "-q", dir.path().join(format!("{src}.parquet")).to_str().unwrap(), ds.join(part).join("p.sheaf").to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let out = dir.path().join("out.parquet");
+    let o = sheaf(&["convert", "-q", ds.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let check = r#"
+import sys, pyarrow as pa, pyarrow.parquet as pq
+t = pq.read_table(sys.argv[1])
+want = pa.schema([pa.field("id", pa.int32()), pa.field("s", pa.string()), pa.field("year", pa.int64())])
+assert t.schema.equals(want), t.schema
+assert t.to_pydict() == {"id": [1, 2, 3, 4, 5], "s": ["a", "b", None, None, None], "year": [2023, 2023, 2023, 2024, 2024]}, t.to_pydict()
+"#;
+    let o = std::process::Command::new(&py).args(["-c", check, out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -327,6 +327,47 @@ pub fn arrow_schema(schema: &ArraySchema) -> Result<Schema> {
     Ok(Schema::new(fields).with_metadata(md))
 }
 
+/// The `arrow:schema` entry for an array that joins `members` (a dataset's files) into
+/// `merged`: each field keeps the Arrow type of the first member whose own `arrow:schema` has it
+/// with the same sheaf dtype (nullable where `merged` says so), and the others (partition
+/// columns, fields whose members have no Arrow schema) take the default mapping. `None` when no
+/// member has an Arrow schema, or `merged` is not a record: the default mapping then serves.
+///
+/// # Errors
+/// A corrupt `arrow:schema` entry; dtypes with no Arrow form.
+pub fn merged_arrow_schema(merged: &ArraySchema, members: &[&ArraySchema]) -> Result<Option<String>> {
+    let DType::Struct(fields) = &merged.dtype else { return Ok(None) };
+    let mut own: Vec<(&StructType, Schema)> = Vec::new();
+    for m in members {
+        if let (DType::Struct(st), Some(hex)) = (&m.dtype, m.metadata.get(ARROW_SCHEMA)) {
+            let arrow = decode_schema(hex)?;
+            if arrow.fields().len() == st.fields.len() {
+                own.push((st, arrow));
+            }
+        }
+    }
+    if own.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(fields.fields.len());
+    for f in &fields.fields {
+        let kept = own.iter().find_map(|(st, arrow)| {
+            let i = st.fields.iter().position(|g| g.name == f.name && set_nullable(g.dtype.clone()) == set_nullable(f.dtype.clone()))?;
+            Some(arrow.field(i).clone())
+        });
+        let field = match kept {
+            Some(a) => {
+                let nullable = a.is_nullable() || matches!(&f.dtype, DType::Leaf(l) if l.nullable);
+                a.with_nullable(nullable)
+            }
+            None => arrow_field(&f.name, &f.dtype, &f.name)?,
+        };
+        out.push(field);
+    }
+    let metadata = own[0].1.metadata().clone();
+    Ok(Some(encode_schema(&Schema::new(out).with_metadata(metadata))?))
+}
+
 fn encode_schema(schema: &Schema) -> Result<String> {
     let mut buf = Vec::new();
     {

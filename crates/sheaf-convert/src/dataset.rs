@@ -133,6 +133,13 @@ impl Dataset {
                 s.fields.push(Field::new(p.name.clone(), DType::Leaf(Leaf::new(p.ty).with_nullable(true))));
             }
         }
+        // The files' Arrow types, for the merged fields and the partition columns: the first
+        // file's `arrow:schema` alone would describe other fields than the table has.
+        let members: Vec<&ArraySchema> = opened.iter().map(|o| &o.schema).collect();
+        match sheaf_arrow::types::merged_arrow_schema(&schema, &members).map_err(|e| dataset_error(path, e.to_string()))? {
+            Some(hex) => schema.metadata.insert(sheaf_arrow::types::ARROW_SCHEMA.to_string(), hex),
+            None => schema.metadata.remove(sheaf_arrow::types::ARROW_SCHEMA),
+        };
         // Files join along the first dimension; the rest (checked equal by merge) is kept.
         let first_dims = opened.iter().map(|o| o.schema.shape.as_ref().and_then(|v| v.first().copied()).unwrap_or(o.rows)).try_fold(0u64, u64::checked_add);
         let mut shape = vec![first_dims.ok_or_else(|| dataset_error(path, "more rows than a count holds".into()))?];
