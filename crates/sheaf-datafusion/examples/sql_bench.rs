@@ -4,7 +4,7 @@
 //! column; the sheaf scan's pruned chunks are counted), and an aggregate with group-by.
 //!
 //! ```text
-//! cargo run --release -p sheaf-datafusion --example sql_bench -- [--rows N] [--runs K] [--dir D]
+//! cargo run --release -p sheaf-datafusion --example sql_bench -- [--rows N] [--runs K] [--dir D] [--chunk-rows R]
 //! ```
 //! Prints a Markdown table of medians (in-process: each query runs once untimed first, so both
 //! formats read from the page cache and into warm memory), sizes, and the pruning counts.
@@ -58,7 +58,7 @@ fn batch(schema: &Arc<Schema>, b: usize, rows: usize, state: &mut u64, price: &m
     .expect("a batch of the schema")
 }
 
-fn write_files(dir: &Path, rows: usize) -> (PathBuf, PathBuf) {
+fn write_files(dir: &Path, rows: usize, chunk_rows: u64) -> (PathBuf, PathBuf) {
     let schema = Arc::new(Schema::new(vec![
         Field::new("ts", DataType::Int64, false),
         Field::new("sym", DataType::Int32, false),
@@ -68,7 +68,7 @@ fn write_files(dir: &Path, rows: usize) -> (PathBuf, PathBuf) {
     let (sheaf_path, parquet_path) = (dir.join("trades.sheaf"), dir.join("trades.parquet"));
     let array = sheaf_arrow::types::schema_from_arrow("trades", &schema).expect("a sheaf schema");
     let dtype = array.dtype.clone();
-    let mut sw = Writer::create(&sheaf_path, WriteOptions::new().with_codec(Codec::AUTO)).expect("creating the sheaf file");
+    let mut sw = Writer::create(&sheaf_path, WriteOptions::new().with_codec(Codec::AUTO).with_row_group_rows(chunk_rows)).expect("creating the sheaf file");
     let id = sw.add_array(array).expect("adding the array");
     let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
     let mut pw = ArrowWriter::try_new(std::fs::File::create(&parquet_path).expect("creating the Parquet file"), Arc::clone(&schema), Some(props)).expect("a Parquet writer");
@@ -99,7 +99,8 @@ async fn main() -> datafusion::common::Result<()> {
     let dir = if keep.is_empty() { scratch.path().to_path_buf() } else { PathBuf::from(keep) };
     std::fs::create_dir_all(&dir)?;
     let t = Instant::now();
-    let (sheaf_path, parquet_path) = write_files(&dir, rows);
+    let chunk_rows: u64 = arg("--chunk-rows", &sheaf::DEFAULT_ROW_GROUP_ROWS.to_string()).parse().expect("--chunk-rows N");
+    let (sheaf_path, parquet_path) = write_files(&dir, rows, chunk_rows);
     eprintln!("wrote {rows} rows in {:.1} s", t.elapsed().as_secs_f64());
     let ctx = sheaf_datafusion::session_context(SessionConfig::new())?;
     let lo = 1_700_000_000_000_000i64 + (rows as i64 / 2) * 1_000;
