@@ -227,3 +227,61 @@ fn diff_finds_the_first_difference_across_formats() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("dtype"), "{}", stdout(&o));
 }
+
+/// Where pieces start and end at chunk boundaries, split copies the stored chunks as they are:
+/// the pieces' chunks are the input's, byte for byte (same checksums), in order. `--size` cuts at
+/// the nearest boundary; `--rows` copies when its multiples are boundaries; another codec than
+/// `auto` encodes again.
+#[test]
+fn split_copies_whole_chunks_instead_of_encoding_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.sheaf");
+    table(&input, 0, 5000, 1000);
+    let checksums = |path: &std::path::Path| -> Vec<u64> {
+        let f = File::open(path).unwrap();
+        let a = f.single().unwrap();
+        a.columns().unwrap().iter().flat_map(|c| c.chunks().iter().map(|k| k.values.checksum).collect::<Vec<_>>()).collect()
+    };
+    let split = |args: &[&str], pattern: &str| -> Vec<(u64, bool, String)> {
+        let pattern = dir.path().join(pattern);
+        let mut all = vec!["split", input.to_str().unwrap(), pattern.to_str().unwrap(), "--json"];
+        all.extend_from_slice(args);
+        let o = sheaf(&all);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        report["pieces"].as_array().unwrap().iter().map(|p| (p["rows"].as_u64().unwrap(), p["chunks_copied"].as_bool().unwrap(), p["file"].as_str().unwrap().to_string())).collect()
+    };
+    let by_rows = split(&["--rows", "2000"], "r{}.sheaf");
+    assert_eq!(by_rows.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(), [(2000, true), (2000, true), (1000, true)]);
+    // Column by column, each column's chunks in order (5 of them in the input).
+    let whole = checksums(&input);
+    let columns = whole.len() / 5;
+    let mut copied: Vec<Vec<u64>> = vec![Vec::new(); columns];
+    for (_, _, file) in &by_rows {
+        let sums = checksums(std::path::Path::new(file));
+        let chunks = sums.len() / columns;
+        for (c, part) in sums.chunks(chunks).enumerate() {
+            copied[c].extend_from_slice(part);
+        }
+    }
+    assert_eq!(copied.concat(), whole, "the pieces' stored chunks are the input's");
+    let by_size = split(&["--size", "20k"], "s{}.sheaf");
+    assert!(by_size.iter().all(|p| p.1 && (p.0 % 1000 == 0)), "{by_size:?}");
+    assert_eq!(by_size.iter().map(|p| p.0).sum::<u64>(), 5000);
+    let unaligned = split(&["--rows", "1500"], "u{}.sheaf");
+    assert_eq!(unaligned.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(), [(1500, false), (1500, false), (1500, false), (500, false)]);
+    let recoded = split(&["--rows", "2000", "--codec", "none"], "n{}.sheaf");
+    assert!(recoded.iter().all(|p| !p.1), "{recoded:?}");
+    for (i, (_, _, file)) in by_rows.iter().chain(&unaligned).chain(&recoded).enumerate() {
+        let o = sheaf(&["verify", file]);
+        assert!(o.status.success(), "piece {i}: {}", stderr(&o));
+    }
+    // And they join back to the input.
+    let joined = dir.path().join("joined.sheaf");
+    let mut args: Vec<&str> = vec!["concat"];
+    args.extend(by_size.iter().map(|p| p.2.as_str()));
+    args.push(joined.to_str().unwrap());
+    assert!(sheaf(&args).status.success());
+    let o = sheaf(&["diff", joined.to_str().unwrap(), input.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stdout(&o));
+}

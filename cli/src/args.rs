@@ -159,13 +159,15 @@ pub(crate) struct SplitArgs {
     /// Rows per piece.
     #[arg(long, conflicts_with = "size", required_unless_present = "size")]
     pub(crate) rows: Option<u64>,
-    /// Bytes per piece, about (stored size of the rows): 64M, 1G, 500k, or bytes.
+    /// Bytes per piece, about (stored size of the rows): 64M, 1G, 500k, or bytes. A sheaf input
+    /// is cut at the nearest chunk boundary, so that its chunks are copied as they are.
     #[arg(long)]
     pub(crate) size: Option<String>,
     /// Input format (default: from the extension).
     #[arg(long)]
     pub(crate) from: Option<Format>,
-    /// Codec of the pieces where rows are encoded (auto, smallest, none, zstd[:LEVEL], lz4).
+    /// Codec of the pieces where rows are encoded (auto, smallest, none, zstd[:LEVEL], lz4). With
+    /// `auto`, a sheaf input's whole chunks are copied instead, not encoded again.
     #[arg(long, default_value = "auto")]
     pub(crate) codec: CodecArg,
     /// Print the pieces as JSON.

@@ -83,21 +83,52 @@ pub(crate) fn run(a: &SplitArgs, quiet: bool) -> anyhow::Result<()> {
         (None, None) => bail!("give --rows or --size"),
     };
     let options = WriteOptions::new().with_codec(a.codec.0);
+    // A sheaf source's stored chunks are copied as they are (not decoded, not encoded again)
+    // where the pieces start and end at chunk boundaries: always for --size (about that size,
+    // cut at the nearest boundary), for --rows when its multiples are boundaries. A codec other
+    // than `auto` asks for the rows to be encoded again.
+    let stored = match &source {
+        Source::Sheaf(f) if a.codec.0 == sheaf::Codec::AUTO && shape.len() <= 1 && !array.schema.dtype.has_list() => Some(f.array(&array.name)?),
+        _ => None,
+    };
+    let bounds = match &stored {
+        Some(from) => from.shared_chunk_bounds()?,
+        None => Vec::new(),
+    };
+    let piece_end = |start: u64| -> (u64, bool) {
+        let end = (start + rows).min(first);
+        if stored.is_none() || bounds.binary_search(&start).is_err() {
+            return (end, false);
+        }
+        if bounds.binary_search(&end).is_ok() {
+            return (end, true);
+        }
+        if a.size.is_some() {
+            // The nearest boundary past `start`: the last at or before `end`, else the next one.
+            let before = bounds.iter().rev().find(|&&b| b > start && b <= end);
+            let after = bounds.iter().find(|&&b| b > end);
+            if let Some(&b) = before.or(after) {
+                return (b, true);
+            }
+        }
+        (end, false)
+    };
     let progress = Progress::rows(array.rows, quiet, "splitting");
     let mut pieces = Vec::new();
     let mut start = 0u64;
     while start < first || (first == 0 && pieces.is_empty()) {
-        let end = (start + rows).min(first);
+        let (end, copy) = piece_end(start);
         let name = piece_name(&a.out_pattern, pieces.len())?;
         let out = crate::place::Output::new(std::path::Path::new(&name))?;
         let plan = Plan::whole(array).first_dim_rows(start, end);
         let mut w = Writer::create(&out.path, options.clone())?;
         let id = w.add_array(plan.schema())?;
-        plan.append_to(&mut w, id, options.row_group_rows().max(batch_rows(plan.row_bytes())), &progress)
-            .and_then(|()| Ok(w.finish()?))
-            .and_then(|()| out.publish())
-            .with_context(|| format!("writing {name}"))?;
-        pieces.push(serde_json::json!({"file": name, "first_row": start, "rows": end - start}));
+        let written = match (&stored, copy) {
+            (Some(from), true) => w.append_stored_rows(id, from, start..end).map_err(Into::into).map(|()| progress.advance(end - start)),
+            _ => plan.append_to(&mut w, id, options.row_group_rows().max(batch_rows(plan.row_bytes())), &progress),
+        };
+        written.and_then(|()| Ok(w.finish()?)).and_then(|()| out.publish()).with_context(|| format!("writing {name}"))?;
+        pieces.push(serde_json::json!({"file": name, "first_row": start, "rows": end - start, "chunks_copied": copy}));
         start = end;
         if first == 0 {
             break;

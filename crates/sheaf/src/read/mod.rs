@@ -570,6 +570,21 @@ impl Array {
         &self.stored().columns
     }
 
+    /// The rows at which a chunk of every column starts, ascending, from 0 to [`Array::rows`]:
+    /// where the array can be cut without cutting a chunk (columns written together share their
+    /// row groups; columns inside lists count items, and are not looked at).
+    ///
+    /// # Errors
+    /// As [`Array::columns`].
+    pub fn shared_chunk_bounds(&self) -> Result<Vec<u64>> {
+        let columns = self.columns()?;
+        let mut bounds: Vec<u64> = columns.iter().find(|c| c.desc().level == 0).map_or_else(|| vec![0, self.rows()], |c| c.row_starts().to_vec());
+        for c in columns.iter().filter(|c| c.desc().level == 0) {
+            bounds.retain(|b| c.row_starts().binary_search(b).is_ok());
+        }
+        Ok(bounds)
+    }
+
     /// Every column, in order (their chunk tables read in one fetch).
     ///
     /// # Errors

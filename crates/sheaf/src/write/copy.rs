@@ -37,6 +37,16 @@ impl Writer {
     /// count items from the start of their own file: append their decoded rows instead); a
     /// stored buffer failing its checksum; I/O errors.
     pub fn append_stored_chunks(&mut self, id: ArrayId, from: &Array) -> Result<()> {
+        self.append_stored_rows(id, from, 0..from.rows())
+    }
+
+    /// Appends rows `rows` of `from` by copying the stored chunks that hold them, as
+    /// [`Writer::append_stored_chunks`] copies all of them. The range must start and end where a
+    /// chunk of every column does (see [`Array::shared_chunk_bounds`]).
+    ///
+    /// # Errors
+    /// As [`Writer::append_stored_chunks`]; [`Error::BadInput`] for a range that cuts a chunk.
+    pub fn append_stored_rows(&mut self, id: ArrayId, from: &Array, rows: std::ops::Range<u64>) -> Result<()> {
         let state = self.state(id)?;
         let name = state.schema.name.clone();
         let refuse = |reason: String| Error::BadInput { column: name.clone(), reason };
@@ -49,10 +59,18 @@ impl Writer {
         if let Some(Err(why)) = &state.appended_shape {
             return Err(refuse(format!("cannot append rows: {why}")));
         }
+        let columns = from.columns()?;
+        if rows.start > rows.end || rows.end > from.rows() {
+            return Err(refuse(format!("rows {}..{} of an array of {}", rows.start, rows.end, from.rows())));
+        }
+        if let Some(col) = columns.iter().find(|c| !(c.row_starts().contains(&rows.start) && c.row_starts().contains(&rows.end))) {
+            return Err(refuse(format!("rows {}..{} cut a chunk of column {} (copies take whole chunks)", rows.start, rows.end, col.name())));
+        }
         self.flush_pending(id, true)?;
-        for (c, col) in from.columns()?.iter().enumerate() {
+        for (c, col) in columns.iter().enumerate() {
             let stats = col.statistics()?;
-            for (k, entry) in col.chunks().iter().enumerate() {
+            for k in col.chunks_for_rows(rows.clone()) {
+                let entry = &col.chunks()[k];
                 let refs = [entry.validity, entry.offsets, entry.values];
                 let ranges: Vec<_> = refs.iter().map(|r| r.offset..r.offset + r.stored_len).collect();
                 let got = col.file().fetch(&ranges)?;
@@ -72,7 +90,7 @@ impl Writer {
                 state.stats[c].push(chunk_stats);
             }
         }
-        self.arrays[id.0].rows += from.rows();
+        self.arrays[id.0].rows += rows.end - rows.start;
         Ok(())
     }
 }
