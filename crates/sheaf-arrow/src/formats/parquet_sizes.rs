@@ -28,10 +28,20 @@ pub(super) fn check_declared_sizes(path: &Path, metadata: &ParquetMetaData) -> R
     let file_len = file.metadata().map_err(|e| io(path, e))?.len();
     let mut reader = BufReader::with_capacity(8 << 10, file);
     let limit = sheaf::memory_limit();
+    let mut pages_reader = None;
     for (g, group) in metadata.row_groups().iter().enumerate() {
         let mut declared = 0u64;
-        for col in group.columns() {
+        for (c, col) in group.columns().iter().enumerate() {
             let pages = check_chunk(path, &mut reader, file_len, g, col)?;
+            if pages.delta_lengths {
+                if pages_reader.is_none() {
+                    let file = File::open(path).map_err(|e| io(path, e))?;
+                    pages_reader = Some(::parquet::file::serialized_reader::SerializedFileReader::new(file).map_err(|e| unreadable(path, g, col, &e.to_string()))?);
+                }
+                if let Some(file) = &pages_reader {
+                    check_delta_pages(path, file, g, c, col)?;
+                }
+            }
             declared = declared.saturating_add(pages.decoded_bytes(col.column_type(), col.column_descr().type_length()));
             if declared > limit {
                 return Err(ArrowInteropError::MemoryLimit {
@@ -54,6 +64,8 @@ struct ChunkPages {
     values: u64,
     /// The dictionary page's uncompressed size and entry count, when there is one.
     dictionary: Option<(u64, u64)>,
+    /// Whether a data page holds delta-encoded byte arrays, whose counts sit inside the page data.
+    delta_lengths: bool,
 }
 
 impl ChunkPages {
@@ -69,6 +81,111 @@ impl ChunkPages {
             PhysicalType::BYTE_ARRAY => 8 + self.dictionary.map_or(0, |(bytes, entries)| bytes / entries.max(1)),
         };
         self.uncompressed.saturating_add(self.values.saturating_mul(width))
+    }
+}
+
+fn unreadable(path: &Path, g: usize, col: &ColumnChunkMetaData, reason: &str) -> ArrowInteropError {
+    ArrowInteropError::Unreadable { format: ArrowFormat::Parquet.name(), reason: format!("{}: row group {g}, column {}: {reason}", path.display(), col.column_path().string()) }
+}
+
+/// The pages of column `c` of row group `g` whose byte arrays are delta-encoded: the arrow-rs
+/// decoder allocates one length per value their delta headers declare, before decoding, and
+/// those headers are inside the (compressed) page data, which is read here through parquet-rs's
+/// page reader (the page sizes were checked first). Each header's count must not pass the
+/// page's own value count.
+fn check_delta_pages(path: &Path, file: &::parquet::file::serialized_reader::SerializedFileReader<File>, g: usize, c: usize, col: &ColumnChunkMetaData) -> Result<()> {
+    use ::parquet::basic::Encoding;
+    use ::parquet::column::page::Page;
+    use ::parquet::file::reader::FileReader;
+    let bad = |reason: String| unreadable(path, g, col, &reason);
+    let descr = col.column_descr();
+    let pages = file.get_row_group(g).and_then(|r| r.get_column_page_reader(c)).map_err(|e| bad(e.to_string()))?;
+    for (k, page) in pages.enumerate() {
+        let page = page.map_err(|e| bad(format!("page {k}: {e}")))?;
+        let (values, encoding, count) = match &page {
+            Page::DataPage { buf, num_values, encoding, def_level_encoding, rep_level_encoding, .. } => {
+                // Version 1 pages hold their levels first, in the page data.
+                let mut at = 0usize;
+                for (max, enc) in [(descr.max_rep_level(), rep_level_encoding), (descr.max_def_level(), def_level_encoding)] {
+                    if max > 0 {
+                        // BIT_PACKED: the legacy level encoding old writers used, unprefixed.
+                        #[allow(deprecated)]
+                        let bit_packed = Encoding::BIT_PACKED;
+                        at = at.saturating_add(match enc {
+                            e if *e == bit_packed => (*num_values as usize).saturating_mul((16 - max.leading_zeros()) as usize).div_ceil(8),
+                            _ => buf.get(at..at + 4).map_or(usize::MAX, |b| 4 + u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+                        });
+                    }
+                }
+                (buf.get(at..), *encoding, *num_values)
+            }
+            Page::DataPageV2 { buf, num_values, encoding, def_levels_byte_len, rep_levels_byte_len, .. } => {
+                (buf.get((*def_levels_byte_len as usize).saturating_add(*rep_levels_byte_len as usize)..), *encoding, *num_values)
+            }
+            Page::DictionaryPage { .. } => continue,
+        };
+        if !matches!(encoding, Encoding::DELTA_LENGTH_BYTE_ARRAY | Encoding::DELTA_BYTE_ARRAY) {
+            continue;
+        }
+        // A page too short for its levels or headers is left to the decoder, which refuses it.
+        let Some(values) = values else { continue };
+        let mut r = CountingReader { inner: values, read: 0 };
+        let Ok(first) = DeltaHeader::read(&mut r) else { continue };
+        if first.total > u64::from(count) {
+            return Err(bad(format!("page {k} declares {} values in its delta header, more than its {count}", first.total)));
+        }
+        // DELTA_BYTE_ARRAY: the suffix lengths' header follows the prefix lengths.
+        if encoding == Encoding::DELTA_BYTE_ARRAY && first.skip_blocks(&mut r).is_ok() {
+            if let Ok(second) = DeltaHeader::read(&mut r) {
+                if second.total > u64::from(count) {
+                    return Err(bad(format!("page {k} declares {} suffix lengths in its delta header, more than its {count} values", second.total)));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The header of a `DELTA_BINARY_PACKED` stream.
+struct DeltaHeader {
+    block_size: u64,
+    miniblocks: u64,
+    total: u64,
+}
+
+impl DeltaHeader {
+    fn read<R: Read>(r: &mut CountingReader<R>) -> std::result::Result<Self, String> {
+        let (block_size, miniblocks, total) = (r.varint()?, r.varint()?, r.varint()?);
+        r.varint()?; // the first value
+        Ok(DeltaHeader { block_size, miniblocks, total })
+    }
+
+    /// Skips the stream's blocks (after the header): each a min delta, one bit width per
+    /// miniblock, then the miniblocks that hold values.
+    fn skip_blocks<R: Read>(&self, r: &mut CountingReader<R>) -> std::result::Result<(), String> {
+        if self.miniblocks == 0 || self.block_size == 0 || !self.block_size.is_multiple_of(self.miniblocks) {
+            return Err("a bad block layout".into());
+        }
+        let per_mini = self.block_size / self.miniblocks;
+        let mut left = self.total.saturating_sub(1);
+        while left > 0 {
+            r.varint()?;
+            let mut widths = Vec::new();
+            for _ in 0..self.miniblocks.min(1 << 16) {
+                widths.push(u64::from(r.byte()?));
+            }
+            for w in widths {
+                if left == 0 {
+                    break;
+                }
+                if w > 64 {
+                    return Err("a bit width over 64".into());
+                }
+                r.skip(per_mini.saturating_mul(w) / 8)?;
+                left = left.saturating_sub(per_mini);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -96,6 +213,7 @@ fn check_chunk(path: &Path, reader: &mut BufReader<File>, file_len: u64, g: usiz
             pages.dictionary = Some((uncompressed, values));
         } else {
             pages.values = pages.values.saturating_add(values);
+            pages.delta_lengths |= matches!(header.encoding, DELTA_LENGTH_BYTE_ARRAY | DELTA_BYTE_ARRAY);
         }
         at = next;
     }
@@ -157,6 +275,8 @@ struct PageHeader {
     compressed_page_size: i32,
     /// From the data, data v2 or dictionary page header.
     num_values: i32,
+    /// The values' encoding (data pages; the dictionary page's is not kept).
+    encoding: i32,
     is_dictionary: bool,
 }
 
@@ -177,6 +297,9 @@ const STRUCT: u8 = 12;
 
 /// Parquet's `PageType.DICTIONARY_PAGE`.
 const DICTIONARY_PAGE: i32 = 2;
+/// Parquet's `Encoding.DELTA_LENGTH_BYTE_ARRAY` and `Encoding.DELTA_BYTE_ARRAY`.
+const DELTA_LENGTH_BYTE_ARRAY: i32 = 6;
+const DELTA_BYTE_ARRAY: i32 = 7;
 
 impl PageHeader {
     fn read<R: Read>(r: &mut CountingReader<R>) -> std::result::Result<Self, String> {
@@ -194,8 +317,15 @@ impl PageHeader {
                     header.compressed_page_size = r.int32()?;
                     has_compressed = true;
                 }
-                // DataPageHeader, DictionaryPageHeader, DataPageHeaderV2: num_values is field 1 of each.
-                (5 | 7 | 8, STRUCT) => header.num_values = header.num_values.max(first_int32_field(r)?),
+                // DataPageHeader, DictionaryPageHeader, DataPageHeaderV2: num_values is field 1 of
+                // each; the encoding is field 2 of a data page header, field 4 of a v2 one.
+                (5 | 7 | 8, STRUCT) => {
+                    let (values, encoding) = counts_and_encoding(r, if field == 8 { 4 } else { 2 })?;
+                    header.num_values = header.num_values.max(values);
+                    if field != 7 {
+                        header.encoding = encoding;
+                    }
+                }
                 _ => skip(r, kind, 0)?,
             }
         }
@@ -219,18 +349,19 @@ fn field_header<R: Read>(r: &mut CountingReader<R>, last: &mut i16) -> std::resu
     Ok(Some((*last, kind)))
 }
 
-/// Reads a nested struct, returning its field 1 when that is an i32 (0 otherwise).
-fn first_int32_field<R: Read>(r: &mut CountingReader<R>) -> std::result::Result<i32, String> {
+/// Reads a nested page header struct: its field 1 (the value count) and the i32 field
+/// `encoding_field` (0 where absent).
+fn counts_and_encoding<R: Read>(r: &mut CountingReader<R>, encoding_field: i16) -> std::result::Result<(i32, i32), String> {
     let mut id = 0i16;
-    let mut value = 0;
+    let (mut values, mut encoding) = (0, 0);
     while let Some((field, kind)) = field_header(r, &mut id)? {
-        if (field, kind) == (1, I32) {
-            value = r.int32()?;
-        } else {
-            skip(r, kind, 1)?;
+        match (field, kind) {
+            (1, I32) => values = r.int32()?,
+            (f, I32) if f == encoding_field => encoding = r.int32()?,
+            _ => skip(r, kind, 1)?,
         }
     }
-    Ok(value)
+    Ok((values, encoding))
 }
 
 /// The type an element of a list, set or map is read as: booleans there take a byte each
@@ -338,6 +469,39 @@ mod tests {
         check_declared_sizes(&path, &meta).unwrap();
     }
 
+    /// Delta-encoded strings (both encodings, both page versions): the headers inside the pages
+    /// are found and agree with the pages; the fuzz input whose header declares 10^16 lengths is
+    /// in tests/data/fuzz/parquet (the memory-cap test converts it).
+    #[test]
+    fn delta_encoded_string_pages_pass_their_header_check() {
+        use parquet::basic::Encoding;
+        use parquet::file::properties::WriterVersion;
+        let dir = tempfile::tempdir().unwrap();
+        for (i, (encoding, version)) in
+            [(Encoding::DELTA_BYTE_ARRAY, WriterVersion::PARQUET_1_0), (Encoding::DELTA_LENGTH_BYTE_ARRAY, WriterVersion::PARQUET_2_0)].into_iter().enumerate()
+        {
+            let path = dir.path().join(format!("delta{i}.parquet"));
+            let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, true)]));
+            let s: ArrayRef = Arc::new(StringArray::from_iter((0..5000).map(|i| (i % 7 != 0).then(|| format!("prefix-{}", i * 13)))));
+            let props = WriterProperties::builder()
+                .set_writer_version(version)
+                .set_dictionary_enabled(false)
+                .set_encoding(encoding)
+                .set_data_page_row_count_limit(1000)
+                .set_write_batch_size(1000)
+                .build();
+            let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema.clone(), Some(props)).unwrap();
+            w.write(&RecordBatch::try_new(schema, vec![s]).unwrap()).unwrap();
+            w.close().unwrap();
+            let meta = metadata(&path);
+            let file = File::open(&path).unwrap();
+            let len = file.metadata().unwrap().len();
+            let pages = check_chunk(&path, &mut BufReader::new(file), len, 0, meta.row_groups()[0].column(0)).unwrap();
+            assert!(pages.delta_lengths, "{encoding:?}: the walk sees the encoding");
+            check_declared_sizes(&path, &meta).unwrap();
+        }
+    }
+
     #[test]
     fn a_page_declaring_more_than_its_chunk_is_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -393,9 +557,9 @@ mod tests {
 
     #[test]
     fn a_run_length_bomb_is_refused_by_its_declared_values() {
-        let pages = ChunkPages { uncompressed: 100, values: 1 << 40, dictionary: None };
+        let pages = ChunkPages { uncompressed: 100, values: 1 << 40, dictionary: None, delta_lengths: false };
         assert_eq!(pages.decoded_bytes(PhysicalType::INT64, 0), 100 + (8 << 40));
-        let strings = ChunkPages { uncompressed: 10, values: 1000, dictionary: Some((4000, 4)) };
+        let strings = ChunkPages { uncompressed: 10, values: 1000, dictionary: Some((4000, 4)), delta_lengths: false };
         assert_eq!(strings.decoded_bytes(PhysicalType::BYTE_ARRAY, 0), 10 + 1000 * (8 + 1000));
     }
 }
