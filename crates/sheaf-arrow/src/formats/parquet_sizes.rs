@@ -33,7 +33,11 @@ pub(super) fn check_declared_sizes(path: &Path, metadata: &ParquetMetaData) -> R
         let mut declared = 0u64;
         for (c, col) in group.columns().iter().enumerate() {
             let pages = check_chunk(path, &mut reader, file_len, g, col)?;
-            if pages.delta_lengths {
+            // The chunk's own list of encodings too: parquet-rs reads some page headers more
+            // leniently than the walk above (an integer field sent as a boolean), so the walk
+            // may not see a page's encoding.
+            let listed = col.encodings().any(|e| matches!(e, ::parquet::basic::Encoding::DELTA_LENGTH_BYTE_ARRAY | ::parquet::basic::Encoding::DELTA_BYTE_ARRAY));
+            if col.column_type() == PhysicalType::BYTE_ARRAY && (pages.delta_lengths || listed) {
                 if pages_reader.is_none() {
                     let file = File::open(path).map_err(|e| io(path, e))?;
                     pages_reader = Some(::parquet::file::serialized_reader::SerializedFileReader::new(file).map_err(|e| unreadable(path, g, col, &e.to_string()))?);
@@ -307,13 +311,15 @@ impl PageHeader {
         let (mut has_uncompressed, mut has_compressed) = (false, false);
         let mut id = 0i16;
         while let Some((field, kind)) = field_header(r, &mut id)? {
+            // Integers of any width: they are all zigzag varints, and parquet-rs reads an i32
+            // field sent as another width alike.
             match (field, kind) {
-                (1, I32) => header.is_dictionary = r.int32()? == DICTIONARY_PAGE,
-                (2, I32) => {
+                (1, I16 | I32 | I64) => header.is_dictionary = r.int32()? == DICTIONARY_PAGE,
+                (2, I16 | I32 | I64) => {
                     header.uncompressed_page_size = r.int32()?;
                     has_uncompressed = true;
                 }
-                (3, I32) => {
+                (3, I16 | I32 | I64) => {
                     header.compressed_page_size = r.int32()?;
                     has_compressed = true;
                 }
@@ -356,8 +362,8 @@ fn counts_and_encoding<R: Read>(r: &mut CountingReader<R>, encoding_field: i16) 
     let (mut values, mut encoding) = (0, 0);
     while let Some((field, kind)) = field_header(r, &mut id)? {
         match (field, kind) {
-            (1, I32) => values = r.int32()?,
-            (f, I32) if f == encoding_field => encoding = r.int32()?,
+            (1, I16 | I32 | I64) => values = r.int32()?,
+            (f, I16 | I32 | I64) if f == encoding_field => encoding = r.int32()?,
             _ => skip(r, kind, 1)?,
         }
     }
