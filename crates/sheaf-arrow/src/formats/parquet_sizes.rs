@@ -133,7 +133,7 @@ fn check_delta_pages(path: &Path, file: &::parquet::file::serialized_reader::Ser
         }
         // A page too short for its levels or headers is left to the decoder, which refuses it.
         let Some(values) = values else { continue };
-        let mut r = CountingReader { inner: values, read: 0 };
+        let mut r = CountingReader { inner: values, read: 0, limit: values.len() as u64 };
         let Ok(first) = DeltaHeader::read(&mut r) else { continue };
         if first.total > u64::from(count) {
             return Err(bad(format!("page {k} declares {} values in its delta header, more than its {count}", first.total)));
@@ -204,7 +204,7 @@ fn check_chunk(path: &Path, reader: &mut BufReader<File>, file_len: u64, g: usiz
     let mut at = start;
     while at < end {
         reader.seek(SeekFrom::Start(at)).map_err(|e| io(path, e))?;
-        let mut bytes = CountingReader { inner: reader.by_ref().take(end - at), read: 0 };
+        let mut bytes = CountingReader { inner: reader.by_ref().take(end - at), read: 0, limit: end - at };
         let header = PageHeader::read(&mut bytes).map_err(|e| bad(format!("page header at offset {at}: {e}")))?;
         let body = u64::try_from(header.compressed_page_size).map_err(|_| bad(format!("page at offset {at}: negative compressed size {}", header.compressed_page_size)))?;
         let uncompressed =
@@ -228,6 +228,8 @@ fn check_chunk(path: &Path, reader: &mut BufReader<File>, file_len: u64, g: usiz
 struct CountingReader<R> {
     inner: R,
     read: u64,
+    /// The bytes there are to read: a collection cannot hold more elements than this.
+    limit: u64,
 }
 
 impl<R: Read> CountingReader<R> {
@@ -247,6 +249,16 @@ impl<R: Read> CountingReader<R> {
         self.read += copied;
         if copied < n {
             return Err("a field runs past the end of its column chunk".into());
+        }
+        Ok(())
+    }
+
+    /// Refuses a collection of `n` elements of at least `each` bytes that the bytes left cannot
+    /// hold, before it is walked: parquet-rs's own reader can spin on such a count for minutes.
+    fn check_count(&self, n: u64, each: u64) -> std::result::Result<(), String> {
+        let left = self.limit.saturating_sub(self.read);
+        if n.saturating_mul(each) > left {
+            return Err(format!("a collection of {n} elements in the {left} bytes left"));
         }
         Ok(())
     }
@@ -398,6 +410,7 @@ fn skip<R: Read>(r: &mut CountingReader<R>, kind: u8, depth: u32) -> std::result
             let b = r.byte()?;
             let n = if b >> 4 == 15 { r.varint()? } else { u64::from(b >> 4) };
             let item = in_collection(b & 0x0f);
+            r.check_count(n, 1)?;
             (0..n).try_for_each(|_| skip(r, item, depth + 1))
         }
         MAP => {
@@ -406,6 +419,7 @@ fn skip<R: Read>(r: &mut CountingReader<R>, kind: u8, depth: u32) -> std::result
                 return Ok(());
             }
             let kinds = r.byte()?;
+            r.check_count(n, 2)?;
             // As in lists, a boolean key or value takes a byte: none takes nothing, so a huge
             // count runs out of bytes instead of spinning.
             let (key, value) = (in_collection(kinds >> 4), in_collection(kinds & 0x0f));
@@ -517,7 +531,7 @@ mod tests {
         // an i32 right after field 2) and make it larger than the chunk.
         let mut bytes = std::fs::read(&path).unwrap();
         let start = usize::try_from(meta.row_groups()[0].column(0).byte_range().0).unwrap();
-        let mut r = CountingReader { inner: &bytes[start..], read: 0 };
+        let mut r = CountingReader { inner: &bytes[start..], read: 0, limit: (bytes.len() - start) as u64 };
         let mut id = 0;
         let mut size_at = None;
         while let Some((field, kind)) = field_header(&mut r, &mut id).unwrap() {
@@ -556,8 +570,8 @@ mod tests {
             // field 9, LIST of 2^62 (size nibble 15, then a varint) booleans.
             vec![0x99, 0xf1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x01, 0x00],
         ] {
-            let err = PageHeader::read(&mut CountingReader { inner: &header[..], read: 0 }).unwrap_err();
-            assert!(err.contains("past the end"), "{err}");
+            let err = PageHeader::read(&mut CountingReader { inner: &header[..], read: 0, limit: header.len() as u64 }).unwrap_err();
+            assert!(err.contains("elements in the"), "{err}");
         }
     }
 
